@@ -1,0 +1,265 @@
+"""Command line: parses options, calls the library, chooses exit codes.
+
+Exit codes: 0 success (and, with --detailed-exitcode, "no changes"); 1 any error,
+usage errors included; 2 changes present (--detailed-exitcode only). Usage errors
+exit 1, not click's usual 2, so that a cron job never reads a typo as drift.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from .apply import apply_plan
+from .client import DEFAULT_BASE_URL, AssistantsClient, Endpoint
+from .emulator import AssistantStore, make_server, running_emulator
+from .errors import ConfigError, SyncError
+from .manifest import load_manifests
+from .ownership import DEFAULT_STACK, check_stack
+from .plan import Plan
+from .reconcile import check_saved_plan, load_plan, plan_from_manifests, save_plan
+from .render import render_apply_summary, render_json, render_outcome, render_text
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+
+
+def _paths_argument(func: F) -> F:
+    return click.argument("paths", nargs=-1, type=click.Path(path_type=str))(func)
+
+
+def _endpoint_options(func: F) -> F:
+    func = click.option(
+        "--stack", envvar="ASSISTANTS_SYNC_STACK", default=DEFAULT_STACK, show_default=True,
+        help="Ownership scope: only assistants tagged with this stack are planned. [env: ASSISTANTS_SYNC_STACK]",
+    )(func)
+    func = click.option(
+        "--base-url", envvar="OPENAI_BASE_URL", default=DEFAULT_BASE_URL, show_default=True,
+        help="Assistants API base URL. [env: OPENAI_BASE_URL]",
+    )(func)
+    return func
+
+
+def _reports_errors(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SyncError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _endpoint(base_url: str) -> Endpoint:
+    api_key = os.environ.get("OPENAI_API_KEY", "")
+    if not api_key:
+        raise ConfigError("OPENAI_API_KEY is not set: export the endpoint's API key (it is never taken as a flag)")
+    return Endpoint(
+        base_url=base_url,
+        api_key=api_key,
+        organization=os.environ.get("OPENAI_ORG_ID") or None,
+        project=os.environ.get("OPENAI_PROJECT_ID") or None,
+    )
+
+
+def _checked_stack(stack: str) -> str:
+    problem = check_stack(stack)
+    if problem:
+        raise ConfigError(f"--stack: {problem}")
+    return stack
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="assistants-sync")
+def cli() -> None:
+    """Declarative plan/apply for Assistants on any OpenAI-compatible endpoint.
+
+    \b
+    Example:
+      export OPENAI_API_KEY=sk-...
+      assistants-sync validate specs
+      assistants-sync plan specs --out plan.json
+      assistants-sync apply --plan plan.json
+    """
+
+
+@cli.command()
+@_paths_argument
+@_reports_errors
+def validate(paths: tuple[str, ...]) -> None:
+    """Check manifests without contacting the API; report every problem.
+
+    \b
+    Example:
+      assistants-sync validate specs
+    Exit 0 when every manifest is valid, 1 otherwise.
+    """
+    desired = load_manifests(paths or ("specs",))
+    click.echo(f"{len(desired)} assistant manifest{'s' if len(desired) != 1 else ''} valid.")
+
+
+@cli.command()
+@_paths_argument
+@_endpoint_options
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format; json is a stable document (format_version 1).")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str),
+              help="Save the plan to FILE for `apply --plan FILE`.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 when there is nothing to do, 2 when there are changes, 1 on errors.")
+@_reports_errors
+def plan(paths: tuple[str, ...], stack: str, base_url: str, output_format: str, out_file: str | None,
+         detailed_exitcode: bool) -> None:
+    """Show what apply would change: + create, ~ update, - delete.
+
+    \b
+    Example:
+      assistants-sync plan specs --detailed-exitcode   # cron drift check
+      assistants-sync plan specs --format json --out plan.json
+    """
+    with AssistantsClient(_endpoint(base_url)) as client:
+        result = plan_from_manifests(paths or ("specs",), client, _checked_stack(stack))
+    click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
+    if out_file:
+        save_plan(result, out_file)
+        click.echo(f"Saved the plan to {out_file}; apply exactly it with: assistants-sync apply --plan {out_file}",
+                   err=output_format == "json")
+    if detailed_exitcode and not result.is_empty:
+        sys.exit(EXIT_CHANGES)
+
+
+@cli.command()
+@_paths_argument
+@_endpoint_options
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=str),
+              help="Apply exactly this saved plan (from `plan --out`); it is the approval.")
+@_reports_errors
+def apply(paths: tuple[str, ...], stack: str, base_url: str, auto_approve: bool, plan_file: str | None) -> None:
+    """Make the endpoint match the manifests (or carry out a saved plan).
+
+    \b
+    Example:
+      assistants-sync apply specs                 # shows the plan, asks 'yes'
+      assistants-sync apply specs --auto-approve  # in CI
+      assistants-sync apply --plan plan.json      # exactly the reviewed plan
+    Exit 0 when every change succeeded, 1 when any failed (the others are still tried).
+    """
+    stack = _checked_stack(stack)
+    if plan_file and paths:
+        raise ConfigError("give either manifest PATHs or --plan FILE, not both: a saved plan already holds its changes")
+    with AssistantsClient(_endpoint(base_url)) as client:
+        if plan_file:
+            planned = load_plan(plan_file)
+            check_saved_plan(planned, client, stack)
+        else:
+            planned = plan_from_manifests(paths or ("specs",), client, stack)
+        click.echo(render_text(planned), nl=False)
+        if planned.is_empty:
+            return
+        if not (plan_file or auto_approve):
+            _confirm()
+        _apply_and_report(planned, client)
+
+
+def _confirm() -> None:
+    if not _stdin_is_terminal():
+        raise ConfigError(
+            "apply needs approval and there is no terminal to ask: pass --auto-approve, "
+            "or apply a reviewed plan with --plan FILE; nothing was changed"
+        )
+    answer = click.prompt("\nDo you want to perform these actions? Only 'yes' will be accepted", default="",
+                          show_default=False)
+    if answer.strip() != "yes":
+        raise ConfigError("apply cancelled; nothing was changed")
+
+
+def _apply_and_report(planned: Plan, client: AssistantsClient) -> None:
+    click.echo("\nApplying:")
+    result = apply_plan(planned, client, on_outcome=lambda outcome: click.echo(render_outcome(outcome)))
+    click.echo("\n" + render_apply_summary(result), nl=False)
+    if result.failed:
+        sys.exit(EXIT_ERROR)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on (0 = any free port).")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=str),
+              help="Keep the assistants in this JSON file across restarts (default: memory only).")
+@click.option("--api-key-env", metavar="NAME",
+              help="Accept only the key in environment variable NAME (default: any non-empty key).")
+def emulator(host: str, port: int, state_file: str | None, api_key_env: str | None) -> None:
+    """Serve a local emulator of the Assistants API (for tests and trials).
+
+    \b
+    Example:
+      assistants-sync emulator --port 8080 --state emulator.json &
+      OPENAI_BASE_URL=http://127.0.0.1:8080/v1 OPENAI_API_KEY=anything assistants-sync plan specs
+    """
+    api_key = os.environ.get(api_key_env, "") if api_key_env else None
+    server = make_server(AssistantStore(state_file), host=host, port=port, api_key=api_key or None)
+    click.echo(f"Emulator serving the Assistants API at {server.base_url} (Ctrl-C to stop)")
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+
+
+@cli.command()
+@_paths_argument
+@click.option("--stack", default=DEFAULT_STACK, show_default=True, help="Stack to use on the emulator.")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=str),
+              help="Emulator state file, so a later demo starts from this one's result.")
+@_reports_errors
+def demo(paths: tuple[str, ...], stack: str, state_file: str | None) -> None:
+    """Plan and apply manifests against a throwaway local emulator: no key, no network.
+
+    \b
+    Example:
+      assistants-sync demo specs
+    Runs plan, apply and a second plan, which must report no changes.
+    """
+    stack = _checked_stack(stack)
+    paths = paths or ("specs",)
+    load_manifests(paths)  # invalid manifests fail before the emulator starts
+    with running_emulator(AssistantStore(state_file)) as server:
+        click.echo(f"Started an emulator at {server.base_url}\n")
+        with AssistantsClient(Endpoint(server.base_url, api_key="emulator-demo-key")) as client:
+            click.echo("$ assistants-sync plan")
+            planned = plan_from_manifests(paths, client, stack)
+            click.echo(render_text(planned))
+            if not planned.is_empty:
+                click.echo("$ assistants-sync apply --auto-approve", nl=False)
+                _apply_and_report(planned, client)
+            click.echo("\n$ assistants-sync plan   # again: the endpoint now matches the manifests")
+            again = plan_from_manifests(paths, client, stack)
+            click.echo(render_text(again), nl=False)
+    if not again.is_empty:
+        raise SyncError("the second plan is not empty: this is a bug in assistants-sync, please report it")
+
+
+def main() -> None:
+    """Console entry point: click errors exit 1 too (2 is reserved for 'changes')."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR)

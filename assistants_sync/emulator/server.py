@@ -1,0 +1,166 @@
+"""The emulator over real HTTP (stdlib server, one thread per connection, keep-alive)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .store import AssistantStore, EmulatorError
+
+API_PREFIX = "/v1"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the emulator saw it, for tests that count or inspect requests."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+
+
+@dataclass
+class EmulatorServer:
+    """A running emulator: its URL, its state and the requests it has served."""
+
+    store: AssistantStore
+    httpd: ThreadingHTTPServer
+    requests: list[RecordedRequest] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}{API_PREFIX}"
+
+
+def make_server(
+    store: AssistantStore | None = None, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None
+) -> EmulatorServer:
+    """An emulator bound to host:port (0 = any free port), not yet serving.
+
+    With `api_key`, only that bearer key is accepted; without, any non-empty key is.
+    """
+    server = EmulatorServer(store=store or AssistantStore(), httpd=None)  # type: ignore[arg-type]
+    handler = type("Handler", (_Handler,), {"emulator": server, "expected_key": api_key})
+    server.httpd = _Server((host, port), handler)
+    return server
+
+
+@contextmanager
+def running_emulator(store: AssistantStore | None = None, *, api_key: str | None = None) -> Iterator[EmulatorServer]:
+    """Serve an emulator on a free loopback port in a background thread while inside."""
+    server = make_server(store, api_key=api_key)
+    thread = threading.Thread(target=server.httpd.serve_forever, name="assistants-emulator", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
+        thread.join()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: clients reuse one connection
+    emulator: EmulatorServer
+    expected_key: str | None
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # quiet: a request log would hold headers
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        self.emulator.requests.append(
+            RecordedRequest(method, url.path, query, {k.lower(): v for k, v in self.headers.items()})
+        )
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            status, payload = self._route(method, url.path, query, body)
+        except EmulatorError as exc:
+            status, payload = exc.status, exc.body()
+        self._send(status, payload)
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        self._check_headers()
+        store = self.emulator.store
+        if not path.startswith(API_PREFIX + "/assistants"):
+            raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
+        parts = path[len(API_PREFIX):].strip("/").split("/")
+        if len(parts) == 1 and method == "GET":
+            return 200, store.list(
+                limit=_int(query.get("limit", "20"), "limit"),
+                order=query.get("order", "desc"),
+                after=query.get("after"),
+                before=query.get("before"),
+            )
+        if len(parts) == 1 and method == "POST":
+            return 200, store.create(_json(body))
+        if len(parts) == 2 and method == "GET":
+            return 200, store.retrieve(parts[1])
+        if len(parts) == 2 and method == "POST":
+            return 200, store.modify(parts[1], _json(body))
+        if len(parts) == 2 and method == "DELETE":
+            return 200, store.delete(parts[1])
+        raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
+
+    def _check_headers(self) -> None:
+        auth = self.headers.get("Authorization", "")
+        scheme, _, key = auth.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise EmulatorError(
+                401, "You didn't provide an API key. You need to provide your API key in an Authorization "
+                "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
+        if self.expected_key is not None and key.strip() != self.expected_key:
+            # Unlike the real API, no part of the key is echoed back.
+            raise EmulatorError(401, "Incorrect API key provided.", code="invalid_api_key")
+        beta = self.headers.get("OpenAI-Beta")
+        if beta != "assistants=v2":
+            raise EmulatorError(
+                400, "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again "
+                "by setting the header 'OpenAI-Beta: assistants=v2'.", code="invalid_beta")
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        raise EmulatorError(
+            400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
+            "your HTTP library correctly.)") from None
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise EmulatorError(400, f"Invalid '{name}': expected an integer, got {value!r}.", param=name) from None

@@ -1,0 +1,74 @@
+"""Every error assistants-sync raises on purpose.
+
+    SyncError                  root: the CLI prints the message and exits 1
+    ├── ManifestError          manifests are invalid (carries every problem found)
+    ├── ConfigError            settings are missing or malformed (e.g. no API key)
+    ├── RemoteError            the endpoint could not be used
+    │   ├── ApiError           the endpoint answered with an HTTP error
+    │   └── BadResponseError   the endpoint answered something that is not the API
+    └── PlanError              a plan cannot be made or a saved plan cannot be used
+
+Anything else escaping the library is a bug and is allowed to traceback.
+Messages never contain the API key or header values: they are built from
+statuses, URLs without credentials and the server's own error text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SyncError(Exception):
+    """Root of all deliberate failures."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one place in one manifest file."""
+
+    file: str
+    line: int | None
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        location = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{location}: {self.where}: {self.message}" if self.where else f"{location}: {self.message}"
+
+
+class ManifestError(SyncError):
+    """The manifests are invalid; `problems` lists every one found, in file order."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        count = len(problems)
+        header = f"{count} problem{'s' if count != 1 else ''} in the manifests:"
+        super().__init__("\n".join([header, *(f"  {p}" for p in problems)]))
+
+
+class ConfigError(SyncError):
+    """Settings are missing or malformed."""
+
+
+class RemoteError(SyncError):
+    """The endpoint could not be reached or used."""
+
+
+class ApiError(RemoteError):
+    """The endpoint answered with an HTTP error status."""
+
+    def __init__(self, status: int, api_message: str, *, operation: str, hint: str = "") -> None:
+        self.status = status
+        self.api_message = api_message
+        self.operation = operation
+        self.hint = hint
+        text = f"{operation} failed: HTTP {status}: {api_message}"
+        super().__init__(f"{text}\n  {hint}" if hint else text)
+
+
+class BadResponseError(RemoteError):
+    """The endpoint answered with something that is not the Assistants API."""
+
+
+class PlanError(SyncError):
+    """A plan cannot be computed or a saved plan cannot be applied."""

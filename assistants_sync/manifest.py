@@ -1,0 +1,305 @@
+"""Manifests (YAML files) -> desired state.
+
+`load_manifests` reads every ``*.yaml`` / ``*.yml`` under the given paths in a stable
+order, validates each document with `AssistantManifest`, resolves
+``instructions_file`` and ``parameters_file`` and returns one `DesiredAssistant` per
+document. It collects every problem of every file before raising one
+`ManifestError`, so a user fixes everything in one round. It never touches the network.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .canonical import CanonicalAssistant, normalise
+from .errors import ManifestError, Problem
+from .manifest_models import INSTRUCTIONS_MAX, KNOWN_FIELD_NAMES, AssistantManifest
+from .ownership import TAG_KEY, tag_value
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+# Larger files cannot be valid (instructions are <= 256,000 characters, at most 4 bytes
+# each), so they are refused before being read whole.
+MANIFEST_MAX_BYTES = 4 * 1024 * 1024
+REFERENCED_FILE_MAX_BYTES = INSTRUCTIONS_MAX * 4
+
+
+@dataclass(frozen=True)
+class DesiredAssistant:
+    """One manifest document, validated, with referenced files read in."""
+
+    key: str
+    source: str  # "path/to/file.yaml:LINE", for messages
+    request: dict[str, Any]  # the create request it stands for, without the ownership tag
+
+    def canonical(self, stack: str) -> CanonicalAssistant:
+        """Canonical form as owned by `stack` (the ownership tag added to metadata)."""
+        metadata = {**self.request.get("metadata", {}), TAG_KEY: tag_value(stack, self.key)}
+        return normalise({**self.request, "metadata": metadata})
+
+
+def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> list[DesiredAssistant]:
+    """Every desired assistant under `paths`, or ManifestError listing every problem."""
+    problems: list[Problem] = []
+    desired: list[DesiredAssistant] = []
+    first_seen: dict[str, str] = {}
+    for file, root in _manifest_files(paths, problems):
+        for assistant in _load_file(file, root, problems):
+            if assistant.key in first_seen:
+                file_name, _, line = assistant.source.rpartition(":")
+                problems.append(
+                    Problem(file_name, int(line), f"key {assistant.key!r}",
+                            f"duplicate key: already defined at {first_seen[assistant.key]} (keys must be unique across all files)")
+                )
+                continue
+            first_seen[assistant.key] = assistant.source
+            desired.append(assistant)
+    if problems:
+        raise ManifestError(problems)
+    return desired
+
+
+def _manifest_files(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -> Iterator[tuple[Path, Path]]:
+    """(file, root) pairs: root is the directory referenced files must stay inside."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                (p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES and p.is_file() and not _hidden(p, path)),
+                key=lambda p: p.relative_to(path).as_posix(),
+            )
+            yield from ((p, path) for p in found)
+        elif path.is_file():
+            if path.suffix not in MANIFEST_SUFFIXES:
+                problems.append(Problem(str(path), None, "", "not a manifest: the file name must end in .yaml or .yml"))
+            else:
+                yield path, path.parent
+        else:
+            problems.append(Problem(str(path), None, "", "no such file or directory"))
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def _load_file(file: Path, root: Path, problems: list[Problem]) -> Iterator[DesiredAssistant]:
+    name = str(file)
+    text = _read_text(file, MANIFEST_MAX_BYTES, problems, name, None, "")
+    if text is None:
+        return
+    try:
+        for number, node, data in _documents(text):
+            if data is None:
+                continue  # an empty document
+            where = f"document {number}"
+            line = node.start_mark.line + 1
+            if not isinstance(data, dict):
+                problems.append(Problem(name, line, where, f"a document must be a mapping of fields, not a {_yaml_type(data)}"))
+                continue
+            if isinstance(data.get("key"), str):
+                where = f"document {number} (key {data['key']!r})"
+            assistant = _load_document(data, node, file, root, name, where, problems)
+            if assistant is not None:
+                yield assistant
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        position = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problems.append(Problem(name, mark.line + 1 if mark else None, "", f"invalid YAML: {exc.problem or exc.context}{position}"))
+    except yaml.YAMLError as exc:
+        problems.append(Problem(name, None, "", f"invalid YAML: {exc}"))
+
+
+def _load_document(
+    data: dict[str, Any], node: yaml.Node, file: Path, root: Path, name: str, where: str, problems: list[Problem]
+) -> DesiredAssistant | None:
+    try:
+        manifest = AssistantManifest.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            path = _user_path(error["loc"])
+            problems.append(Problem(name, _line_of(node, path), f"{where}: {_format_path(path)}", _message(error)))
+        return None
+
+    count = len(problems)
+    request = manifest.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"key", "instructions_file"})
+    if manifest.instructions_file is not None:
+        text = _read_referenced(manifest.instructions_file, file, root, problems, name, node, where, ["instructions_file"])
+        if text is not None and len(text) > INSTRUCTIONS_MAX:
+            problems.append(Problem(name, _line_of(node, ["instructions_file"]), f"{where}: instructions_file",
+                                    f"the file holds {len(text):,} characters; instructions allow at most {INSTRUCTIONS_MAX:,}"))
+        elif text is not None:
+            request["instructions"] = text
+    for index, tool in enumerate(request.get("tools", [])):
+        function = tool.get("function") or {}
+        if "parameters_file" in function:
+            at = ["tools", index, "function", "parameters_file"]
+            function["parameters"] = _read_parameters(function.pop("parameters_file"), file, root, problems, name, node, where, at)
+    if len(problems) > count:
+        return None
+    return DesiredAssistant(key=manifest.key, source=f"{name}:{node.start_mark.line + 1}", request=request)
+
+
+def _read_parameters(
+    reference: str, file: Path, root: Path, problems: list[Problem], name: str, node: yaml.Node, where: str, at: list[Any]
+) -> Any:
+    text = _read_referenced(reference, file, root, problems, name, node, where, at)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text) if reference.endswith(".json") else next(
+            (d for _, _, d in _documents(text)), None)
+    except (ValueError, yaml.YAMLError) as exc:
+        problems.append(Problem(name, _line_of(node, at), f"{where}: {_format_path(at)}", f"{reference}: not valid JSON or YAML: {exc}"))
+        return None
+    if not isinstance(value, dict):
+        problems.append(Problem(name, _line_of(node, at), f"{where}: {_format_path(at)}", f"{reference}: parameters must be a JSON Schema object (a mapping)"))
+        return None
+    return value
+
+
+def _read_referenced(
+    reference: str, file: Path, root: Path, problems: list[Problem], name: str, node: yaml.Node, where: str, at: list[Any]
+) -> str | None:
+    """Text of a file a manifest references, kept inside the manifests' root."""
+    line = _line_of(node, at)
+    place = f"{where}: {_format_path(at)}"
+    if Path(reference).is_absolute():
+        problems.append(Problem(name, line, place, f"{reference}: must be a path relative to the manifest, not absolute"))
+        return None
+    target = (file.parent / reference)
+    real_root = root.resolve()
+    real_target = target.resolve()
+    if not real_target.is_relative_to(real_root):
+        problems.append(Problem(name, line, place, f"{reference}: resolves outside the manifests' root {str(root)!r}; referenced files must stay inside it"))
+        return None
+    return _read_text(target, REFERENCED_FILE_MAX_BYTES, problems, name, line, place, label=reference)
+
+
+def _read_text(path: Path, max_bytes: int, problems: list[Problem], name: str, line: int | None, place: str,
+               label: str = "") -> str | None:
+    prefix = f"{label}: " if label else ""
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            problems.append(Problem(name, line, place, f"{prefix}not a regular file"))
+            return None
+        if size > max_bytes:
+            problems.append(Problem(name, line, place, f"{prefix}file is {size:,} bytes; at most {max_bytes:,} can be valid"))
+            return None
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.append(Problem(name, line, place, f"{prefix}file not found"))
+        return None
+    except OSError as exc:
+        problems.append(Problem(name, line, place, f"{prefix}cannot be read: {exc.strerror}"))
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(name, line, place, f"{prefix}not UTF-8 text (invalid byte at offset {exc.start})"))
+        return None
+    if "\x00" in text:
+        problems.append(Problem(name, line, place, f"{prefix}binary file (contains NUL bytes), not text"))
+        return None
+    return text
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load that refuses duplicate mapping keys (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:
+                continue  # unhashable key: SafeLoader reports it itself
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first defined on line {first})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def _documents(text: str) -> Iterator[tuple[int, yaml.Node, Any]]:
+    """(1-based number, node, data) for each YAML document of `text`."""
+    loader = _StrictLoader(text)
+    try:
+        number = 0
+        while loader.check_node():
+            node = loader.get_node()
+            number += 1
+            yield number, node, loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _user_path(loc: tuple[int | str, ...]) -> list[int | str]:
+    """Pydantic's error location without the union tags it inserts."""
+    path: list[int | str] = []
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        path.append(part)
+        # A tools item or response_format is a tagged union: pydantic adds the tag next.
+        tagged = (len(path) == 2 and path[0] == "tools" and isinstance(part, int)) or path == ["response_format"]
+        if tagged and parts and isinstance(parts[0], str):
+            parts.pop(0)
+    return path
+
+
+def _format_path(path: Sequence[int | str]) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part == "[key]":
+            text += " (the key)"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(document)"
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        field = str(error["loc"][-1])
+        close = difflib.get_close_matches(field, KNOWN_FIELD_NAMES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown field {field!r}{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    return str(error["msg"])
+
+
+def _line_of(node: yaml.Node, path: Sequence[int | str]) -> int:
+    """Line of the YAML node at `path` (or of its deepest existing ancestor)."""
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if match is None:
+                break
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+    return int(node.start_mark.line) + 1
+
+
+def _yaml_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    return type(value).__name__

@@ -1,0 +1,84 @@
+"""The plan: plain data, no I/O, no rendering.
+
+A `Plan` is what `plan` prints, what ``--out`` saves and what `apply` carries out,
+change by change, without deciding anything new.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+FORMAT_VERSION = 1
+
+
+class Action(str, Enum):
+    """What apply does for one key."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class FieldChange(BaseModel):
+    """One field's canonical value before and after (``None`` = the API default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    before: Any = None
+    after: Any = None
+
+
+class Change(BaseModel):
+    """One action on one assistant.
+
+    - create: `assistant_id` is None; `fields` holds every field it sets, `before` None.
+    - update: `fields` holds only the fields that differ; apply sends exactly those.
+    - delete: `fields` is empty; `reason` says why (no manifest, or a duplicate).
+    `reason` is for people only: apply never reads it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Action
+    key: str
+    assistant_id: str | None = None
+    fields: dict[str, FieldChange] = Field(default_factory=dict)
+    reason: str | None = None
+
+
+class Summary(BaseModel):
+    create: int = 0
+    update: int = 0
+    delete: int = 0
+
+
+class Plan(BaseModel):
+    """Every change for one stack on one endpoint, sorted by key.
+
+    `endpoint` and `remote_fingerprint` let a saved plan refuse to run anywhere else or
+    after the remote side changed. Never holds secrets.
+    """
+
+    model_config = ConfigDict(extra="ignore")  # a saved plan's summary is recomputed
+
+    format_version: Literal[1] = FORMAT_VERSION
+    stack: str
+    endpoint: str
+    remote_fingerprint: str
+    managed_count: int = 0  # managed remote assistants of the stack when planned
+    changes: list[Change] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> Summary:
+        counts = {action: 0 for action in Action}
+        for change in self.changes:
+            counts[change.action] += 1
+        return Summary(create=counts[Action.CREATE], update=counts[Action.UPDATE], delete=counts[Action.DELETE])
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes

@@ -1,0 +1,72 @@
+"""The pipeline's stages wired together, and saved plans.
+
+    load_manifests -> desired --\\
+                                 compute_plan -> Plan -> render_* / apply_plan
+    fetch_actual   -> actual ---/
+
+Manifests are always loaded and validated before the first request, so invalid
+input never reaches the API.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .client import AssistantsClient
+from .diff import compute_plan
+from .errors import PlanError
+from .manifest import load_manifests
+from .plan import Plan
+from .remote import fetch_actual
+from .render import render_json
+
+
+def plan_from_manifests(paths: Sequence[str | os.PathLike[str]], client: AssistantsClient, stack: str) -> Plan:
+    """Validate the manifests, list the endpoint once, and diff."""
+    desired = load_manifests(paths)
+    actual = fetch_actual(client, stack)
+    return compute_plan(desired, actual, client.endpoint.identity)
+
+
+def save_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
+    """Write `plan` as its JSON document (atomically: a reader never sees half a plan)."""
+    target = Path(path)
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_text(render_json(plan), encoding="utf-8")
+    os.replace(temporary, target)
+
+
+def load_plan(path: str | os.PathLike[str]) -> Plan:
+    """A plan saved by ``plan --out``, or PlanError saying why it cannot be read."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(f"cannot read saved plan {str(path)!r}: {exc.strerror}") from exc
+    try:
+        return Plan.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(document)"
+        raise PlanError(
+            f"{path}: not a saved plan of this version of assistants-sync ({where}: {first['msg']})"
+        ) from exc
+
+
+def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str) -> None:
+    """Refuse a saved plan made for another stack or endpoint, or made stale since."""
+    if plan.stack != stack:
+        raise PlanError(f'the saved plan was made for stack "{plan.stack}", not "{stack}"; nothing was changed')
+    if plan.endpoint != client.endpoint.identity:
+        raise PlanError(
+            f"the saved plan was made for {plan.endpoint}, not {client.endpoint.identity}; nothing was changed"
+        )
+    actual = fetch_actual(client, stack)
+    if actual.fingerprint != plan.remote_fingerprint:
+        raise PlanError(
+            f'the managed assistants of stack "{stack}" have changed since the plan was made; '
+            "nothing was changed. Run plan again and review the new plan."
+        )
