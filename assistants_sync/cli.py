@@ -81,7 +81,24 @@ def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Cli(click.Group):
+    """A group whose usage errors exit 1 (2 is reserved for "there are changes")."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(EXIT_ERROR)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        if standalone_mode:
+            sys.exit(result if isinstance(result, int) else 0)
+        return result
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="assistants-sync")
 def cli() -> None:
     """Declarative plan/apply for Assistants on any OpenAI-compatible endpoint.
@@ -254,12 +271,5 @@ def demo(paths: tuple[str, ...], stack: str, state_file: str | None) -> None:
 
 
 def main() -> None:
-    """Console entry point: click errors exit 1 too (2 is reserved for 'changes')."""
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(EXIT_ERROR)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_ERROR)
+    """Console entry point."""
+    cli()

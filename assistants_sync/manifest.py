@@ -47,18 +47,31 @@ class DesiredAssistant:
 
 
 def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> list[DesiredAssistant]:
-    """Every desired assistant under `paths`, or ManifestError listing every problem."""
+    """Every desired assistant under `paths`, or ManifestError listing every problem.
+
+    A YAML file that a manifest references (a ``parameters_file``) is not itself a manifest.
+    """
+    loaded: list[tuple[Path, list[DesiredAssistant], list[Problem]]] = []
+    referenced: set[Path] = set()
     problems: list[Problem] = []
+    for file, root in _manifest_files(paths, problems):
+        file_problems: list[Problem] = []
+        loaded.append((file, list(_load_file(file, root, file_problems, referenced)), file_problems))
+
     desired: list[DesiredAssistant] = []
     first_seen: dict[str, str] = {}
-    for file, root in _manifest_files(paths, problems):
-        for assistant in _load_file(file, root, problems):
+    for file, assistants, file_problems in loaded:
+        if file.resolve() in referenced:
+            continue
+        problems.extend(file_problems)
+        for assistant in assistants:
             if assistant.key in first_seen:
                 file_name, _, line = assistant.source.rpartition(":")
-                problems.append(
-                    Problem(file_name, int(line), f"key {assistant.key!r}",
-                            f"duplicate key: already defined at {first_seen[assistant.key]} (keys must be unique across all files)")
-                )
+                problems.append(Problem(
+                    file_name, int(line), f"key {assistant.key!r}",
+                    f"duplicate key: already defined at {first_seen[assistant.key]} "
+                    "(keys must be unique across all files)",
+                ))
                 continue
             first_seen[assistant.key] = assistant.source
             desired.append(assistant)
@@ -90,10 +103,12 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def _load_file(file: Path, root: Path, problems: list[Problem]) -> Iterator[DesiredAssistant]:
+def _load_file(file: Path, root: Path, problems: list[Problem], referenced: set[Path]) -> Iterator[DesiredAssistant]:
     name = str(file)
-    text = _read_text(file, MANIFEST_MAX_BYTES, problems, name, None, "")
-    if text is None:
+    try:
+        text = _read_text(file, MANIFEST_MAX_BYTES)
+    except _UnreadableFile as exc:
+        problems.append(Problem(name, None, "", str(exc)))
         return
     try:
         for number, node, data in _documents(text):
@@ -106,7 +121,7 @@ def _load_file(file: Path, root: Path, problems: list[Problem]) -> Iterator[Desi
                 continue
             if isinstance(data.get("key"), str):
                 where = f"document {number} (key {data['key']!r})"
-            assistant = _load_document(data, node, file, root, name, where, problems)
+            assistant = _load_document(data, node, _Context(file, root, name, where, problems, referenced))
             if assistant is not None:
                 yield assistant
     except yaml.MarkedYAMLError as exc:
@@ -117,98 +132,103 @@ def _load_file(file: Path, root: Path, problems: list[Problem]) -> Iterator[Desi
         problems.append(Problem(name, None, "", f"invalid YAML: {exc}"))
 
 
-def _load_document(
-    data: dict[str, Any], node: yaml.Node, file: Path, root: Path, name: str, where: str, problems: list[Problem]
-) -> DesiredAssistant | None:
+@dataclass(frozen=True)
+class _Context:
+    """Where a document came from, and where its problems and references go."""
+
+    file: Path
+    root: Path  # referenced files must resolve inside it
+    name: str  # the file as the user named it, for messages
+    where: str  # "document N (key 'x')"
+    problems: list[Problem]
+    referenced: set[Path]
+
+    def report(self, node: yaml.Node, path: Sequence[int | str], message: str) -> None:
+        self.problems.append(Problem(self.name, _line_of(node, path), f"{self.where}: {_format_path(path)}", message))
+
+
+def _load_document(data: dict[str, Any], node: yaml.Node, ctx: _Context) -> DesiredAssistant | None:
     try:
         manifest = AssistantManifest.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            path = _user_path(error["loc"])
-            problems.append(Problem(name, _line_of(node, path), f"{where}: {_format_path(path)}", _message(error)))
+            ctx.report(node, _user_path(error["loc"]), _message(error))
         return None
 
-    count = len(problems)
+    count = len(ctx.problems)
     request = manifest.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"key", "instructions_file"})
     if manifest.instructions_file is not None:
-        text = _read_referenced(manifest.instructions_file, file, root, problems, name, node, where, ["instructions_file"])
+        at: list[int | str] = ["instructions_file"]
+        text = _read_referenced(manifest.instructions_file, node, at, ctx)
         if text is not None and len(text) > INSTRUCTIONS_MAX:
-            problems.append(Problem(name, _line_of(node, ["instructions_file"]), f"{where}: instructions_file",
-                                    f"the file holds {len(text):,} characters; instructions allow at most {INSTRUCTIONS_MAX:,}"))
+            ctx.report(node, at, f"the file holds {len(text):,} characters; instructions allow at most {INSTRUCTIONS_MAX:,}")
         elif text is not None:
             request["instructions"] = text
     for index, tool in enumerate(request.get("tools", [])):
         function = tool.get("function") or {}
         if "parameters_file" in function:
             at = ["tools", index, "function", "parameters_file"]
-            function["parameters"] = _read_parameters(function.pop("parameters_file"), file, root, problems, name, node, where, at)
-    if len(problems) > count:
+            function["parameters"] = _read_parameters(function.pop("parameters_file"), node, at, ctx)
+    if len(ctx.problems) > count:
         return None
-    return DesiredAssistant(key=manifest.key, source=f"{name}:{node.start_mark.line + 1}", request=request)
+    return DesiredAssistant(key=manifest.key, source=f"{ctx.name}:{node.start_mark.line + 1}", request=request)
 
 
-def _read_parameters(
-    reference: str, file: Path, root: Path, problems: list[Problem], name: str, node: yaml.Node, where: str, at: list[Any]
-) -> Any:
-    text = _read_referenced(reference, file, root, problems, name, node, where, at)
+def _read_parameters(reference: str, node: yaml.Node, at: list[int | str], ctx: _Context) -> Any:
+    text = _read_referenced(reference, node, at, ctx)
     if text is None:
         return None
     try:
-        value = json.loads(text) if reference.endswith(".json") else next(
-            (d for _, _, d in _documents(text)), None)
+        value = json.loads(text) if reference.endswith(".json") else next((d for _, _, d in _documents(text)), None)
     except (ValueError, yaml.YAMLError) as exc:
-        problems.append(Problem(name, _line_of(node, at), f"{where}: {_format_path(at)}", f"{reference}: not valid JSON or YAML: {exc}"))
+        ctx.report(node, at, f"{reference}: not valid JSON or YAML: {exc}")
         return None
     if not isinstance(value, dict):
-        problems.append(Problem(name, _line_of(node, at), f"{where}: {_format_path(at)}", f"{reference}: parameters must be a JSON Schema object (a mapping)"))
+        ctx.report(node, at, f"{reference}: parameters must be a JSON Schema object (a mapping)")
         return None
     return value
 
 
-def _read_referenced(
-    reference: str, file: Path, root: Path, problems: list[Problem], name: str, node: yaml.Node, where: str, at: list[Any]
-) -> str | None:
+def _read_referenced(reference: str, node: yaml.Node, at: list[int | str], ctx: _Context) -> str | None:
     """Text of a file a manifest references, kept inside the manifests' root."""
-    line = _line_of(node, at)
-    place = f"{where}: {_format_path(at)}"
     if Path(reference).is_absolute():
-        problems.append(Problem(name, line, place, f"{reference}: must be a path relative to the manifest, not absolute"))
+        ctx.report(node, at, f"{reference}: must be a path relative to the manifest, not absolute")
         return None
-    target = (file.parent / reference)
-    real_root = root.resolve()
-    real_target = target.resolve()
-    if not real_target.is_relative_to(real_root):
-        problems.append(Problem(name, line, place, f"{reference}: resolves outside the manifests' root {str(root)!r}; referenced files must stay inside it"))
+    target = ctx.file.parent / reference
+    real_target = target.resolve()  # follows symlinks, so a link cannot point outside either
+    if not real_target.is_relative_to(ctx.root.resolve()):
+        ctx.report(node, at, f"{reference}: resolves outside the manifests' root {str(ctx.root)!r}; "
+                             "referenced files must stay inside it")
         return None
-    return _read_text(target, REFERENCED_FILE_MAX_BYTES, problems, name, line, place, label=reference)
-
-
-def _read_text(path: Path, max_bytes: int, problems: list[Problem], name: str, line: int | None, place: str,
-               label: str = "") -> str | None:
-    prefix = f"{label}: " if label else ""
+    ctx.referenced.add(real_target)
     try:
-        size = path.stat().st_size
+        return _read_text(target, REFERENCED_FILE_MAX_BYTES)
+    except _UnreadableFile as exc:
+        ctx.report(node, at, f"{reference}: {exc}")
+        return None
+
+
+class _UnreadableFile(Exception):
+    """A file that cannot be a manifest or a referenced text; the message says why."""
+
+
+def _read_text(path: Path, max_bytes: int) -> str:
+    """UTF-8 text of `path`, refusing files too large to be valid before reading them."""
+    try:
         if not path.is_file():
-            problems.append(Problem(name, line, place, f"{prefix}not a regular file"))
-            return None
+            raise _UnreadableFile("file not found" if not path.exists() else "not a regular file")
+        size = path.stat().st_size
         if size > max_bytes:
-            problems.append(Problem(name, line, place, f"{prefix}file is {size:,} bytes; at most {max_bytes:,} can be valid"))
-            return None
+            raise _UnreadableFile(f"file is {size:,} bytes; at most {max_bytes:,} can be valid")
         raw = path.read_bytes()
-    except FileNotFoundError:
-        problems.append(Problem(name, line, place, f"{prefix}file not found"))
-        return None
     except OSError as exc:
-        problems.append(Problem(name, line, place, f"{prefix}cannot be read: {exc.strerror}"))
-        return None
+        raise _UnreadableFile(f"cannot be read: {exc.strerror}") from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        problems.append(Problem(name, line, place, f"{prefix}not UTF-8 text (invalid byte at offset {exc.start})"))
-        return None
+        raise _UnreadableFile(f"not UTF-8 text (invalid byte at offset {exc.start})") from exc
     if "\x00" in text:
-        problems.append(Problem(name, line, place, f"{prefix}binary file (contains NUL bytes), not text"))
-        return None
+        raise _UnreadableFile("binary file (contains NUL bytes), not text")
     return text
 
 
@@ -274,7 +294,7 @@ def _message(error: Any) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         field = str(error["loc"][-1])
-        close = difflib.get_close_matches(field, KNOWN_FIELD_NAMES, n=1)
+        close = difflib.get_close_matches(field, KNOWN_FIELD_NAMES - {field}, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown field {field!r}{hint}"
     if kind == "missing":

@@ -178,15 +178,13 @@ class AssistantManifest(_Strict):
         if reserved:
             raise PydanticCustomError(
                 "reserved_key",
-                "metadata key {key!r} is reserved: keys starting with {prefix!r} belong to assistants-sync",
-                {"key": reserved[0], "prefix": TAG_KEY},
+                f"metadata key {reserved[0]!r} is reserved: keys starting with {TAG_KEY!r} belong to assistants-sync",
             )
         if len(value) > METADATA_USER_PAIRS_MAX:
             raise PydanticCustomError(
                 "too_many_pairs",
-                "at most {most} pairs ({count} given): the API allows {total} and assistants-sync "
-                "uses {tags} for its ownership tag",
-                {"most": METADATA_USER_PAIRS_MAX, "count": len(value), "total": METADATA_MAX_PAIRS, "tags": TAGS_ADDED},
+                f"at most {METADATA_USER_PAIRS_MAX} pairs ({len(value)} given): the API allows "
+                f"{METADATA_MAX_PAIRS} and assistants-sync uses {TAGS_ADDED} for its ownership tag",
             )
         return value
 

@@ -47,7 +47,7 @@ def make_server(
 
     With `api_key`, only that bearer key is accepted; without, any non-empty key is.
     """
-    server = EmulatorServer(store=store or AssistantStore(), httpd=None)  # type: ignore[arg-type]
+    server = EmulatorServer(store=store if store is not None else AssistantStore(), httpd=None)  # type: ignore[arg-type]
     handler = type("Handler", (_Handler,), {"emulator": server, "expected_key": api_key})
     server.httpd = _Server((host, port), handler)
     return server
@@ -57,7 +57,9 @@ def make_server(
 def running_emulator(store: AssistantStore | None = None, *, api_key: str | None = None) -> Iterator[EmulatorServer]:
     """Serve an emulator on a free loopback port in a background thread while inside."""
     server = make_server(store, api_key=api_key)
-    thread = threading.Thread(target=server.httpd.serve_forever, name="assistants-emulator", daemon=True)
+    thread = threading.Thread(
+        target=server.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="assistants-emulator", daemon=True
+    )
     thread.start()
     try:
         yield server
@@ -74,6 +76,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse one connection
+    disable_nagle_algorithm = True  # else each keep-alive answer waits ~40 ms for a delayed ACK
     emulator: EmulatorServer
     expected_key: str | None
 

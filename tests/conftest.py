@@ -1,0 +1,78 @@
+"""Shared fixtures: a real emulator on loopback, the CLI, and the official spec."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from assistants_sync.cli import cli
+from assistants_sync.emulator import EmulatorServer, running_emulator
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_SPEC = ROOT.parent / "shared" / "openapi" / "assistants-openapi.yaml"
+VENDORED_SPEC = ROOT / "assistants_sync" / "emulator" / "assistants-openapi.yaml"
+API_KEY = "sk-test-3f9a1c0b7e"
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    """A fresh emulator on a free loopback port, accepting only API_KEY."""
+    with running_emulator(api_key=API_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> EmulatorServer:
+    """Environment pointing the CLI at the emulator, with nothing inherited."""
+    for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "ASSISTANTS_SYNC_STACK", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", emulator.base_url)
+    return emulator
+
+
+@pytest.fixture
+def sdk(emulator: EmulatorServer) -> openai.OpenAI:
+    """The official openai client, talking to the emulator: 'someone else' editing assistants."""
+    return openai.OpenAI(api_key=API_KEY, base_url=emulator.base_url, max_retries=0)
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    """Invoke the CLI in-process."""
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def plan_json(*args: str) -> dict[str, Any]:
+    result = run("plan", "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def example_specs(tmp_path: Path) -> Path:
+    """A copy of the repository's example specs/ that a test may edit."""
+    target = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def openapi() -> dict[str, Any]:
+    """The official spec: the shared wire truth, or the vendored copy when shared/ is absent."""
+    path = SHARED_SPEC if SHARED_SPEC.exists() else VENDORED_SPEC
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

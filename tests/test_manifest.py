@@ -1,0 +1,225 @@
+"""Manifests -> desired state: every rule, every error message, no API request."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistants_sync.emulator import EmulatorServer
+from assistants_sync.errors import ManifestError
+from assistants_sync.manifest import load_manifests
+
+from .conftest import run, write
+
+VALID = "key: bot\nmodel: gpt-4o\n"
+
+
+def problems_of(root: Path) -> list[str]:
+    with pytest.raises(ManifestError) as caught:
+        load_manifests([root])
+    return [str(p) for p in caught.value.problems]
+
+
+# (id, manifest body appended to a valid head or whole document, expected fragment of the message)
+RULES = [
+    ("key-missing", "model: gpt-4o\n", "document 1: key: required field is missing"),
+    ("model-missing", "key: bot\n", "document 1 (key 'bot'): model: required field is missing"),
+    ("key-upper-case", "key: Bot\nmodel: m\n", "key: String should match pattern '^[a-z0-9._-]{1,128}$'"),
+    ("key-with-slash", "key: a/b\nmodel: m\n", "key: String should match pattern"),
+    ("unknown-field-typo", VALID + "temprature: 0.5\n", "temprature: unknown field 'temprature'; did you mean 'temperature'?"),
+    ("name-257", VALID + f"name: {'n' * 257}\n", "name: String should have at most 256 characters"),
+    ("description-513", VALID + f"description: {'d' * 513}\n", "description: String should have at most 512 characters"),
+    ("instructions-256001", VALID + f"instructions: {'i' * 256_001}\n", "instructions: String should have at most 256000 characters"),
+    ("instructions-and-file", VALID + "instructions: hi\ninstructions_file: a.md\n", "instructions_file: give either instructions or instructions_file, not both"),
+    ("tools-129", VALID + "tools:\n" + "  - type: code_interpreter\n" * 129, "tools: List should have at most 128 items"),
+    ("tool-type-unknown", VALID + "tools:\n  - type: web_search\n", "tools[0]: Input tag 'web_search' found using 'type' does not match"),
+    ("tool-type-missing", VALID + "tools:\n  - function: {name: f}\n", "tools[0]: Unable to extract tag using discriminator 'type'"),
+    ("function-name-pattern", VALID + "tools:\n  - type: function\n    function: {name: 'get weather'}\n", "tools[0].function.name: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'"),
+    ("function-name-65", VALID + f"tools:\n  - type: function\n    function: {{name: {'f' * 65}}}\n", "tools[0].function.name: String should match pattern"),
+    ("function-both-parameters", VALID + "tools:\n  - type: function\n    function: {name: f, parameters: {}, parameters_file: p.json}\n", "tools[0].function.parameters_file: give either parameters or parameters_file, not both"),
+    ("function-unknown-field", VALID + "tools:\n  - type: function\n    function: {name: f, strcit: true}\n", "tools[0].function.strcit: unknown field 'strcit'; did you mean 'strict'?"),
+    ("max-num-results-0", VALID + "tools:\n  - type: file_search\n    file_search: {max_num_results: 0}\n", "tools[0].file_search.max_num_results: Input should be greater than or equal to 1"),
+    ("max-num-results-51", VALID + "tools:\n  - type: file_search\n    file_search: {max_num_results: 51}\n", "tools[0].file_search.max_num_results: Input should be less than or equal to 50"),
+    ("ranker-unknown", VALID + "tools:\n  - type: file_search\n    file_search: {ranking_options: {ranker: best, score_threshold: 0.5}}\n", "tools[0].file_search.ranking_options.ranker: Input should be 'auto' or 'default_2024_08_21'"),
+    ("score-threshold-1.5", VALID + "tools:\n  - type: file_search\n    file_search: {ranking_options: {score_threshold: 1.5}}\n", "ranking_options.score_threshold: Input should be less than or equal to 1"),
+    ("code-interpreter-21-files", VALID + "tool_resources:\n  code_interpreter:\n    file_ids: [" + ", ".join(f"f{i}" for i in range(21)) + "]\n", "tool_resources.code_interpreter.file_ids: List should have at most 20 items"),
+    ("two-vector-stores", VALID + "tool_resources:\n  file_search:\n    vector_store_ids: [vs_1, vs_2]\n", "tool_resources.file_search.vector_store_ids: List should have at most 1 item"),
+    ("vector-stores-helper", VALID + "tool_resources:\n  file_search:\n    vector_stores: [{file_ids: [f]}]\n", "tool_resources.file_search.vector_stores: unknown field 'vector_stores'"),
+    ("metadata-16-user-pairs", VALID + "metadata:\n" + "".join(f"  k{i}: v\n" for i in range(16)), "metadata: at most 15 pairs (16 given): the API allows 16 and assistants-sync uses 1 for its ownership tag"),
+    ("metadata-key-65", VALID + f"metadata:\n  {'k' * 65}: v\n", "String should have at most 64 characters"),
+    ("metadata-value-513", VALID + f"metadata:\n  k: {'v' * 513}\n", "metadata.k: String should have at most 512 characters"),
+    ("metadata-value-number", VALID + "metadata:\n  version: 3\n", "metadata.version: Input should be a valid string"),
+    ("metadata-reserved-key", VALID + "metadata:\n  assistants-sync: other/bot\n", "metadata: metadata key 'assistants-sync' is reserved"),
+    ("temperature-2.01", VALID + "temperature: 2.01\n", "temperature: Input should be less than or equal to 2"),
+    ("temperature-negative", VALID + "temperature: -0.1\n", "temperature: Input should be greater than or equal to 0"),
+    ("temperature-string", VALID + "temperature: '0.5'\n", "temperature: Input should be a valid number"),
+    ("top-p-1.01", VALID + "top_p: 1.01\n", "top_p: Input should be less than or equal to 1"),
+    ("response-format-word", VALID + "response_format: json\n", "response_format: Input should be 'auto'"),
+    ("response-format-type", VALID + "response_format: {type: yaml}\n", "response_format: must be 'auto' or a mapping whose type is text, json_object or json_schema"),
+    ("json-schema-without-name", VALID + "response_format: {type: json_schema, json_schema: {schema: {}}}\n", "response_format.json_schema.name: required field is missing"),
+    ("reasoning-effort", VALID + "reasoning_effort: extreme\n", "reasoning_effort: Input should be 'none', 'minimal', 'low', 'medium', 'high', 'xhigh' or 'max'"),
+    ("document-is-list", "- key: bot\n", "document 1: a document must be a mapping of fields, not a list"),
+    ("document-is-scalar", "just text\n", "document 1: a document must be a mapping of fields, not a string"),
+    ("duplicate-mapping-key", "key: bot\nmodel: a\nmodel: b\n", "invalid YAML: duplicate key 'model' (first defined on line 2) (line 3, column 1)"),
+    ("yaml-syntax", "key: bot\nmodel: [unclosed\n", "invalid YAML:"),
+    ("yaml-tab", "key: bot\n\tmodel: m\n", "invalid YAML: found character '\\t' that cannot start any token"),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), [pytest.param(b, e, id=i) for i, b, e in RULES])
+def test_each_rule_is_reported_with_file_place_and_rule(tmp_path: Path, body: str, expected: str) -> None:
+    write(tmp_path / "bot.yaml", body)
+    problems = problems_of(tmp_path)
+    assert any(expected in p for p in problems), problems
+    assert all(p.startswith(f"{tmp_path / 'bot.yaml'}:") for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(VALID + f"name: {'n' * 256}\n", id="name-256"),
+        pytest.param(VALID + f"description: {'d' * 512}\n", id="description-512"),
+        pytest.param(VALID + f"instructions: {'i' * 256_000}\n", id="instructions-256000"),
+        pytest.param(VALID + "tools:\n" + "  - type: code_interpreter\n" * 128, id="tools-128"),
+        pytest.param(VALID + f"tools:\n  - type: function\n    function: {{name: {'f' * 64}}}\n", id="function-name-64"),
+        pytest.param(VALID + "metadata:\n" + "".join(f"  k{i}: v\n" for i in range(15)), id="metadata-15-user-pairs"),
+        pytest.param(VALID + f"metadata:\n  {'k' * 64}: {'v' * 512}\n", id="metadata-key-64-value-512"),
+        pytest.param(VALID + "temperature: 2\ntop_p: 0\n", id="temperature-2-top-p-0"),
+        pytest.param(VALID + "tools:\n  - type: file_search\n    file_search: {max_num_results: 50, ranking_options: {score_threshold: 1}}\n", id="file-search-limits"),
+        pytest.param(VALID + "tool_resources:\n  code_interpreter:\n    file_ids: [" + ", ".join(f"f{i}" for i in range(20)) + "]\n", id="20-files"),
+        pytest.param(VALID + "reasoning_effort: xhigh\n", id="reasoning-xhigh"),
+    ],
+)
+def test_values_exactly_at_a_limit_are_accepted(tmp_path: Path, body: str) -> None:
+    write(tmp_path / "bot.yaml", body)
+    assert [d.key for d in load_manifests([tmp_path])] == ["bot"]
+
+
+def test_error_names_the_line_of_the_offending_field(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", """
+        key: first
+        model: gpt-4o
+        ---
+        key: second
+        model: gpt-4o
+        tools:
+          - type: code_interpreter
+          - type: function
+            function:
+              name: has space
+        """)
+    [problem] = problems_of(tmp_path)
+    assert problem == (
+        f"{tmp_path / 'a.yaml'}:10: document 2 (key 'second'): tools[1].function.name: "
+        "String should match pattern '^[a-zA-Z0-9_-]{1,64}$'"
+    )
+
+
+def test_all_problems_of_all_files_are_reported_at_once(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", "key: a\nmodel: m\ntemperature: 3\nname: 5\n")
+    write(tmp_path / "sub" / "b.yml", "key: b\n")
+    write(tmp_path / "c.yaml", "key: a\nmodel: m\n")
+    problems = problems_of(tmp_path)
+    assert len(problems) == 3
+    assert any("a.yaml:3" in p and "temperature" in p for p in problems)
+    assert any("a.yaml:4" in p and "name: Input should be a valid string" in p for p in problems)
+    assert any("b.yml" in p and "model: required field is missing" in p for p in problems)
+
+
+def test_same_key_in_two_files_names_both(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", "key: bot\nmodel: m\n")
+    write(tmp_path / "b.yaml", "model: m\nkey: bot\n")
+    [problem] = problems_of(tmp_path)
+    assert problem == (
+        f"{tmp_path / 'b.yaml'}:1: key 'bot': duplicate key: already defined at {tmp_path / 'a.yaml'}:1 "
+        "(keys must be unique across all files)"
+    )
+
+
+def test_files_are_read_recursively_in_stable_order_and_empty_documents_skipped(tmp_path: Path) -> None:
+    write(tmp_path / "z.yaml", "key: z\nmodel: m\n---\n---\nkey: y\nmodel: m\n")
+    write(tmp_path / "a" / "deep" / "x.yml", "key: x\nmodel: m\n")
+    write(tmp_path / "notes.txt", "key: ignored\n")
+    write(tmp_path / ".hidden" / "h.yaml", "key: hidden\nmodel: m\n")
+    write(tmp_path / "empty.yaml", "")
+    assert [d.key for d in load_manifests([tmp_path])] == ["x", "z", "y"]
+
+
+def test_instructions_file_and_parameters_file_are_read_relative_to_the_manifest(tmp_path: Path) -> None:
+    write(tmp_path / "team" / "prompts" / "p.md", "Be brief.\nBe kind.\n")
+    write(tmp_path / "team" / "schemas" / "args.yaml", "type: object\nproperties:\n  city: {type: string}\n")
+    write(tmp_path / "team" / "bot.yaml", """
+        key: bot
+        model: m
+        instructions_file: prompts/p.md
+        tools:
+          - type: function
+            function: {name: f, parameters_file: schemas/args.yaml}
+        """)
+    [bot] = load_manifests([tmp_path])
+    assert bot.request["instructions"] == "Be brief.\nBe kind.\n"
+    assert bot.request["tools"][0]["function"] == {
+        "name": "f", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
+
+
+@pytest.mark.parametrize(
+    ("reference", "setup", "expected"),
+    [
+        pytest.param("missing.md", None, "instructions_file: missing.md: file not found", id="missing"),
+        pytest.param("../outside.md", "outside", "resolves outside the manifests' root", id="dot-dot"),
+        pytest.param("/etc/hostname", None, "must be a path relative to the manifest, not absolute", id="absolute"),
+        pytest.param("link.md", "symlink", "resolves outside the manifests' root", id="symlink-out"),
+        pytest.param("latin1.md", "latin1", "not UTF-8 text (invalid byte at offset 3)", id="not-utf8"),
+        pytest.param("binary.md", "binary", "binary file (contains NUL bytes)", id="binary"),
+        pytest.param("huge.md", "huge", "at most 1,024,000 can be valid", id="too-large"),
+    ],
+)
+def test_bad_instructions_file_is_refused(tmp_path: Path, reference: str, setup: str | None, expected: str) -> None:
+    root = tmp_path / "specs"
+    write(root / "bot.yaml", f"key: bot\nmodel: m\ninstructions_file: {reference}\n")
+    if setup == "outside":
+        write(tmp_path / "outside.md", "secret")
+    elif setup == "symlink":
+        write(tmp_path / "outside.md", "secret")
+        os.symlink(tmp_path / "outside.md", root / "link.md")
+    elif setup == "latin1":
+        (root / "latin1.md").write_bytes("caf\xe9".encode("latin-1"))
+    elif setup == "binary":
+        (root / "binary.md").write_bytes(b"ab\x00cd")
+    elif setup == "huge":
+        (root / "huge.md").write_bytes(b"x" * 1_100_000)
+    [problem] = problems_of(root)
+    assert problem.startswith(f"{root / 'bot.yaml'}:3: document 1 (key 'bot'): instructions_file: ")
+    assert expected in problem
+
+
+def test_missing_path_and_wrong_suffix_are_errors(tmp_path: Path) -> None:
+    write(tmp_path / "bot.json", "{}")
+    with pytest.raises(ManifestError) as caught:
+        load_manifests([tmp_path / "nope", tmp_path / "bot.json"])
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path / 'nope'}: no such file or directory",
+        f"{tmp_path / 'bot.json'}: not a manifest: the file name must end in .yaml or .yml",
+    ]
+
+
+def test_validate_command_reports_every_problem_exits_1_and_sends_nothing(
+    tmp_path: Path, env: EmulatorServer
+) -> None:
+    write(tmp_path / "a.yaml", "key: a\nmodel: m\ntemprature: 1\n")
+    write(tmp_path / "b.yaml", "key: b\n")
+    result = run("validate", str(tmp_path))
+    assert result.exit_code == 1
+    assert "2 problems in the manifests:" in result.stderr
+    assert "temprature: unknown field" in result.stderr and "model: required field is missing" in result.stderr
+    for command in ("plan", "apply"):
+        assert run(command, str(tmp_path), "--auto-approve" if command == "apply" else "--detailed-exitcode").exit_code == 1
+    assert env.requests == []
+
+
+def test_validate_accepts_the_example_specs() -> None:
+    result = run("validate", "specs")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "3 assistant manifests valid.\n"
