@@ -15,7 +15,7 @@ from .canonical import request_body
 from .errors import ApiError, SyncError
 from .plan import Action, Change, Plan
 
-_ORDER = {Action.CREATE: 0, Action.UPDATE: 1, Action.DELETE: 2}
+_ORDER = {Action.CREATE: 0, Action.ADOPT: 1, Action.UPDATE: 2, Action.DELETE: 3}
 
 
 class AssistantWriter(Protocol):
@@ -53,7 +53,7 @@ class ApplyResult:
 def body_for(change: Change) -> dict[str, Any]:
     """The JSON body apply sends for a create or update: exactly the plan's fields."""
     after = {name: field.after for name, field in change.fields.items()}
-    return request_body(after, replace=change.action is Action.UPDATE)
+    return request_body(after, replace=change.action is not Action.CREATE)
 
 
 def apply_plan(
@@ -75,7 +75,7 @@ def _apply_change(change: Change, client: AssistantWriter) -> Outcome:
             created = client.create_assistant(body_for(change))
             return Outcome(change, str(created.get("id")))
         assert change.assistant_id is not None, "update and delete changes carry an assistant id"
-        if change.action is Action.UPDATE:
+        if change.action in (Action.UPDATE, Action.ADOPT):
             client.modify_assistant(change.assistant_id, body_for(change))
             return Outcome(change, change.assistant_id)
         try:

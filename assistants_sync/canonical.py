@@ -18,9 +18,13 @@ values the spec accepts (``tools: []``, never ``tools: null``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from .ownership import APPLIED_KEY
 
 # Every field assistants-sync manages, in display order.
 FIELDS: tuple[str, ...] = (
@@ -104,6 +108,20 @@ def normalise(obj: Mapping[str, Any]) -> CanonicalAssistant:
         response_format=_response_format(obj.get("response_format")),
         reasoning_effort=obj.get("reasoning_effort") or None,
     )
+
+
+def fingerprint(assistant: CanonicalAssistant, unmanaged: Iterable[str]) -> str:
+    """A short hash of the managed fields (the applied tag itself left out).
+
+    Equal canonical forms give equal fingerprints, whatever the key order or spelling
+    the server used, because it is computed from the canonical form.
+    """
+    skipped = set(unmanaged)
+    values = {name: value for name, value in assistant.as_dict().items() if name not in skipped}
+    if "metadata" in values:
+        values["metadata"] = {k: v for k, v in values["metadata"].items() if k != APPLIED_KEY}
+    encoded = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()[:32]
 
 
 def request_body(fields: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:

@@ -15,15 +15,19 @@ from typing import Any, TypeVar
 
 import click
 
+from pathlib import Path
+
 from .apply import apply_plan
 from .client import DEFAULT_BASE_URL, AssistantsClient, Endpoint
 from .emulator import AssistantStore, make_server, running_emulator
 from .errors import ConfigError, SyncError
+from .export import export_manifests
 from .manifest import load_manifests
 from .ownership import DEFAULT_STACK, check_stack
 from .plan import Plan
-from .reconcile import check_saved_plan, load_plan, plan_from_manifests, save_plan
-from .render import render_apply_summary, render_json, render_outcome, render_text
+from .reconcile import check_saved_plan, drift_only, load_plan, plan_from_manifests, save_plan
+from .remote import fetch_actual
+from .render import View, render_apply_summary, render_json, render_markdown, render_outcome, render_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
@@ -44,6 +48,31 @@ def _endpoint_options(func: F) -> F:
         help="Assistants API base URL. [env: OPENAI_BASE_URL]",
     )(func)
     return func
+
+
+def _output_options(func: F) -> F:
+    func = click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set).")(func)
+    func = click.option(
+        "--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
+        show_default=True, help="text for people, json (stable, format_version 1) for tools, markdown for pull requests.",
+    )(func)
+    return func
+
+
+def _delete_options(func: F) -> F:
+    func = click.option("--allow-delete-all", is_flag=True,
+                        help="Allow a plan that deletes every managed assistant of the stack.")(func)
+    func = click.option("--no-delete", is_flag=True, help="Plan creates and updates only; never delete.")(func)
+    return func
+
+
+def _render(plan: Plan, output_format: str, no_color: bool, view: View = "plan") -> str:
+    if output_format == "json":
+        return render_json(plan)
+    if output_format == "markdown":
+        return render_markdown(plan, view=view)
+    color = _stdout_is_terminal() and not no_color and not os.environ.get("NO_COLOR")
+    return render_text(plan, color=color, view=view)
 
 
 def _reports_errors(func: F) -> F:
@@ -79,6 +108,10 @@ def _checked_stack(stack: str) -> str:
 
 def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 class _Cli(click.Group):
@@ -130,29 +163,31 @@ def validate(paths: tuple[str, ...]) -> None:
 @cli.command()
 @_paths_argument
 @_endpoint_options
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output format; json is a stable document (format_version 1).")
+@_output_options
+@_delete_options
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str),
               help="Save the plan to FILE for `apply --plan FILE`.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when there is nothing to do, 2 when there are changes, 1 on errors.")
 @_reports_errors
-def plan(paths: tuple[str, ...], stack: str, base_url: str, output_format: str, out_file: str | None,
-         detailed_exitcode: bool) -> None:
-    """Show what apply would change: + create, ~ update, - delete.
+def plan(paths: tuple[str, ...], stack: str, base_url: str, output_format: str, no_color: bool, no_delete: bool,
+         allow_delete_all: bool, out_file: str | None, detailed_exitcode: bool) -> None:
+    """Show what apply would change: + create, > adopt, ~ update, - delete.
 
     \b
     Example:
-      assistants-sync plan specs --detailed-exitcode   # cron drift check
+      assistants-sync plan specs --detailed-exitcode   # 0 nothing to do, 2 changes
+      assistants-sync plan specs --format markdown >> "$GITHUB_STEP_SUMMARY"
       assistants-sync plan specs --format json --out plan.json
     """
     with AssistantsClient(_endpoint(base_url)) as client:
-        result = plan_from_manifests(paths or ("specs",), client, _checked_stack(stack))
-    click.echo(render_json(result) if output_format == "json" else render_text(result), nl=False)
+        result = plan_from_manifests(paths or ("specs",), client, _checked_stack(stack),
+                                     allow_delete=not no_delete, allow_delete_all=allow_delete_all)
+    click.echo(_render(result, output_format, no_color), nl=False)
     if out_file:
         save_plan(result, out_file)
         click.echo(f"Saved the plan to {out_file}; apply exactly it with: assistants-sync apply --plan {out_file}",
-                   err=output_format == "json")
+                   err=output_format != "text")
     if detailed_exitcode and not result.is_empty:
         sys.exit(EXIT_CHANGES)
 
@@ -160,11 +195,59 @@ def plan(paths: tuple[str, ...], stack: str, base_url: str, output_format: str, 
 @cli.command()
 @_paths_argument
 @_endpoint_options
+@_output_options
+@_reports_errors
+def drift(paths: tuple[str, ...], stack: str, base_url: str, output_format: str, no_color: bool) -> None:
+    """Report only changes made outside assistants-sync, for cron jobs that page someone.
+
+    \b
+    Example:
+      assistants-sync drift specs || [ $? -ne 2 ] || notify-on-call
+    Exit 0 no drift, 2 drift, 1 error.
+    """
+    with AssistantsClient(_endpoint(base_url)) as client:
+        full = plan_from_manifests(paths or ("specs",), client, _checked_stack(stack))
+    result = drift_only(full)
+    click.echo(_render(result, output_format, no_color, view="drift"), nl=False)
+    if not result.is_empty:
+        sys.exit(EXIT_CHANGES)
+
+
+@cli.command()
+@_endpoint_options
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the manifests into.")
+@click.option("--unmanaged", is_flag=True,
+              help="Export assistants without any ownership tag, with `adopt:` so apply takes them over.")
+@_reports_errors
+def export(stack: str, base_url: str, out_dir: Path, unmanaged: bool) -> None:
+    """Write one manifest per remote assistant of the stack (or per unmanaged one).
+
+    \b
+    Example:
+      assistants-sync export --unmanaged --out specs/imported
+      assistants-sync plan specs     # shows only the adoptions, no content change
+    """
+    with AssistantsClient(_endpoint(base_url)) as client:
+        actual = fetch_actual(client, _checked_stack(stack))
+    written = export_manifests(actual, out_dir, unmanaged=unmanaged)
+    for item in written:
+        click.echo(f"  {item.path}  ({item.assistant_id})")
+    kind = "unmanaged" if unmanaged else f'stack "{stack}"'
+    click.echo(f"Exported {len(written)} assistant{'s' if len(written) != 1 else ''} ({kind}) to {out_dir}.")
+
+
+@cli.command()
+@_paths_argument
+@_endpoint_options
+@_delete_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=str),
               help="Apply exactly this saved plan (from `plan --out`); it is the approval.")
+@click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set).")
 @_reports_errors
-def apply(paths: tuple[str, ...], stack: str, base_url: str, auto_approve: bool, plan_file: str | None) -> None:
+def apply(paths: tuple[str, ...], stack: str, base_url: str, no_delete: bool, allow_delete_all: bool,
+          auto_approve: bool, plan_file: str | None, no_color: bool) -> None:
     """Make the endpoint match the manifests (or carry out a saved plan).
 
     \b
@@ -182,8 +265,9 @@ def apply(paths: tuple[str, ...], stack: str, base_url: str, auto_approve: bool,
             planned = load_plan(plan_file)
             check_saved_plan(planned, client, stack)
         else:
-            planned = plan_from_manifests(paths or ("specs",), client, stack)
-        click.echo(render_text(planned), nl=False)
+            planned = plan_from_manifests(paths or ("specs",), client, stack,
+                                          allow_delete=not no_delete, allow_delete_all=allow_delete_all)
+        click.echo(_render(planned, "text", no_color), nl=False)
         if planned.is_empty:
             return
         if not (plan_file or auto_approve):

@@ -13,17 +13,17 @@ import difflib
 import json
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from .canonical import CanonicalAssistant, normalise
+from .canonical import UNMANAGED_WHEN_UNSET, CanonicalAssistant, fingerprint, normalise
 from .errors import ManifestError, Problem
 from .manifest_models import INSTRUCTIONS_MAX, KNOWN_FIELD_NAMES, AssistantManifest
-from .ownership import TAG_KEY, tag_value
+from .ownership import APPLIED_KEY, PROTECT_KEY, TAG_KEY, AppliedRecord, tag_value
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 # Larger files cannot be valid (instructions are <= 256,000 characters, at most 4 bytes
@@ -38,12 +38,25 @@ class DesiredAssistant:
 
     key: str
     source: str  # "path/to/file.yaml:LINE", for messages
-    request: dict[str, Any]  # the create request it stands for, without the ownership tag
+    request: dict[str, Any]  # the create request it stands for, without this tool's tags
+    protect: bool = False
+    ignore_changes: frozenset[str] = frozenset()
+    adopt: str | None = None  # id of an unmanaged assistant to take over
+
+    @property
+    def unmanaged(self) -> frozenset[str]:
+        """Fields neither compared nor sent on update: ignore_changes, and unset reasoning_effort."""
+        unset = {name for name in UNMANAGED_WHEN_UNSET if self.request.get(name) is None}
+        return self.ignore_changes | unset
 
     def canonical(self, stack: str) -> CanonicalAssistant:
-        """Canonical form as owned by `stack` (the ownership tag added to metadata)."""
-        metadata = {**self.request.get("metadata", {}), TAG_KEY: tag_value(stack, self.key)}
-        return normalise({**self.request, "metadata": metadata})
+        """Canonical form as owned by `stack`: with the ownership, protect and applied tags."""
+        tags = {TAG_KEY: tag_value(stack, self.key)}
+        if self.protect:
+            tags[PROTECT_KEY] = "true"
+        base = normalise({**self.request, "metadata": {**self.request.get("metadata", {}), **tags}})
+        applied = AppliedRecord(fingerprint(base, self.unmanaged), self.unmanaged).value()
+        return replace(base, metadata=dict(sorted({**base.metadata, APPLIED_KEY: applied}.items())))
 
 
 def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> list[DesiredAssistant]:
@@ -156,7 +169,10 @@ def _load_document(data: dict[str, Any], node: yaml.Node, ctx: _Context) -> Desi
         return None
 
     count = len(ctx.problems)
-    request = manifest.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"key", "instructions_file"})
+    request = manifest.model_dump(
+        mode="json", by_alias=True, exclude_none=True,
+        exclude={"key", "instructions_file", "protect", "ignore_changes", "adopt"},
+    )
     if manifest.instructions_file is not None:
         at: list[int | str] = ["instructions_file"]
         text = _read_referenced(manifest.instructions_file, node, at, ctx)
@@ -171,7 +187,14 @@ def _load_document(data: dict[str, Any], node: yaml.Node, ctx: _Context) -> Desi
             function["parameters"] = _read_parameters(function.pop("parameters_file"), node, at, ctx)
     if len(ctx.problems) > count:
         return None
-    return DesiredAssistant(key=manifest.key, source=f"{ctx.name}:{node.start_mark.line + 1}", request=request)
+    return DesiredAssistant(
+        key=manifest.key,
+        source=f"{ctx.name}:{node.start_mark.line + 1}",
+        request=request,
+        protect=manifest.protect,
+        ignore_changes=frozenset(manifest.ignore_changes),
+        adopt=manifest.adopt,
+    )
 
 
 def _read_parameters(reference: str, node: yaml.Node, at: list[int | str], ctx: _Context) -> Any:

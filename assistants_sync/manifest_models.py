@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .ownership import KEY_PATTERN, METADATA_MAX_PAIRS, TAGS_ADDED, TAG_KEY, is_reserved
+from .ownership import KEY_PATTERN, METADATA_MAX_PAIRS, TAG_KEY, is_reserved, tags_added
 
 NAME_MAX = 256
 DESCRIPTION_MAX = 512
@@ -31,7 +31,12 @@ TOOLS_MAX = 128
 FUNCTION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 METADATA_KEY_MAX = 64
 METADATA_VALUE_MAX = 512
-METADATA_USER_PAIRS_MAX = METADATA_MAX_PAIRS - TAGS_ADDED
+ASSISTANT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+# Fields a manifest may hand over to another process; metadata holds our tags, so it stays.
+IGNORABLE_FIELDS = (
+    "model", "name", "description", "instructions", "tools", "tool_resources",
+    "temperature", "top_p", "response_format", "reasoning_effort",
+)
 CODE_INTERPRETER_FILES_MAX = 20
 VECTOR_STORES_MAX = 1
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
@@ -151,6 +156,10 @@ class AssistantManifest(_Strict):
     """One YAML document: one desired assistant."""
 
     key: Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+    # Before metadata: its pair budget depends on protect.
+    protect: bool = False
+    ignore_changes: list[Literal[IGNORABLE_FIELDS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    adopt: Annotated[str, StringConstraints(pattern=ASSISTANT_ID_PATTERN)] | None = None
     model: Annotated[str, StringConstraints(min_length=1)]
     name: Annotated[str, StringConstraints(max_length=NAME_MAX)] | None = None
     description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)] | None = None
@@ -173,18 +182,21 @@ class AssistantManifest(_Strict):
 
     @field_validator("metadata")
     @classmethod
-    def _metadata_budget(cls, value: dict[str, str]) -> dict[str, str]:
+    def _metadata_budget(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         reserved = sorted(k for k in value if is_reserved(k))
         if reserved:
             raise PydanticCustomError(
                 "reserved_key",
                 f"metadata key {reserved[0]!r} is reserved: keys starting with {TAG_KEY!r} belong to assistants-sync",
             )
-        if len(value) > METADATA_USER_PAIRS_MAX:
+        protect = bool(info.data.get("protect"))
+        most = METADATA_MAX_PAIRS - tags_added(protect)
+        if len(value) > most:
             raise PydanticCustomError(
                 "too_many_pairs",
-                f"at most {METADATA_USER_PAIRS_MAX} pairs ({len(value)} given): the API allows "
-                f"{METADATA_MAX_PAIRS} and assistants-sync uses {TAGS_ADDED} for its ownership tag",
+                f"at most {most} pairs ({len(value)} given): the API allows {METADATA_MAX_PAIRS} and "
+                f"assistants-sync uses {tags_added(protect)} for its tags"
+                + (" (ownership, last applied, protect)" if protect else " (ownership, last applied)"),
             )
         return value
 

@@ -1,17 +1,28 @@
-"""The ownership tag: how a remote assistant says which stack and manifest key own it.
+"""The tags assistants-sync keeps in a managed assistant's metadata.
 
-One metadata pair, ``"assistants-sync": "<stack>/<key>"``. One pair (not two) because
-the API allows only 16 metadata pairs and every pair we take is one the user loses.
-Neither stacks nor keys may contain ``/``, so the value splits unambiguously. Every
-metadata key starting with ``assistants-sync`` is reserved for this tool.
+- ``"assistants-sync": "<stack>/<key>"``: ownership. Neither stacks nor keys may contain
+  ``/``, so the value splits unambiguously.
+- ``"assistants-sync.applied": "sha256=<hex>[;unmanaged=f1,f2]"``: a fingerprint of the
+  managed fields as last applied, and which fields it left out (``ignore_changes`` and
+  an unset ``reasoning_effort``). Comparing it with both sides tells whether an update
+  comes from the manifest, from a change made outside assistants-sync, or both, with
+  no local state file.
+- ``"assistants-sync.protect": "true"``: set while the manifest says ``protect: true``;
+  a protected assistant is never deleted because its manifest disappeared.
+
+The API allows 16 metadata pairs; these take two (three when protected), so users keep
+14 (13). Every key starting with ``assistants-sync`` is reserved for this tool.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 TAG_KEY = "assistants-sync"
+APPLIED_KEY = "assistants-sync.applied"
+PROTECT_KEY = "assistants-sync.protect"
 RESERVED_PREFIX = "assistants-sync"
 DEFAULT_STACK = "default"
 
@@ -19,13 +30,16 @@ KEY_PATTERN = r"^[a-z0-9._-]{1,128}$"
 STACK_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 _STACK_RE = re.compile(STACK_PATTERN)
 
-# Pairs this tool adds to every managed assistant's metadata; users get the rest.
-TAGS_ADDED = 1
 METADATA_MAX_PAIRS = 16
 
 
+def tags_added(protect: bool) -> int:
+    """How many metadata pairs this tool adds to an assistant."""
+    return 3 if protect else 2
+
+
 def tag_value(stack: str, key: str) -> str:
-    """The tag value recorded on an assistant owned by `stack` under `key`."""
+    """The ownership tag value of an assistant owned by `stack` under `key`."""
     return f"{stack}/{key}"
 
 
@@ -42,9 +56,40 @@ def owner_of(metadata: Mapping[str, object] | None) -> tuple[str, str] | None:
     return stack, key
 
 
+def is_protected(metadata: Mapping[str, object] | None) -> bool:
+    return bool(metadata) and (metadata or {}).get(PROTECT_KEY) == "true"
+
+
+@dataclass(frozen=True)
+class AppliedRecord:
+    """What the applied tag says: a fingerprint and the fields it left out."""
+
+    fingerprint: str
+    unmanaged: frozenset[str]
+
+    def value(self) -> str:
+        suffix = f";unmanaged={','.join(sorted(self.unmanaged))}" if self.unmanaged else ""
+        return f"sha256={self.fingerprint}{suffix}"
+
+
+def applied_record(metadata: Mapping[str, object] | None) -> AppliedRecord | None:
+    """The applied tag of a remote assistant, or None if absent or unreadable."""
+    value = (metadata or {}).get(APPLIED_KEY)
+    if not isinstance(value, str) or not value.startswith("sha256="):
+        return None
+    fingerprint, _, rest = value[len("sha256="):].partition(";")
+    unmanaged = rest.removeprefix("unmanaged=")
+    return AppliedRecord(fingerprint, frozenset(f for f in unmanaged.split(",") if f) if rest else frozenset())
+
+
 def is_reserved(metadata_key: str) -> bool:
     """True for metadata keys a manifest may not set itself."""
     return metadata_key.startswith(RESERVED_PREFIX)
+
+
+def user_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
+    """Metadata without this tool's tags."""
+    return {k: v for k, v in metadata.items() if not is_reserved(k)}
 
 
 def check_stack(stack: str) -> str | None:

@@ -18,8 +18,12 @@ class Action(str, Enum):
     """What apply does for one key."""
 
     CREATE = "create"
+    ADOPT = "adopt"  # tag an existing unmanaged assistant and update what differs
     UPDATE = "update"
     DELETE = "delete"
+
+
+Cause = Literal["manifest", "drift", "both"]
 
 
 class FieldChange(BaseModel):
@@ -35,9 +39,13 @@ class Change(BaseModel):
     """One action on one assistant.
 
     - create: `assistant_id` is None; `fields` holds every field it sets, `before` None.
+    - adopt: `assistant_id` is the unmanaged assistant taken over; `fields` holds what
+      differs, always including metadata (the tags are added).
     - update: `fields` holds only the fields that differ; apply sends exactly those.
+      `cause` says whether the manifest changed, the assistant was changed outside
+      assistants-sync (drift), or both.
     - delete: `fields` is empty; `reason` says why (no manifest, or a duplicate).
-    `reason` is for people only: apply never reads it.
+    `reason`, `name`, `unchanged` and `cause` are for people: apply never reads them.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -47,12 +55,17 @@ class Change(BaseModel):
     assistant_id: str | None = None
     fields: dict[str, FieldChange] = Field(default_factory=dict)
     reason: str | None = None
+    cause: Cause | None = None
+    name: str | None = None  # the assistant's name (after the change), to recognise it
+    unchanged: int = 0  # managed fields compared and found equal
+    protected: bool = False  # a delete of an assistant whose manifest said protect: true
 
 
 class Summary(BaseModel):
     create: int = 0
     update: int = 0
     delete: int = 0
+    adopt: int = 0
 
 
 class Plan(BaseModel):
@@ -77,7 +90,10 @@ class Plan(BaseModel):
         counts = {action: 0 for action in Action}
         for change in self.changes:
             counts[change.action] += 1
-        return Summary(create=counts[Action.CREATE], update=counts[Action.UPDATE], delete=counts[Action.DELETE])
+        return Summary(
+            create=counts[Action.CREATE], update=counts[Action.UPDATE], delete=counts[Action.DELETE],
+            adopt=counts[Action.ADOPT],
+        )
 
     @property
     def is_empty(self) -> bool:

@@ -20,16 +20,32 @@ from .client import AssistantsClient
 from .diff import compute_plan
 from .errors import PlanError
 from .manifest import load_manifests
-from .plan import Plan
+from .plan import Action, Plan
 from .remote import fetch_actual
 from .render import render_json
+from .safety import check_deletes
 
 
-def plan_from_manifests(paths: Sequence[str | os.PathLike[str]], client: AssistantsClient, stack: str) -> Plan:
-    """Validate the manifests, list the endpoint once, and diff."""
+def plan_from_manifests(
+    paths: Sequence[str | os.PathLike[str]],
+    client: AssistantsClient,
+    stack: str,
+    *,
+    allow_delete: bool = True,
+    allow_delete_all: bool = False,
+) -> Plan:
+    """Validate the manifests, list the endpoint once, diff, and check the deletes are safe."""
     desired = load_manifests(paths)
     actual = fetch_actual(client, stack)
-    return compute_plan(desired, actual, client.endpoint.identity)
+    plan = compute_plan(desired, actual, client.endpoint.identity, allow_delete=allow_delete)
+    check_deletes(plan, allow_delete_all=allow_delete_all)
+    return plan
+
+
+def drift_only(plan: Plan) -> Plan:
+    """The part of `plan` caused by changes made outside assistants-sync."""
+    drifted = [c for c in plan.changes if c.action is Action.UPDATE and c.cause in ("drift", "both")]
+    return plan.model_copy(update={"changes": drifted})
 
 
 def save_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
@@ -65,7 +81,8 @@ def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str) -> None:
             f"the saved plan was made for {plan.endpoint}, not {client.endpoint.identity}; nothing was changed"
         )
     actual = fetch_actual(client, stack)
-    if actual.fingerprint != plan.remote_fingerprint:
+    adopted = [c.assistant_id for c in plan.changes if c.action is Action.ADOPT and c.assistant_id]
+    if actual.fingerprint(also=adopted) != plan.remote_fingerprint:
         raise PlanError(
             f'the managed assistants of stack "{stack}" have changed since the plan was made; '
             "nothing was changed. Run plan again and review the new plan."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .canonical import CanonicalAssistant, normalise
@@ -18,49 +18,60 @@ class AssistantLister(Protocol):
 
 @dataclass(frozen=True)
 class RemoteAssistant:
-    """A managed remote assistant: its identity and its canonical form."""
+    """A remote assistant: its identity, owner key (None if unowned) and canonical form."""
 
     id: str
-    key: str
+    key: str | None
     created_at: int
     canonical: CanonicalAssistant
 
 
 @dataclass(frozen=True)
 class ActualState:
-    """What this stack owns on the endpoint, in the server's (oldest-first) order."""
+    """What the endpoint holds, as far as `stack` is concerned.
+
+    `assistants` are the ones this stack owns, in the server's (oldest-first) order;
+    `unowned` carry no ownership tag (candidates for adopt); `foreign` maps the ids of
+    other stacks' assistants to their stack, so adopt can refuse them by name.
+    """
 
     stack: str
     assistants: tuple[RemoteAssistant, ...]
-    total_listed: int  # including unmanaged ones and other stacks'
+    unowned: tuple[RemoteAssistant, ...] = ()
+    foreign: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def fingerprint(self) -> str:
-        """Changes whenever any managed assistant of the stack is added, removed or edited."""
-        records = sorted((a.id, a.key, a.canonical.as_dict()) for a in self.assistants)
+    def total_listed(self) -> int:
+        return len(self.assistants) + len(self.unowned) + len(self.foreign)
+
+    def fingerprint(self, also: Iterable[str] = ()) -> str:
+        """Changes whenever a managed assistant (or one of the `also` ids) is added, removed or edited."""
+        wanted = set(also)
+        chosen = [*self.assistants, *(a for a in self.unowned if a.id in wanted)]
+        records = sorted((a.id, a.key or "", a.canonical.as_dict()) for a in chosen)
         return "sha256:" + hashlib.sha256(json.dumps(records, sort_keys=True).encode()).hexdigest()
 
 
 def actual_state(objects: Iterable[Mapping[str, Any]], stack: str) -> ActualState:
-    """The assistants among `objects` (API objects) owned by `stack`."""
+    """Sort `objects` (API objects) into this stack's, unowned and other stacks'."""
     managed: list[RemoteAssistant] = []
-    total = 0
+    unowned: list[RemoteAssistant] = []
+    foreign: dict[str, str] = {}
     for obj in objects:
-        total += 1
         owner = owner_of(obj.get("metadata"))
-        if owner is None or owner[0] != stack:
+        if owner is not None and owner[0] != stack:
+            foreign[str(obj["id"])] = owner[0]
             continue
-        managed.append(
-            RemoteAssistant(
-                id=str(obj["id"]),
-                key=owner[1],
-                created_at=int(obj.get("created_at") or 0),
-                canonical=normalise(obj),
-            )
+        remote = RemoteAssistant(
+            id=str(obj["id"]),
+            key=owner[1] if owner else None,
+            created_at=int(obj.get("created_at") or 0),
+            canonical=normalise(obj),
         )
-    return ActualState(stack=stack, assistants=tuple(managed), total_listed=total)
+        (managed if owner else unowned).append(remote)
+    return ActualState(stack=stack, assistants=tuple(managed), unowned=tuple(unowned), foreign=foreign)
 
 
 def fetch_actual(client: AssistantLister, stack: str) -> ActualState:
-    """List the endpoint once (paginated) and keep what `stack` owns."""
+    """List the endpoint once (paginated) and sort what it holds."""
     return actual_state(client.list_assistants(), stack)

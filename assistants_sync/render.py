@@ -1,18 +1,26 @@
-"""Plan -> text or JSON. Works from the plan alone, so a saved plan renders the same."""
+"""Plan -> text, Markdown or JSON. Works from the plan alone, so a saved plan renders the same."""
 
 from __future__ import annotations
 
-import difflib
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Literal
 
 from .apply import ApplyResult, Outcome
 from .plan import Action, Change, Plan
+from .valuediff import DiffLine, change_lines, to_json, value_lines
 
-_SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
-_BLOCK_LINES = 20  # lines of a multi-line value shown for a create
-_DIFF_LINES = 40  # lines of a line diff shown for an update
-_CONTEXT = 2
+MARKDOWN_LIMIT = 65_536  # GitHub's limit for a comment body and a step summary
+View = Literal["plan", "drift"]
+
+_SYMBOL = {Action.CREATE: "+", Action.ADOPT: ">", Action.UPDATE: "~", Action.DELETE: "-"}
+_ACTION_COLOR = {Action.CREATE: "green", Action.ADOPT: "cyan", Action.UPDATE: "yellow", Action.DELETE: "red"}
+_KIND_COLOR = {"added": "green", "removed": "red", "changed": "yellow", "hunk": "cyan", "note": None, "plain": None}
+_CAUSE_TEXT = {
+    "manifest": "manifest changed",
+    "drift": "changed outside assistants-sync",
+    "both": "manifest changed, and changed outside assistants-sync",
+}
 
 
 def render_json(plan: Plan) -> str:
@@ -27,38 +35,70 @@ def render_json(plan: Plan) -> str:
     return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_text(plan: Plan) -> str:
-    """A Terraform-like plan: + create, ~ update, - delete, then the counts."""
+def render_text(plan: Plan, *, color: bool = False, view: View = "plan") -> str:
+    """A Terraform-like plan: + create, > adopt, ~ update, - delete, then the counts."""
+    paint = _painter(color)
     header = f'Stack "{plan.stack}" at {plan.endpoint}'
     if plan.is_empty:
-        return (
-            f"{header}\n\nNo changes. The {plan.managed_count} managed assistant"
-            f"{'s' if plan.managed_count != 1 else ''} match the manifests.\n\n{summary_line(plan)}\n"
-        )
-    blocks = [_render_change(change) for change in plan.changes]
-    return header + "\n\n" + "\n".join(blocks) + "\n" + summary_line(plan) + "\n"
+        return f"{header}\n\n{_nothing_to_do(plan, view)}\n\n{summary_line(plan, view)}\n"
+    blocks = [_text_change(change, paint) for change in plan.changes]
+    banner = _delete_banner(plan)
+    warning = f"\n{paint('Warning: ' + banner, 'red', bold=True)}\n" if banner else ""
+    return header + "\n\n" + "\n".join(blocks) + warning + "\n" + paint(summary_line(plan, view), bold=True) + "\n"
 
 
-def summary_line(plan: Plan) -> str:
+def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LIMIT) -> str:
+    """For pull-request comments and $GITHUB_STEP_SUMMARY: never longer than `limit` characters."""
+    title = "drift report" if view == "drift" else "plan"
+    head = [f"### assistants-sync {title}: stack `{plan.stack}`", "", f"**{summary_line(plan, view)}**", ""]
+    banner = _delete_banner(plan)
+    if banner:
+        head += ["> [!WARNING]", f"> {banner}", ""]
+    if plan.is_empty:
+        head += [_nothing_to_do(plan, view), ""]
+    text = "\n".join(head)
+    sections = [_markdown_change(change) for change in plan.changes]
+    for shown, section in enumerate(sections):
+        note = _cut_note(len(sections) - shown)
+        if len(text) + len(section) + len(note) <= limit:
+            text += section
+            continue
+        room = limit - len(text) - len(note) - len(_cut_note(len(sections) - shown - 1))
+        if room > 400:  # enough for a useful part of this change
+            text += _shorten_section(section, room)
+            shown += 1
+        return text + _cut_note(len(sections) - shown)
+    return text
+
+
+def summary_line(plan: Plan, view: View = "plan") -> str:
     s = plan.summary
-    return f"Plan: {s.create} to create, {s.update} to update, {s.delete} to delete."
+    if view == "drift":
+        count = s.update
+        return (f"Drift: {count} assistant{'s' if count != 1 else ''} changed outside assistants-sync."
+                if count else "No drift.")
+    adopt = f"{s.adopt} to adopt, " if s.adopt else ""
+    return f"Plan: {adopt}{s.create} to create, {s.update} to update, {s.delete} to delete."
 
 
 def render_outcome(outcome: Outcome) -> str:
     """One line reporting a change as apply finishes it."""
     change = outcome.change
-    label = _label(change) if change.action is not Action.CREATE else change.key
+    label = _label(change)
     if not outcome.ok:
         return f"  ! {label}: {change.action.value} FAILED: {outcome.error}"
-    verb = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted"}[change.action]
+    verb = {Action.CREATE: "created", Action.ADOPT: "adopted", Action.UPDATE: "updated",
+            Action.DELETE: "deleted"}[change.action]
     created = f" {outcome.assistant_id}" if change.action is Action.CREATE else ""
     note = f" ({outcome.note})" if outcome.note else ""
     return f"  {_SYMBOL[change.action]} {label}: {verb}{created}{note}"
 
 
 def render_apply_summary(result: ApplyResult) -> str:
+    adopted = result.count(Action.ADOPT)
     counts = (
-        f"{result.count(Action.CREATE)} created, {result.count(Action.UPDATE)} updated, "
+        (f"{adopted} adopted, " if adopted else "")
+        + f"{result.count(Action.CREATE)} created, {result.count(Action.UPDATE)} updated, "
         f"{result.count(Action.DELETE)} deleted"
     )
     if not result.failed:
@@ -69,49 +109,110 @@ def render_apply_summary(result: ApplyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def change_title(change: Change) -> str:
+    """What will happen to whom, e.g. 'support-bot (asst_1) "Support" will be updated in place'."""
+    name = f" {to_json(change.name)}" if change.name else ""
+    what = {
+        Action.CREATE: "will be created",
+        Action.ADOPT: "will be adopted (tagged as managed by this stack)",
+        Action.UPDATE: "will be updated in place",
+        Action.DELETE: "will be deleted",
+    }[change.action]
+    detail = ""
+    if change.action is Action.UPDATE and change.cause:
+        detail = f" ({_CAUSE_TEXT[change.cause]})"
+    elif change.action is Action.DELETE and change.reason:
+        detail = f": {change.reason}"
+    return f"{_label(change)}{name} {what}{detail}"
+
+
+def field_diff(change: Change) -> list[DiffLine]:
+    """Every line describing the change's fields, as both text and Markdown show them."""
+    lines: list[DiffLine] = []
+    for name, field in change.fields.items():
+        if change.action is Action.CREATE:
+            lines += value_lines(name, field.after)
+        else:
+            lines += change_lines(name, field.before, field.after)
+    if change.action in (Action.UPDATE, Action.ADOPT) and change.unchanged:
+        lines.append(DiffLine("note", f"({change.unchanged} unchanged field{'s' if change.unchanged != 1 else ''} hidden)"))
+    return lines
+
+
 def _label(change: Change) -> str:
     return f"{change.key} ({change.assistant_id})" if change.assistant_id else change.key
 
 
-def _render_change(change: Change) -> str:
-    symbol = _SYMBOL[change.action]
-    if change.action is Action.DELETE:
-        reason = f": {change.reason}" if change.reason else ""
-        return f"  {symbol} {_label(change)} will be deleted{reason}\n"
-    title = "will be created" if change.action is Action.CREATE else "will be updated in place"
-    width = max(len(name) for name in change.fields) + 1
-    lines = [f"  {symbol} {_label(change)} {title}"]
-    for name, field in change.fields.items():
-        label = f"{name}:".ljust(width + 1)
-        if change.action is Action.CREATE:
-            lines += _render_value(label, field.after)
-        else:
-            lines += _render_update(label, field.before, field.after)
+def _nothing_to_do(plan: Plan, view: View) -> str:
+    count = plan.managed_count
+    if view == "drift":
+        return f"No drift. The {count} managed assistant{'s' if count != 1 else ''} are as last applied."
+    return f"No changes. The {count} managed assistant{'s' if count != 1 else ''} match the manifests."
+
+
+def _delete_banner(plan: Plan) -> str:
+    deletes = [c for c in plan.changes if c.action is Action.DELETE]
+    if not deletes:
+        return ""
+    names = ", ".join(f"`{c.key}` ({c.assistant_id})" for c in deletes[:10])
+    more = f" and {len(deletes) - 10} more" if len(deletes) > 10 else ""
+    return f"**{len(deletes)} assistant{'s' if len(deletes) != 1 else ''} will be deleted:** {names}{more}"
+
+
+def _painter(color: bool) -> Callable[..., str]:
+    import click  # only for ANSI styling; the library stays usable without the CLI
+
+    def paint(text: str, fg: str | None = None, bold: bool = False) -> str:
+        return click.style(text, fg=fg, bold=bold) if color and (fg or bold) else text
+
+    return paint
+
+
+def _text_change(change: Change, paint: Callable[..., str]) -> str:
+    color = _ACTION_COLOR[change.action]
+    lines = [paint(f"  {_SYMBOL[change.action]} {change_title(change)}", color, bold=True)]
+    lines += [paint(f"      {line.text}", _KIND_COLOR[line.kind]) for line in field_diff(change)]
     return "\n".join(lines) + "\n"
 
 
-def _render_value(label: str, value: Any) -> list[str]:
-    if isinstance(value, str) and "\n" in value:
-        text_lines = value.splitlines()
-        shown = [f"        | {line}" for line in text_lines[:_BLOCK_LINES]]
-        if len(text_lines) > _BLOCK_LINES:
-            shown.append(f"        ... {len(text_lines) - _BLOCK_LINES} more lines (--format json shows everything)")
-        return [f"      {label}({len(text_lines)} lines)", *shown]
-    return [f"      {label}{_json(value)}"]
+def _markdown_change(change: Change) -> str:
+    body = "\n".join(_markdown_prefix(line) for line in field_diff(change))
+    fence = "`" * max(3, _longest_backtick_run(body) + 1)
+    summary = f"<code>{_SYMBOL[change.action]} {change.action.value}</code> {_escape_html(change_title(change))}"
+    content = f"\n{fence}diff\n{body}\n{fence}\n" if body else "\n"
+    return f"<details><summary>{summary}</summary>\n{content}\n</details>\n\n"
 
 
-def _render_update(label: str, before: Any, after: Any) -> list[str]:
-    multi_line = any(isinstance(v, str) and "\n" in v for v in (before, after))
-    if not multi_line:
-        return [f"      {label}{_json(before)} -> {_json(after)}"]
-    old = before.splitlines() if isinstance(before, str) else []
-    new = after.splitlines() if isinstance(after, str) else []
-    diff = list(difflib.unified_diff(old, new, lineterm="", n=_CONTEXT))[2:]  # drop ---/+++ headers
-    shown = [f"        {line}" for line in diff[:_DIFF_LINES]]
-    if len(diff) > _DIFF_LINES:
-        shown.append(f"        ... {len(diff) - _DIFF_LINES} more diff lines (--format json shows everything)")
-    return [f"      {label}(line diff)", *shown]
+def _markdown_prefix(line: DiffLine) -> str:
+    # In a ```diff block, GitHub colours lines by their first character.
+    marker = {"added": "+", "removed": "-", "hunk": "@"}.get(line.kind, " ")
+    text = line.text.lstrip()
+    if line.kind in ("added", "removed") and text[:1] in "+-":
+        text = text[1:].lstrip()
+    return f"{marker} {text}" if marker != "@" else text
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+def _shorten_section(section: str, room: int) -> str:
+    fence = next((line[:-4] for line in section.splitlines() if line.startswith("```") and line.endswith("diff")), "```")
+    note = f"\n… (this change is cut here; the JSON plan has all of it)\n{fence}\n\n</details>\n\n"
+    return section[: max(0, room - len(note))].rsplit("\n", 1)[0] + note
+
+
+def _cut_note(hidden: int) -> str:
+    if hidden <= 0:
+        return ""
+    return (f"_… {hidden} more change{'s' if hidden != 1 else ''} not shown: the report is cut at "
+            f"{MARKDOWN_LIMIT:,} characters. The summary above counts every change; "
+            "`--format json` lists them all._\n")
+
+
+def _longest_backtick_run(text: str) -> int:
+    longest = current = 0
+    for char in text:
+        current = current + 1 if char == "`" else 0
+        longest = max(longest, current)
+    return longest
+
+
+def _escape_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

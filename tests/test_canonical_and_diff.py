@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -53,7 +54,8 @@ def remote(assistant_id: str, key: str = "bot", stack: str = "default", created_
 
 
 def test_what_the_server_fills_in_equals_what_was_left_out() -> None:
-    assert desired(**MINIMAL_REQUEST).canonical("default") == normalise(SERVER_FILLED)
+    wanted = desired(**MINIMAL_REQUEST).canonical("default")
+    assert wanted == normalise({**SERVER_FILLED, "metadata": wanted.metadata})
 
 
 @pytest.mark.parametrize(
@@ -111,13 +113,16 @@ def test_update_lists_only_differing_fields_and_reset_values_the_spec_accepts() 
     plan = compute_plan([desired(instructions="new")], actual_state([drifted], "default"), "e")
     [change] = plan.changes
     assert change.action is Action.UPDATE and change.assistant_id == "asst_1"
+    after_metadata = change.fields["metadata"].after
     assert {name: (f.before, f.after) for name, f in change.fields.items()} == {
         "name": ("Renamed", None),
         "instructions": ("old", "new"),
         "tools": ([{"type": "code_interpreter"}], []),
+        "metadata": ({"assistants-sync": "default/bot"}, after_metadata),  # with the new applied record
         "temperature": (0.2, None),
     }
-    assert body_for(change) == {"name": "", "instructions": "new", "tools": [], "temperature": 1.0}
+    assert body_for(change) == {"name": "", "instructions": "new", "tools": [], "metadata": after_metadata,
+                                "temperature": 1.0}
 
 
 def test_reasoning_effort_left_out_is_not_managed() -> None:
@@ -134,7 +139,7 @@ def test_create_lists_every_field_it_sets_and_no_defaults() -> None:
     assert {n: (f.before, f.after) for n, f in change.fields.items()} == {
         "model": (None, "gpt-4o"),
         "name": (None, "Bot"),
-        "metadata": (None, {"assistants-sync": "ops/bot"}),
+        "metadata": (None, {"assistants-sync": "ops/bot", "assistants-sync.applied": ANY}),
     }
 
 
@@ -162,7 +167,7 @@ def test_changes_are_sorted_by_key_and_summarised() -> None:
     plan = compute_plan([desired("c"), desired("b"), desired("a")], actual_state(objects, "default"), "e")
     assert [(c.key, c.action.value) for c in plan.changes] == [
         ("a", "create"), ("b", "update"), ("c", "create"), ("z", "delete")]
-    assert plan.summary.model_dump() == {"create": 2, "update": 1, "delete": 1}
+    assert plan.summary.model_dump() == {"create": 2, "update": 1, "delete": 1, "adopt": 0}
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,9 @@ def test_json_plan_of_a_create_has_the_documented_shape(env: EmulatorServer, tmp
     document = plan_json(str(tmp_path))
     assert list(document)[:3] == ["format_version", "summary", "changes"]
     assert document["format_version"] == 1
-    assert document["summary"] == {"create": 1, "update": 0, "delete": 0}
+    assert document["summary"] == {"create": 1, "update": 0, "delete": 0, "adopt": 0}
+    applied = document["changes"][0]["fields"]["metadata"]["after"].pop("assistants-sync.applied")
+    assert applied.startswith("sha256=") and applied.endswith(";unmanaged=reasoning_effort")
     assert document["changes"] == [{
         "action": "create",
         "key": "bot",
@@ -51,6 +53,10 @@ def test_json_plan_of_a_create_has_the_documented_shape(env: EmulatorServer, tmp
             "temperature": {"before": None, "after": 0.5},
         },
         "reason": None,
+        "cause": None,
+        "name": "Bot",
+        "unchanged": 0,
+        "protected": False,
     }]
 
 
@@ -63,7 +69,11 @@ def test_an_edited_manifest_gives_exactly_the_changed_fields(env: EmulatorServer
     [change] = document["changes"]
     assert change["action"] == "update" and change["key"] == "support-bot"
     assert change["assistant_id"].startswith("asst_")
-    assert set(change["fields"]) == {"tools", "temperature"}
+    assert set(change["fields"]) == {"tools", "temperature", "metadata"}  # metadata: the new applied record
+    metadata = change["fields"]["metadata"]
+    differing = {k for k in metadata["after"] if metadata["before"].get(k) != metadata["after"][k]}
+    assert differing == {"assistants-sync.applied"}
+    assert change["cause"] == "manifest"
     assert change["fields"]["temperature"] == {"before": 0.3, "after": 0.6}
     assert change["fields"]["tools"]["after"][0]["file_search"]["max_num_results"] == 4
     output = apply_ok(str(example_specs))
@@ -79,14 +89,15 @@ def test_text_plan_shows_field_level_before_and_after(env: EmulatorServer, tmp_p
     result = run("plan", str(tmp_path))
     assert result.stdout == (
         f'Stack "default" at {env.base_url}\n\n'
-        f"  ~ bot ({assistant_id}) will be updated in place\n"
-        '      model:        "gpt-4o" -> "gpt-4o-mini"\n'
+        f"  ~ bot ({assistant_id}) will be updated in place (manifest changed)\n"
+        '      model: "gpt-4o" -> "gpt-4o-mini"\n'
         "      instructions: (line diff)\n"
         "        @@ -1,3 +1,3 @@\n"
         "         one\n"
         "        -two\n"
         "        +TWO\n"
         "         three\n"
+        "      (7 unchanged fields hidden)\n"
         "\n"
         "Plan: 0 to create, 1 to update, 0 to delete.\n"
     )
@@ -110,7 +121,7 @@ def test_a_change_made_behind_the_tools_back_is_detected_and_reverted(
     sdk.beta.assistants.update(weather.id, temperature=1.7, tools=[])
     result = run("plan", str(example_specs), "--detailed-exitcode")
     assert result.exit_code == 2
-    assert f"~ weather ({weather.id}) will be updated in place" in result.stdout
+    assert f'~ weather ({weather.id}) "Weather" will be updated in place (changed outside assistants-sync)' in result.stdout
     assert "temperature: 1.7 -> null" in result.stdout
     apply_ok(str(example_specs))
     assert run("plan", str(example_specs), "--detailed-exitcode").exit_code == 0
@@ -129,9 +140,10 @@ def test_unmanaged_and_other_stacks_assistants_are_untouched(
     assert "Plan: 1 to create, 0 to update, 0 to delete." in output
     (tmp_path / "bot.yaml").unlink()
     write(tmp_path / "other.yaml", "key: other\nmodel: gpt-4o\n")
-    document = plan_json(str(tmp_path), "--stack", "production")
+    assert run("plan", str(tmp_path), "--stack", "production").exit_code == 1  # it would delete all of production
+    document = plan_json(str(tmp_path), "--stack", "production", "--allow-delete-all")
     assert [(c["action"], c["key"]) for c in document["changes"]] == [("delete", "bot"), ("create", "other")]
-    apply_ok(str(tmp_path), "--stack", "production")
+    apply_ok(str(tmp_path), "--stack", "production", "--allow-delete-all")
     assert env.store.retrieve(unmanaged.id)["name"] == "hand-made"
     assert env.store.retrieve(staging["id"]) == staging
 
@@ -140,7 +152,7 @@ def test_stack_comes_from_the_environment(env: EmulatorServer, tmp_path: Path, m
     write(tmp_path / "bot.yaml", "key: bot\nmodel: gpt-4o\n")
     monkeypatch.setenv("ASSISTANTS_SYNC_STACK", "team-a")
     apply_ok(str(tmp_path))
-    assert env.store.list()["data"][0]["metadata"] == {"assistants-sync": "team-a/bot"}
+    assert env.store.list()["data"][0]["metadata"]["assistants-sync"] == "team-a/bot"
 
 
 def test_pagination_over_more_than_250_assistants(env: EmulatorServer, tmp_path: Path) -> None:
@@ -150,7 +162,7 @@ def test_pagination_over_more_than_250_assistants(env: EmulatorServer, tmp_path:
         write(tmp_path / f"bot-{i:03d}.yaml", f"key: bot-{i:03d}\nmodel: gpt-4o\n")
     write(tmp_path / "bot-999.yaml", "key: bot-999\nmodel: gpt-4o\n")
     document = plan_json(str(tmp_path))
-    assert document["summary"] == {"create": 1, "update": 0, "delete": 130}
+    assert document["summary"] == {"create": 1, "update": 0, "delete": 130, "adopt": 0}
     lists = [r for r in env.requests if r.method == "GET"]
     assert len(env.requests) == len(lists) == 3  # ceil(260 / 100) list pages and nothing else
     assert all(r.query["limit"] == "100" for r in lists)
