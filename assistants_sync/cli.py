@@ -66,13 +66,19 @@ def _delete_options(func: F) -> F:
     return func
 
 
-def _render(plan: Plan, output_format: str, no_color: bool, view: View = "plan") -> str:
+def _use_color(no_color: bool) -> bool:
+    return _stdout_is_terminal() and not no_color and not os.environ.get("NO_COLOR")
+
+
+def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan") -> None:
+    """Print a plan in the chosen format (colour only for text on a terminal)."""
     if output_format == "json":
-        return render_json(plan)
-    if output_format == "markdown":
-        return render_markdown(plan, view=view)
-    color = _stdout_is_terminal() and not no_color and not os.environ.get("NO_COLOR")
-    return render_text(plan, color=color, view=view)
+        click.echo(render_json(plan), nl=False)
+    elif output_format == "markdown":
+        click.echo(render_markdown(plan, view=view), nl=False)
+    else:
+        color = _use_color(no_color)
+        click.echo(render_text(plan, color=color, view=view), nl=False, color=color)
 
 
 def _reports_errors(func: F) -> F:
@@ -183,7 +189,7 @@ def plan(paths: tuple[str, ...], stack: str, base_url: str, output_format: str, 
     with AssistantsClient(_endpoint(base_url)) as client:
         result = plan_from_manifests(paths or ("specs",), client, _checked_stack(stack),
                                      allow_delete=not no_delete, allow_delete_all=allow_delete_all)
-    click.echo(_render(result, output_format, no_color), nl=False)
+    _show(result, output_format, no_color)
     if out_file:
         save_plan(result, out_file)
         click.echo(f"Saved the plan to {out_file}; apply exactly it with: assistants-sync apply --plan {out_file}",
@@ -208,7 +214,7 @@ def drift(paths: tuple[str, ...], stack: str, base_url: str, output_format: str,
     with AssistantsClient(_endpoint(base_url)) as client:
         full = plan_from_manifests(paths or ("specs",), client, _checked_stack(stack))
     result = drift_only(full)
-    click.echo(_render(result, output_format, no_color, view="drift"), nl=False)
+    _show(result, output_format, no_color, view="drift")
     if not result.is_empty:
         sys.exit(EXIT_CHANGES)
 
@@ -267,7 +273,7 @@ def apply(paths: tuple[str, ...], stack: str, base_url: str, no_delete: bool, al
         else:
             planned = plan_from_manifests(paths or ("specs",), client, stack,
                                           allow_delete=not no_delete, allow_delete_all=allow_delete_all)
-        click.echo(_render(planned, "text", no_color), nl=False)
+        _show(planned, "text", no_color)
         if planned.is_empty:
             return
         if not (plan_file or auto_approve):

@@ -42,7 +42,7 @@ def render_text(plan: Plan, *, color: bool = False, view: View = "plan") -> str:
     if plan.is_empty:
         return f"{header}\n\n{_nothing_to_do(plan, view)}\n\n{summary_line(plan, view)}\n"
     blocks = [_text_change(change, paint) for change in plan.changes]
-    banner = _delete_banner(plan)
+    banner = _delete_banner(plan, markdown=False)
     warning = f"\n{paint('Warning: ' + banner, 'red', bold=True)}\n" if banner else ""
     return header + "\n\n" + "\n".join(blocks) + warning + "\n" + paint(summary_line(plan, view), bold=True) + "\n"
 
@@ -51,12 +51,12 @@ def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LI
     """For pull-request comments and $GITHUB_STEP_SUMMARY: never longer than `limit` characters."""
     title = "drift report" if view == "drift" else "plan"
     head = [f"### assistants-sync {title}: stack `{plan.stack}`", "", f"**{summary_line(plan, view)}**", ""]
-    banner = _delete_banner(plan)
+    banner = _delete_banner(plan, markdown=True)
     if banner:
         head += ["> [!WARNING]", f"> {banner}", ""]
     if plan.is_empty:
         head += [_nothing_to_do(plan, view), ""]
-    text = "\n".join(head)
+    text = "\n".join(head) + "\n"
     sections = [_markdown_change(change) for change in plan.changes]
     for shown, section in enumerate(sections):
         note = _cut_note(len(sections) - shown)
@@ -150,13 +150,15 @@ def _nothing_to_do(plan: Plan, view: View) -> str:
     return f"No changes. The {count} managed assistant{'s' if count != 1 else ''} match the manifests."
 
 
-def _delete_banner(plan: Plan) -> str:
+def _delete_banner(plan: Plan, *, markdown: bool) -> str:
     deletes = [c for c in plan.changes if c.action is Action.DELETE]
     if not deletes:
         return ""
-    names = ", ".join(f"`{c.key}` ({c.assistant_id})" for c in deletes[:10])
+    code = (lambda text: f"`{text}`") if markdown else (lambda text: text)
+    names = ", ".join(f"{code(c.key)} ({c.assistant_id})" for c in deletes[:10])
     more = f" and {len(deletes) - 10} more" if len(deletes) > 10 else ""
-    return f"**{len(deletes)} assistant{'s' if len(deletes) != 1 else ''} will be deleted:** {names}{more}"
+    lead = f"{len(deletes)} assistant{'s' if len(deletes) != 1 else ''} will be deleted:"
+    return f"{'**' + lead + '**' if markdown else lead} {names}{more}"
 
 
 def _painter(color: bool) -> Callable[..., str]:
@@ -184,12 +186,15 @@ def _markdown_change(change: Change) -> str:
 
 
 def _markdown_prefix(line: DiffLine) -> str:
-    # In a ```diff block, GitHub colours lines by their first character.
-    marker = {"added": "+", "removed": "-", "hunk": "@"}.get(line.kind, " ")
-    text = line.text.lstrip()
-    if line.kind in ("added", "removed") and text[:1] in "+-":
-        text = text[1:].lstrip()
-    return f"{marker} {text}" if marker != "@" else text
+    """A diff line for a ```diff block: GitHub colours lines by their first character."""
+    stripped = line.text.lstrip()
+    if line.kind == "hunk":
+        return stripped
+    indent = " " * (len(line.text) - len(stripped))
+    marker = {"added": "+", "removed": "-"}.get(line.kind, " ")
+    if marker != " " and stripped[:1] == marker:
+        stripped = stripped[1:].removeprefix(" ")  # the marker moves to the first column
+    return f"{marker} {indent}{stripped}"
 
 
 def _shorten_section(section: str, room: int) -> str:

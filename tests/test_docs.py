@@ -1,0 +1,27 @@
+"""The README's examples stay true."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from assistants_sync.manifest import load_manifests
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_manifest_example_is_valid(tmp_path: Path) -> None:
+    example = re.search(r"```yaml\n(key: data-analyst.*?)```", README, re.DOTALL)
+    assert example is not None
+    (tmp_path / "example.yaml").write_text(example.group(1), encoding="utf-8")
+    [assistant] = load_manifests([tmp_path])
+    assert assistant.key == "data-analyst" and assistant.protect
+    assert assistant.ignore_changes == {"tool_resources"}
+
+
+def test_the_readme_test_command_is_what_ci_runs() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    command = next(line for line in ci.splitlines() if "pytest" in line)
+    assert command in README
