@@ -1,24 +1,36 @@
 """Plan -> remote API. Carries out `plan.changes` and decides nothing new.
 
-Creates and updates go first and deletes last, so a run cut short never removed an
-assistant before its replacement work was done. One failed change does not stop the
-others; the result says what happened to each.
+- Creates, adoptions and updates run first, deletes after them, so a run cut short
+  never removed an assistant before the rest of its work was done.
+- Within a phase, up to `parallelism` changes run at once (one shared client, whose
+  rate limiter slows every worker after any 429).
+- One failed change does not stop the others; the result says what happened to each.
+- Creates are not idempotent: when a create's answer is lost, the key is looked up
+  before creating again, so a key never ends up with two assistants.
+- Ctrl-C (KeyboardInterrupt in the calling thread) or `stop`: no new change starts,
+  changes in flight finish, and the result marks the rest as not started.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .canonical import request_body
-from .errors import ApiError, SyncError
+from .errors import AmbiguousRequestError, ApiError, SyncError
+from .ownership import TAG_KEY
 from .plan import Action, Change, Plan
 
 _ORDER = {Action.CREATE: 0, Action.ADOPT: 1, Action.UPDATE: 2, Action.DELETE: 3}
+DEFAULT_PARALLELISM = 10
+_CREATE_ATTEMPTS = 5  # creates whose answer was lost, each followed by a lookup
 
 
 class AssistantWriter(Protocol):
+    def list_assistants(self) -> list[dict[str, Any]]: ...
     def create_assistant(self, body: dict[str, Any]) -> dict[str, Any]: ...
     def modify_assistant(self, assistant_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
     def delete_assistant(self, assistant_id: str) -> dict[str, Any]: ...
@@ -26,55 +38,88 @@ class AssistantWriter(Protocol):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one change."""
+    """What happened to one change: done, failed (`error`), or never started."""
 
     change: Change
     assistant_id: str | None
     error: str | None = None
     note: str | None = None
+    started: bool = True
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.started and self.error is None
 
 
 @dataclass(frozen=True)
 class ApplyResult:
     outcomes: tuple[Outcome, ...]
+    interrupted: bool = False
 
     @property
     def failed(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if not o.ok)
+        return tuple(o for o in self.outcomes if o.started and o.error is not None)
+
+    @property
+    def not_started(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if not o.started)
 
     def count(self, action: Action) -> int:
         return sum(1 for o in self.outcomes if o.ok and o.change.action is action)
 
 
 def body_for(change: Change) -> dict[str, Any]:
-    """The JSON body apply sends for a create or update: exactly the plan's fields."""
+    """The JSON body apply sends for a create, adopt or update: exactly the plan's fields."""
     after = {name: field.after for name, field in change.fields.items()}
     return request_body(after, replace=change.action is not Action.CREATE)
 
 
 def apply_plan(
-    plan: Plan, client: AssistantWriter, on_outcome: Callable[[Outcome], None] | None = None
+    plan: Plan,
+    client: AssistantWriter,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    *,
+    parallelism: int = DEFAULT_PARALLELISM,
+    stop: threading.Event | None = None,
 ) -> ApplyResult:
-    """Carry out every change of `plan`; report each through `on_outcome` as it ends."""
+    """Carry out every change of `plan`; report each through `on_outcome` as it ends.
+
+    `on_outcome` is called from the calling thread, one outcome at a time.
+    """
+    stop = stop if stop is not None else getattr(client, "stop", None) or threading.Event()
+    ordered = sorted(plan.changes, key=lambda c: (_ORDER[c.action], c.key))
+    phases = [[c for c in ordered if c.action is not Action.DELETE], [c for c in ordered if c.action is Action.DELETE]]
     outcomes: list[Outcome] = []
-    for change in sorted(plan.changes, key=lambda c: (_ORDER[c.action], c.key)):
-        outcome = _apply_change(change, client)
-        outcomes.append(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
-    return ApplyResult(tuple(outcomes))
+    interrupted = False
+
+    def run(change: Change) -> Outcome:
+        if stop.is_set():
+            return Outcome(change, change.assistant_id, started=False)
+        return _apply_change(change, client)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+        for phase in phases:
+            pending: set[Future[Outcome]] = {pool.submit(run, change) for change in phase}
+            while pending:
+                try:
+                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    interrupted = True
+                    stop.set()  # no new change starts; those in flight finish
+                    continue
+                for future in done:
+                    outcome = future.result()
+                    outcomes.append(outcome)
+                    if on_outcome is not None:
+                        on_outcome(outcome)
+    return ApplyResult(tuple(outcomes), interrupted=interrupted or stop.is_set())
 
 
 def _apply_change(change: Change, client: AssistantWriter) -> Outcome:
     try:
         if change.action is Action.CREATE:
-            created = client.create_assistant(body_for(change))
-            return Outcome(change, str(created.get("id")))
-        assert change.assistant_id is not None, "update and delete changes carry an assistant id"
+            return _create(change, client)
+        assert change.assistant_id is not None, "adopt, update and delete changes carry an assistant id"
         if change.action in (Action.UPDATE, Action.ADOPT):
             client.modify_assistant(change.assistant_id, body_for(change))
             return Outcome(change, change.assistant_id)
@@ -87,3 +132,21 @@ def _apply_change(change: Change, client: AssistantWriter) -> Outcome:
         return Outcome(change, change.assistant_id)
     except SyncError as exc:
         return Outcome(change, change.assistant_id, error=str(exc))
+
+
+def _create(change: Change, client: AssistantWriter) -> Outcome:
+    body = body_for(change)
+    tag = body["metadata"][TAG_KEY]
+    lost: AmbiguousRequestError | None = None
+    for _ in range(_CREATE_ATTEMPTS):
+        try:
+            created = client.create_assistant(body)
+            return Outcome(change, str(created["id"]), note="after a lost answer" if lost else None)
+        except AmbiguousRequestError as exc:
+            lost = exc
+            # The answer was lost, not necessarily the create: look before creating again.
+            found = [a for a in client.list_assistants() if (a.get("metadata") or {}).get(TAG_KEY) == tag]
+            if found:
+                return Outcome(change, str(found[0]["id"]), note="found after its answer was lost")
+    assert lost is not None
+    raise lost

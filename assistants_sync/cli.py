@@ -1,53 +1,94 @@
 """Command line: parses options, calls the library, chooses exit codes.
 
 Exit codes: 0 success (and, with --detailed-exitcode, "no changes"); 1 any error,
-usage errors included; 2 changes present (--detailed-exitcode only). Usage errors
-exit 1, not click's usual 2, so that a cron job never reads a typo as drift.
+usage errors included; 2 changes present (--detailed-exitcode, drift); 130 apply
+interrupted by Ctrl-C. Usage errors exit 1, not click's usual 2, so that a cron job
+never reads a typo as drift.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from pathlib import Path
-
-from .apply import apply_plan
+from .apply import DEFAULT_PARALLELISM, apply_plan
 from .client import DEFAULT_BASE_URL, AssistantsClient, Endpoint
-from .emulator import AssistantStore, make_server, running_emulator
+from .emulator import AssistantStore, Faults, make_server, running_emulator
 from .errors import ConfigError, SyncError
 from .export import export_manifests
 from .manifest import load_manifests
 from .ownership import DEFAULT_STACK, check_stack
 from .plan import Plan
+from .progress import ApplyProgress
 from .reconcile import check_saved_plan, drift_only, load_plan, plan_from_manifests, save_plan
 from .remote import fetch_actual
-from .render import View, render_apply_summary, render_json, render_markdown, render_outcome, render_text
+from .render import View, render_apply_summary, render_json, render_markdown, render_text
+from .retry import RetryPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where commands talk to, and how patiently: from the shared options."""
+
+    stack: str
+    base_url: str
+    max_attempts: int
+    request_timeout: float
+
+    def client(self, *, parallelism: int = DEFAULT_PARALLELISM, stop: threading.Event | None = None
+               ) -> AssistantsClient:
+        problem = check_stack(self.stack)
+        if problem:
+            raise ConfigError(f"--stack: {problem}")
+        endpoint = _endpoint(self.base_url)
+        warning = endpoint.plain_http_warning()
+        if warning:
+            click.echo(warning, err=True)
+        policy = RetryPolicy(max_attempts=self.max_attempts, deadline=self.request_timeout)
+        return AssistantsClient(endpoint, retry=policy, stop=stop, max_connections=max(parallelism, 1))
 
 
 def _paths_argument(func: F) -> F:
     return click.argument("paths", nargs=-1, type=click.Path(path_type=str))(func)
 
 
-def _endpoint_options(func: F) -> F:
-    func = click.option(
-        "--stack", envvar="ASSISTANTS_SYNC_STACK", default=DEFAULT_STACK, show_default=True,
-        help="Ownership scope: only assistants tagged with this stack are planned. [env: ASSISTANTS_SYNC_STACK]",
-    )(func)
-    func = click.option(
-        "--base-url", envvar="OPENAI_BASE_URL", default=DEFAULT_BASE_URL, show_default=True,
-        help="Assistants API base URL. [env: OPENAI_BASE_URL]",
-    )(func)
-    return func
+def _target_options(func: F) -> F:
+    """--stack, --base-url, --max-attempts, --request-timeout, passed on as one `target`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, stack: str, base_url: str, max_attempts: int, request_timeout: float,
+                **kwargs: Any) -> Any:
+        return func(*args, target=_Target(stack, base_url, max_attempts, request_timeout), **kwargs)
+
+    options = [
+        click.option("--stack", envvar="ASSISTANTS_SYNC_STACK", default=DEFAULT_STACK, show_default=True,
+                     help="Ownership scope: only assistants tagged with this stack are planned. "
+                          "[env: ASSISTANTS_SYNC_STACK]"),
+        click.option("--base-url", envvar="OPENAI_BASE_URL", default=DEFAULT_BASE_URL, show_default=True,
+                     help="Assistants API base URL. [env: OPENAI_BASE_URL]"),
+        click.option("--max-attempts", type=click.IntRange(1, 100), default=RetryPolicy.max_attempts,
+                     show_default=True, help="Attempts per request (429, 5xx, timeouts and dropped "
+                                             "connections are retried)."),
+        click.option("--request-timeout", type=click.FloatRange(1, 3600), default=RetryPolicy.deadline,
+                     show_default=True, help="Seconds one request may take, all attempts and waits included."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
 
 
 def _output_options(func: F) -> F:
@@ -139,7 +180,8 @@ class _Cli(click.Group):
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="assistants-sync")
-def cli() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Log every request (method, URL, status, time; never headers).")
+def cli(verbose: bool) -> None:
     """Declarative plan/apply for Assistants on any OpenAI-compatible endpoint.
 
     \b
@@ -149,6 +191,12 @@ def cli() -> None:
       assistants-sync plan specs --out plan.json
       assistants-sync apply --plan plan.json
     """
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger = logging.getLogger("assistants_sync")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
 
 
 @cli.command()
@@ -168,7 +216,7 @@ def validate(paths: tuple[str, ...]) -> None:
 
 @cli.command()
 @_paths_argument
-@_endpoint_options
+@_target_options
 @_output_options
 @_delete_options
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str),
@@ -176,7 +224,7 @@ def validate(paths: tuple[str, ...]) -> None:
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when there is nothing to do, 2 when there are changes, 1 on errors.")
 @_reports_errors
-def plan(paths: tuple[str, ...], stack: str, base_url: str, output_format: str, no_color: bool, no_delete: bool,
+def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, no_delete: bool,
          allow_delete_all: bool, out_file: str | None, detailed_exitcode: bool) -> None:
     """Show what apply would change: + create, > adopt, ~ update, - delete.
 
@@ -186,8 +234,8 @@ def plan(paths: tuple[str, ...], stack: str, base_url: str, output_format: str, 
       assistants-sync plan specs --format markdown >> "$GITHUB_STEP_SUMMARY"
       assistants-sync plan specs --format json --out plan.json
     """
-    with AssistantsClient(_endpoint(base_url)) as client:
-        result = plan_from_manifests(paths or ("specs",), client, _checked_stack(stack),
+    with target.client() as client:
+        result = plan_from_manifests(paths or ("specs",), client, target.stack,
                                      allow_delete=not no_delete, allow_delete_all=allow_delete_all)
     _show(result, output_format, no_color)
     if out_file:
@@ -200,10 +248,10 @@ def plan(paths: tuple[str, ...], stack: str, base_url: str, output_format: str, 
 
 @cli.command()
 @_paths_argument
-@_endpoint_options
+@_target_options
 @_output_options
 @_reports_errors
-def drift(paths: tuple[str, ...], stack: str, base_url: str, output_format: str, no_color: bool) -> None:
+def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool) -> None:
     """Report only changes made outside assistants-sync, for cron jobs that page someone.
 
     \b
@@ -211,8 +259,8 @@ def drift(paths: tuple[str, ...], stack: str, base_url: str, output_format: str,
       assistants-sync drift specs || [ $? -ne 2 ] || notify-on-call
     Exit 0 no drift, 2 drift, 1 error.
     """
-    with AssistantsClient(_endpoint(base_url)) as client:
-        full = plan_from_manifests(paths or ("specs",), client, _checked_stack(stack))
+    with target.client() as client:
+        full = plan_from_manifests(paths or ("specs",), client, target.stack)
     result = drift_only(full)
     _show(result, output_format, no_color, view="drift")
     if not result.is_empty:
@@ -220,13 +268,13 @@ def drift(paths: tuple[str, ...], stack: str, base_url: str, output_format: str,
 
 
 @cli.command()
-@_endpoint_options
+@_target_options
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the manifests into.")
 @click.option("--unmanaged", is_flag=True,
               help="Export assistants without any ownership tag, with `adopt:` so apply takes them over.")
 @_reports_errors
-def export(stack: str, base_url: str, out_dir: Path, unmanaged: bool) -> None:
+def export(target: _Target, out_dir: Path, unmanaged: bool) -> None:
     """Write one manifest per remote assistant of the stack (or per unmanaged one).
 
     \b
@@ -234,26 +282,28 @@ def export(stack: str, base_url: str, out_dir: Path, unmanaged: bool) -> None:
       assistants-sync export --unmanaged --out specs/imported
       assistants-sync plan specs     # shows only the adoptions, no content change
     """
-    with AssistantsClient(_endpoint(base_url)) as client:
-        actual = fetch_actual(client, _checked_stack(stack))
+    with target.client() as client:
+        actual = fetch_actual(client, target.stack)
     written = export_manifests(actual, out_dir, unmanaged=unmanaged)
     for item in written:
         click.echo(f"  {item.path}  ({item.assistant_id})")
-    kind = "unmanaged" if unmanaged else f'stack "{stack}"'
+    kind = "unmanaged" if unmanaged else f'stack "{target.stack}"'
     click.echo(f"Exported {len(written)} assistant{'s' if len(written) != 1 else ''} ({kind}) to {out_dir}.")
 
 
 @cli.command()
 @_paths_argument
-@_endpoint_options
+@_target_options
 @_delete_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=str),
               help="Apply exactly this saved plan (from `plan --out`); it is the approval.")
+@click.option("--parallelism", type=click.IntRange(1, 256), default=DEFAULT_PARALLELISM, show_default=True,
+              envvar="ASSISTANTS_SYNC_PARALLELISM", help="Changes applied at once. [env: ASSISTANTS_SYNC_PARALLELISM]")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set).")
 @_reports_errors
-def apply(paths: tuple[str, ...], stack: str, base_url: str, no_delete: bool, allow_delete_all: bool,
-          auto_approve: bool, plan_file: str | None, no_color: bool) -> None:
+def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete_all: bool,
+          auto_approve: bool, plan_file: str | None, parallelism: int, no_color: bool) -> None:
     """Make the endpoint match the manifests (or carry out a saved plan).
 
     \b
@@ -261,24 +311,24 @@ def apply(paths: tuple[str, ...], stack: str, base_url: str, no_delete: bool, al
       assistants-sync apply specs                 # shows the plan, asks 'yes'
       assistants-sync apply specs --auto-approve  # in CI
       assistants-sync apply --plan plan.json      # exactly the reviewed plan
-    Exit 0 when every change succeeded, 1 when any failed (the others are still tried).
+    Exit 0 when every change succeeded, 1 when any failed (the others are still
+    tried), 130 when interrupted (changes in flight finish; none is left half-done).
     """
-    stack = _checked_stack(stack)
     if plan_file and paths:
         raise ConfigError("give either manifest PATHs or --plan FILE, not both: a saved plan already holds its changes")
-    with AssistantsClient(_endpoint(base_url)) as client:
+    with target.client(parallelism=parallelism) as client:
         if plan_file:
             planned = load_plan(plan_file)
-            check_saved_plan(planned, client, stack)
+            check_saved_plan(planned, client, target.stack)
         else:
-            planned = plan_from_manifests(paths or ("specs",), client, stack,
+            planned = plan_from_manifests(paths or ("specs",), client, target.stack,
                                           allow_delete=not no_delete, allow_delete_all=allow_delete_all)
         _show(planned, "text", no_color)
         if planned.is_empty:
             return
         if not (plan_file or auto_approve):
             _confirm()
-        _apply_and_report(planned, client)
+        _apply_and_report(planned, client, parallelism)
 
 
 def _confirm() -> None:
@@ -293,10 +343,16 @@ def _confirm() -> None:
         raise ConfigError("apply cancelled; nothing was changed")
 
 
-def _apply_and_report(planned: Plan, client: AssistantsClient) -> None:
-    click.echo("\nApplying:")
-    result = apply_plan(planned, client, on_outcome=lambda outcome: click.echo(render_outcome(outcome)))
-    click.echo("\n" + render_apply_summary(result), nl=False)
+def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int) -> None:
+    click.echo("")
+    retried_before = client.stats.retries
+    terminal = _stdout_is_terminal()
+    with ApplyProgress(len(planned.changes), click.get_text_stream("stdout"), terminal=terminal,
+                       rate_limit_wait=client.limiter.remaining) as progress:
+        result = apply_plan(planned, client, on_outcome=progress, parallelism=parallelism)
+    click.echo("\n" + render_apply_summary(result, retries=client.stats.retries - retried_before), nl=False)
+    if result.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
     if result.failed:
         sys.exit(EXIT_ERROR)
 
@@ -308,16 +364,28 @@ def _apply_and_report(planned: Plan, client: AssistantsClient) -> None:
               help="Keep the assistants in this JSON file across restarts (default: memory only).")
 @click.option("--api-key-env", metavar="NAME",
               help="Accept only the key in environment variable NAME (default: any non-empty key).")
-def emulator(host: str, port: int, state_file: str | None, api_key_env: str | None) -> None:
+@click.option("--latency-ms", type=click.IntRange(0), default=0, help="Fault: added to every request.")
+@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0,
+              help="Fault: share of requests answered 429 or 500.")
+@click.option("--drop-create-rate", type=click.FloatRange(0, 1), default=0.0,
+              help="Fault: share of creates stored, then left unanswered (connection dropped).")
+@click.option("--malformed-rate", type=click.FloatRange(0, 1), default=0.0,
+              help="Fault: share of answers replaced by broken JSON or an HTML error page.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault generator.")
+def emulator(host: str, port: int, state_file: str | None, api_key_env: str | None, latency_ms: int,
+             error_rate: float, drop_create_rate: float, malformed_rate: float, seed: int) -> None:
     """Serve a local emulator of the Assistants API (for tests and trials).
 
     \b
     Example:
       assistants-sync emulator --port 8080 --state emulator.json &
       OPENAI_BASE_URL=http://127.0.0.1:8080/v1 OPENAI_API_KEY=anything assistants-sync plan specs
+      assistants-sync emulator --error-rate 0.25 --latency-ms 20   # a flaky, slow endpoint
     """
     api_key = os.environ.get(api_key_env, "") if api_key_env else None
-    server = make_server(AssistantStore(state_file), host=host, port=port, api_key=api_key or None)
+    faults = Faults(latency=latency_ms / 1000, error_rate=error_rate, drop_create_rate=drop_create_rate,
+                    malformed_rate=malformed_rate, seed=seed)
+    server = make_server(AssistantStore(state_file), host=host, port=port, api_key=api_key or None, faults=faults)
     click.echo(f"Emulator serving the Assistants API at {server.base_url} (Ctrl-C to stop)")
     try:
         server.httpd.serve_forever()
@@ -349,13 +417,13 @@ def demo(paths: tuple[str, ...], stack: str, state_file: str | None) -> None:
         with AssistantsClient(Endpoint(server.base_url, api_key="emulator-demo-key")) as client:
             click.echo("$ assistants-sync plan")
             planned = plan_from_manifests(paths, client, stack)
-            click.echo(render_text(planned))
+            _show(planned, "text", no_color=False)
             if not planned.is_empty:
-                click.echo("$ assistants-sync apply --auto-approve", nl=False)
-                _apply_and_report(planned, client)
+                click.echo("\n$ assistants-sync apply --auto-approve", nl=False)
+                _apply_and_report(planned, client, DEFAULT_PARALLELISM)
             click.echo("\n$ assistants-sync plan   # again: the endpoint now matches the manifests")
             again = plan_from_manifests(paths, client, stack)
-            click.echo(render_text(again), nl=False)
+            _show(again, "text", no_color=False)
     if not again.is_empty:
         raise SyncError("the second plan is not empty: this is a bug in assistants-sync, please report it")
 

@@ -8,14 +8,21 @@ to do next, and never the key or any header value.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from .errors import ApiError, BadResponseError, ConfigError, RemoteError
+from .errors import AmbiguousRequestError, ApiError, BadResponseError, ConfigError, RemoteError
+from .retry import RETRYABLE_STATUSES, RateLimiter, RetryPolicy, server_wait
+
+log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 PAGE_SIZE = 100
@@ -53,6 +60,14 @@ class Endpoint:
         )
         return self.display_url + scope
 
+    def plain_http_warning(self) -> str | None:
+        """A warning when the key would travel unencrypted to another machine."""
+        parts = urlsplit(self.base_url)
+        if parts.scheme != "http" or not self.api_key or _is_loopback(parts.hostname or ""):
+            return None
+        return (f"Warning: sending the API key over plain http:// to {parts.hostname}; "
+                "anyone on the network path can read it. Use https://.")
+
     def headers(self) -> dict[str, str]:
         headers = {"OpenAI-Beta": "assistants=v2", "Content-Type": "application/json"}
         if self.api_key:
@@ -64,8 +79,27 @@ class Endpoint:
         return headers
 
 
+@dataclass
+class RequestStats:
+    """Requests sent and retried by one client (thread-safe counters)."""
+
+    requests: int = 0
+    retries: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, *, retry: bool) -> None:
+        with self._lock:
+            self.requests += 1
+            self.retries += int(retry)
+
+
 class AssistantsClient:
-    """List, create, modify and delete assistants on one endpoint."""
+    """List, create, modify and delete assistants on one endpoint, retrying what is safe to retry.
+
+    Thread-safe: one client serves all workers of a parallel apply, sharing one
+    connection pool, one `RateLimiter` and one `stop` event (set on Ctrl-C, it ends
+    retry waits at once).
+    """
 
     def __init__(
         self,
@@ -73,13 +107,22 @@ class AssistantsClient:
         *,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        stop: threading.Event | None = None,
+        max_connections: int = 20,
     ) -> None:
         self.endpoint = endpoint
+        self.retry = retry or RetryPolicy()
+        self.limiter = limiter or RateLimiter()
+        self.stop = stop or threading.Event()
+        self.stats = RequestStats()
         self._http = httpx.Client(
             base_url=endpoint.base_url.rstrip("/") + "/",
             headers=endpoint.headers(),
             transport=transport,
-            timeout=timeout,
+            timeout=min(timeout, self.retry.deadline),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         )
 
     def __enter__(self) -> AssistantsClient:
@@ -115,7 +158,11 @@ class AssistantsClient:
         raise BadResponseError(f"listing assistants: more than {MAX_PAGES} pages; the server never said has_more=false")
 
     def create_assistant(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self._request("POST", "assistants", "creating an assistant", json_body=body)
+        """Create; raises AmbiguousRequestError when the answer was lost (it may exist now)."""
+        created = self._request("POST", "assistants", "creating an assistant", json_body=body, idempotent=False)
+        if not isinstance(created.get("id"), str):
+            raise BadResponseError("creating an assistant: the answer has no assistant id")
+        return created
 
     def modify_assistant(self, assistant_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._request("POST", f"assistants/{assistant_id}", f"modifying {assistant_id}", json_body=body)
@@ -131,29 +178,103 @@ class AssistantsClient:
         *,
         params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
+        idempotent: bool = True,
     ) -> dict[str, Any]:
+        """One API call with retries.
+
+        Retried: 408, 409, 429, 5xx, timeouts and dropped connections, within
+        `self.retry`. A non-idempotent request is retried only when it surely did not
+        reach the server (connect errors, 408/409/429); otherwise AmbiguousRequestError.
+        """
         content = json.dumps(json_body).encode() if json_body is not None else None
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            if not self.limiter.wait(self.stop):
+                raise RemoteError(f"{operation}: interrupted before it was sent")
+            self.stats.count(retry=attempt > 1)
+            try:
+                failure, wait, ambiguous = self._attempt(method, path, operation, params, content, attempt)
+            except BadResponseError as exc:
+                # Not retried: a malformed answer usually means a wrong base URL. For a
+                # create it means the assistant may exist without our knowing its id.
+                if idempotent:
+                    raise
+                raise AmbiguousRequestError(f"{exc}; the assistant may have been created") from exc
+            if isinstance(failure, dict):
+                return failure
+            if ambiguous and not idempotent:
+                raise AmbiguousRequestError(f"{operation}: {failure}; the server may have carried it out") from (
+                    failure if isinstance(failure, Exception) else None)
+            delay = wait if wait is not None else self.retry.backoff(attempt - 1)
+            elapsed = time.monotonic() - started
+            if attempt >= self.retry.max_attempts or elapsed + delay > self.retry.deadline:
+                raise _final_error(failure, operation, attempt, elapsed, delay, self.retry)
+            log.debug("%s: attempt %d failed (%s); retrying in %.2fs", operation, attempt, failure, delay)
+            if self.stop.wait(delay):
+                raise _final_error(failure, operation, attempt, elapsed, 0, self.retry, interrupted=True)
+
+    def _attempt(
+        self, method: str, path: str, operation: str, params: dict[str, Any] | None, content: bytes | None,
+        attempt: int,
+    ) -> tuple[Any, float | None, bool]:
+        """(answer dict, None, False) on success, else (failure, server wait, ambiguous)."""
+        sent = time.monotonic()
         try:
             response = self._http.request(method, path, params=params, content=content)
-        except httpx.TimeoutException as exc:
-            raise RemoteError(f"{operation}: {self.endpoint.display_url} did not answer in time ({type(exc).__name__})") from exc
-        except httpx.HTTPError as exc:
-            raise RemoteError(
-                f"{operation}: cannot reach {self.endpoint.display_url} ({type(exc).__name__}: {exc}); "
-                "check the base URL and your network"
-            ) from exc
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            log.debug("%s %s: %s", method, path, type(exc).__name__)
+            return _Unreached(self.endpoint.display_url, exc), None, False
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            log.debug("%s %s: %s", method, path, type(exc).__name__)
+            return _Lost(self.endpoint.display_url, exc), None, True
+        log.debug("%s %s -> %d in %.0f ms (attempt %d)", method, response.url.copy_with(query=None),
+                  response.status_code, (time.monotonic() - sent) * 1000, attempt)
+        if response.status_code in RETRYABLE_STATUSES:
+            wait = server_wait(response.headers)
+            if response.status_code == 429:
+                self.limiter.pause(wait if wait is not None else self.retry.backoff(attempt - 1))
+            return _api_error(response, operation, listing=(method == "GET")), wait, response.status_code >= 500
         if response.status_code >= 400:
             raise _api_error(response, operation, listing=(method == "GET"))
         try:
             payload = response.json()
-        except ValueError as exc:
+        except ValueError:
             raise BadResponseError(
                 f"{operation}: {self.endpoint.display_url} answered HTTP {response.status_code} with "
                 f"{_describe_body(response)}, not JSON; is the base URL an Assistants API?"
-            ) from exc
+            ) from None
         if not isinstance(payload, dict):
             raise BadResponseError(f"{operation}: expected a JSON object, got {type(payload).__name__}")
-        return payload
+        return payload, None, False
+
+
+class _Unreached(RemoteError):
+    def __init__(self, url: str, exc: Exception) -> None:
+        super().__init__(f"cannot reach {url} ({type(exc).__name__}: {exc}); check the base URL and your network")
+
+
+class _Lost(RemoteError):
+    def __init__(self, url: str, exc: Exception) -> None:
+        kind = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "dropped the connection"
+        super().__init__(f"{url} {kind} ({type(exc).__name__})")
+
+
+def _final_error(
+    failure: Exception, operation: str, attempts: int, elapsed: float, delay: float, policy: RetryPolicy,
+    *, interrupted: bool = False,
+) -> RemoteError:
+    if interrupted:
+        why = "interrupted while waiting to retry"
+    elif attempts >= policy.max_attempts:
+        why = f"gave up after {attempts} attempts in {elapsed:.1f}s"
+    else:
+        why = (f"gave up after {attempts} attempt{'s' if attempts != 1 else ''} in {elapsed:.1f}s: "
+               f"the next retry (in {delay:.1f}s) would pass the {policy.deadline:.0f}s deadline")
+    if isinstance(failure, ApiError):
+        return ApiError(failure.status, failure.api_message, operation=f"{operation} ({why})", hint=failure.hint)
+    return RemoteError(f"{operation}: {failure} ({why})")
 
 
 def _api_error(response: httpx.Response, operation: str, *, listing: bool) -> ApiError:
@@ -181,6 +302,15 @@ def _hint(status: int, listing: bool) -> str:
     if status >= 500:
         return "The server failed; run again later. Running apply again converges."
     return ""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _describe_body(response: httpx.Response) -> str:

@@ -5,7 +5,8 @@
     ├── ConfigError            settings are missing or malformed (e.g. no API key)
     ├── RemoteError            the endpoint could not be used
     │   ├── ApiError           the endpoint answered with an HTTP error
-    │   └── BadResponseError   the endpoint answered something that is not the API
+    │   ├── BadResponseError   the endpoint answered something that is not the API
+    │   └── AmbiguousRequestError  a create may or may not have happened (answer lost)
     └── PlanError              a plan cannot be made or a saved plan cannot be used
 
 Anything else escaping the library is a bug and is allowed to traceback.
@@ -68,6 +69,13 @@ class ApiError(RemoteError):
 
 class BadResponseError(RemoteError):
     """The endpoint answered with something that is not the Assistants API."""
+
+
+class AmbiguousRequestError(RemoteError):
+    """A non-idempotent request (a create) failed in a way that leaves its effect unknown.
+
+    Raised instead of retrying blindly: the caller must look for the result first.
+    """
 
 
 class PlanError(SyncError):

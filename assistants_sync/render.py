@@ -94,18 +94,25 @@ def render_outcome(outcome: Outcome) -> str:
     return f"  {_SYMBOL[change.action]} {label}: {verb}{created}{note}"
 
 
-def render_apply_summary(result: ApplyResult) -> str:
+def render_apply_summary(result: ApplyResult, *, retries: int = 0) -> str:
+    """The closing lines of an apply: what succeeded, what failed and why, what to do next."""
     adopted = result.count(Action.ADOPT)
     counts = (
         (f"{adopted} adopted, " if adopted else "")
         + f"{result.count(Action.CREATE)} created, {result.count(Action.UPDATE)} updated, "
         f"{result.count(Action.DELETE)} deleted"
     )
-    if not result.failed:
-        return f"Apply complete: {counts}.\n"
-    lines = [f"Apply finished with errors: {counts}, {len(result.failed)} failed:"]
-    lines += [f"  ! {o.change.key} ({o.change.action.value}): {o.error}" for o in result.failed]
-    lines.append("Fix the cause and run apply again: it plans only what is still different.")
+    retried = f" ({retries} request{'s' if retries != 1 else ''} retried)" if retries else ""
+    failed, skipped = result.failed, result.not_started
+    if result.interrupted:
+        lines = [f"Apply interrupted: {counts}, {len(failed)} failed, {len(skipped)} not started{retried}."]
+    elif failed:
+        lines = [f"Apply finished with errors: {counts}, {len(failed)} failed{retried}:"]
+    else:
+        return f"Apply complete: {counts}{retried}.\n"
+    lines += [f"  ! {o.change.key} ({o.change.action.value}): {o.error}" for o in failed]
+    lines.append("Run apply again: it plans only what is still different." if result.interrupted else
+                 "Fix the cause and run apply again: it plans only what is still different.")
     return "\n".join(lines) + "\n"
 
 

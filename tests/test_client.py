@@ -11,8 +11,11 @@ import pytest
 from assistants_sync.client import AssistantsClient, Endpoint
 from assistants_sync.emulator import EmulatorServer
 from assistants_sync.errors import ApiError, BadResponseError, ConfigError, RemoteError
+from assistants_sync.retry import RetryPolicy
 
 from .conftest import API_KEY
+
+FAST = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.01)
 
 
 def client_for(emulator: EmulatorServer, **endpoint: Any) -> AssistantsClient:
@@ -76,13 +79,14 @@ def test_unreachable_endpoint_is_a_clear_error() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens here once closed
-    with AssistantsClient(Endpoint(base_url=f"http://127.0.0.1:{port}/v1", api_key=API_KEY)) as client:
-        with pytest.raises(RemoteError, match=rf"cannot reach http://127.0.0.1:{port}/v1 \(ConnectError"):
+    with AssistantsClient(Endpoint(base_url=f"http://127.0.0.1:{port}/v1", api_key=API_KEY), retry=FAST) as client:
+        with pytest.raises(RemoteError, match=rf"cannot reach http://127.0.0.1:{port}/v1 \(ConnectError.*"
+                                              r"\(gave up after 3 attempts in"):
             client.list_assistants()
 
 
 def mock_client(handler: Any) -> AssistantsClient:
-    return AssistantsClient(Endpoint(api_key=API_KEY), transport=httpx.MockTransport(handler))
+    return AssistantsClient(Endpoint(api_key=API_KEY), transport=httpx.MockTransport(handler), retry=FAST)
 
 
 def test_an_html_page_from_a_proxy_is_reported_not_parsed() -> None:
@@ -93,8 +97,10 @@ def test_an_html_page_from_a_proxy_is_reported_not_parsed() -> None:
 
 def test_an_error_without_the_api_error_shape_still_reads_well() -> None:
     client = mock_client(lambda request: httpx.Response(502, text="Bad Gateway"))
-    with pytest.raises(ApiError, match=r"HTTP 502: \(no API error message; the body was 11 bytes of text/plain\)"):
+    with pytest.raises(ApiError) as caught:
         client.list_assistants()
+    assert str(caught.value).startswith("listing assistants (gave up after 3 attempts in ")
+    assert "HTTP 502: (no API error message; the body was 11 bytes of text/plain)" in str(caught.value)
 
 
 def test_a_cursor_that_repeats_is_reported_instead_of_looping() -> None:

@@ -1,12 +1,13 @@
 """A faithful emulator of the Assistants endpoints, for tests, demos and local runs."""
 
-from .server import EmulatorServer, RecordedRequest, make_server, running_emulator
+from .server import EmulatorServer, Faults, RecordedRequest, make_server, running_emulator
 from .store import AssistantStore, EmulatorError
 
 __all__ = [
     "AssistantStore",
     "EmulatorError",
     "EmulatorServer",
+    "Faults",
     "RecordedRequest",
     "make_server",
     "running_emulator",

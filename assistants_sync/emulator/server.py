@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
+import random
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,12 +31,45 @@ class RecordedRequest:
 
 
 @dataclass
+class Faults:
+    """Switchable misbehaviour, drawn from one seeded generator so tests repeat exactly.
+
+    Each rate is the share of requests affected, 0 to 1.
+    """
+
+    latency: float = 0.0  # seconds added to every request
+    error_rate: float = 0.0  # answered 429 (with retry headers) or 500, half each, before doing anything
+    drop_create_rate: float = 0.0  # creates that are stored, then the connection is dropped unanswered
+    malformed_rate: float = 0.0  # answers replaced, after doing the work, by a truncated JSON or an HTML page
+    retry_after_ms: int = 20  # what the 429s ask for
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def roll(self, rate: float) -> bool:
+        if rate <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < rate
+
+    def choice(self) -> bool:
+        with self._lock:
+            return self._rng.random() < 0.5
+
+
+@dataclass
 class EmulatorServer:
-    """A running emulator: its URL, its state and the requests it has served."""
+    """A running emulator: its URL, its state, its faults and the requests it has served."""
 
     store: AssistantStore
     httpd: ThreadingHTTPServer
     requests: list[RecordedRequest] = field(default_factory=list)
+    faults: Faults = field(default_factory=Faults)
+    in_flight: int = 0
+    max_in_flight: int = 0  # most requests handled at once: shows a client's real concurrency
+    _count_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -41,22 +78,26 @@ class EmulatorServer:
 
 
 def make_server(
-    store: AssistantStore | None = None, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None
+    store: AssistantStore | None = None, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
+    faults: Faults | None = None,
 ) -> EmulatorServer:
     """An emulator bound to host:port (0 = any free port), not yet serving.
 
     With `api_key`, only that bearer key is accepted; without, any non-empty key is.
     """
-    server = EmulatorServer(store=store if store is not None else AssistantStore(), httpd=None)  # type: ignore[arg-type]
+    server = EmulatorServer(store=store if store is not None else AssistantStore(), httpd=None,  # type: ignore[arg-type]
+                            faults=faults or Faults())
     handler = type("Handler", (_Handler,), {"emulator": server, "expected_key": api_key})
     server.httpd = _Server((host, port), handler)
     return server
 
 
 @contextmanager
-def running_emulator(store: AssistantStore | None = None, *, api_key: str | None = None) -> Iterator[EmulatorServer]:
+def running_emulator(
+    store: AssistantStore | None = None, *, api_key: str | None = None, faults: Faults | None = None
+) -> Iterator[EmulatorServer]:
     """Serve an emulator on a free loopback port in a background thread while inside."""
-    server = make_server(store, api_key=api_key)
+    server = make_server(store, api_key=api_key, faults=faults)
     thread = threading.Thread(
         target=server.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="assistants-emulator", daemon=True
     )
@@ -95,15 +136,68 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        self.emulator.requests.append(
+        emulator = self.emulator
+        emulator.requests.append(
             RecordedRequest(method, url.path, query, {k.lower(): v for k, v in self.headers.items()})
         )
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with emulator._count_lock:
+            emulator.in_flight += 1
+            emulator.max_in_flight = max(emulator.max_in_flight, emulator.in_flight)
         try:
-            status, payload = self._route(method, url.path, query, body)
+            self._serve(method, url.path, query, body)
+        finally:
+            with emulator._count_lock:
+                emulator.in_flight -= 1
+
+    def _serve(self, method: str, path: str, query: dict[str, str], body: bytes) -> None:
+        faults = self.emulator.faults
+        if faults.latency:
+            time.sleep(faults.latency)
+        if faults.roll(faults.error_rate):
+            self._send_fault()
+            return
+        try:
+            status, payload = self._route(method, path, query, body)
         except EmulatorError as exc:
             status, payload = exc.status, exc.body()
-        self._send(status, payload)
+        creating = method == "POST" and path.rstrip("/") == API_PREFIX + "/assistants" and status == 200
+        if creating and faults.roll(faults.drop_create_rate):
+            self._drop_connection()
+        elif faults.roll(faults.malformed_rate):
+            self._send_malformed()
+        else:
+            self._send(status, payload)
+
+    def _send_fault(self) -> None:
+        faults = self.emulator.faults
+        if faults.choice():
+            wait_ms = faults.retry_after_ms
+            error = EmulatorError(429, "Rate limit reached for requests. Please try again shortly.",
+                                  code="rate_limit_exceeded", type="requests")
+            self._send(429, error.body(), {
+                "retry-after": str(max(1, math.ceil(wait_ms / 1000))),
+                "retry-after-ms": str(wait_ms),
+                "x-ratelimit-reset-requests": f"{wait_ms}ms",
+            })
+        else:
+            error = EmulatorError(500, "The server had an error while processing your request. Sorry about that!",
+                                  type="server_error")
+            self._send(500, error.body())
+
+    def _send_malformed(self) -> None:
+        if self.emulator.faults.choice():
+            self._send_raw(200, b'{"id": "asst_', "application/json")
+        else:
+            self._send_raw(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
+
+    def _drop_connection(self) -> None:
+        # The create is stored; the answer is never sent (as when a proxy times out).
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         self._check_headers()
@@ -144,11 +238,15 @@ class _Handler(BaseHTTPRequestHandler):
                 400, "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again "
                 "by setting the header 'OpenAI-Beta: assistants=v2'.", code="invalid_beta")
 
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
+    def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self._send_raw(status, json.dumps(payload).encode(), "application/json", headers)
+
+    def _send_raw(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
