@@ -100,18 +100,21 @@ def apply_plan(
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
         for phase in phases:
             pending: set[Future[Outcome]] = {pool.submit(run, change) for change in phase}
-            while pending:
+            finished: list[Future[Outcome]] = []
+            while pending or finished:
                 try:
-                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    if not finished:
+                        done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                        finished.extend(done)
+                    while finished:
+                        outcome = finished.pop().result()
+                        outcomes.append(outcome)
+                        if on_outcome is not None:
+                            on_outcome(outcome)
                 except KeyboardInterrupt:
+                    # Wherever Ctrl-C lands: no new change starts, those in flight finish and are reported.
                     interrupted = True
-                    stop.set()  # no new change starts; those in flight finish
-                    continue
-                for future in done:
-                    outcome = future.result()
-                    outcomes.append(outcome)
-                    if on_outcome is not None:
-                        on_outcome(outcome)
+                    stop.set()
     return ApplyResult(tuple(outcomes), interrupted=interrupted or stop.is_set())
 
 

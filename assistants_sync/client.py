@@ -111,8 +111,10 @@ class AssistantsClient:
         limiter: RateLimiter | None = None,
         stop: threading.Event | None = None,
         max_connections: int = 20,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         self.endpoint = endpoint
+        self.max_pages = max_pages
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or RateLimiter()
         self.stop = stop or threading.Event()
@@ -139,7 +141,7 @@ class AssistantsClient:
         assistants: list[dict[str, Any]] = []
         params: dict[str, Any] = {"limit": PAGE_SIZE, "order": "asc"}
         seen_cursors: set[str] = set()
-        for _ in range(MAX_PAGES):
+        for _ in range(self.max_pages):
             page = self._request("GET", "assistants", "listing assistants", params=params)
             data = page.get("data")
             if not isinstance(data, list) or not all(isinstance(a, dict) and isinstance(a.get("id"), str) for a in data):
@@ -155,7 +157,9 @@ class AssistantsClient:
                 )
             seen_cursors.add(cursor)
             params = {**params, "after": cursor}
-        raise BadResponseError(f"listing assistants: more than {MAX_PAGES} pages; the server never said has_more=false")
+        raise BadResponseError(
+            f"listing assistants: more than {self.max_pages} pages; the server never said has_more=false"
+        )
 
     def create_assistant(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create; raises AmbiguousRequestError when the answer was lost (it may exist now)."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .canonical import CanonicalAssistant, normalise
+from .errors import BadResponseError
 from .ownership import owner_of
 
 
@@ -62,12 +63,18 @@ def actual_state(objects: Iterable[Mapping[str, Any]], stack: str) -> ActualStat
         if owner is not None and owner[0] != stack:
             foreign[str(obj["id"])] = owner[0]
             continue
-        remote = RemoteAssistant(
-            id=str(obj["id"]),
-            key=owner[1] if owner else None,
-            created_at=int(obj.get("created_at") or 0),
-            canonical=normalise(obj),
-        )
+        try:
+            remote = RemoteAssistant(
+                id=str(obj["id"]),
+                key=owner[1] if owner else None,
+                created_at=int(obj.get("created_at") or 0),
+                canonical=normalise(obj),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise BadResponseError(
+                f"the server listed assistant {obj.get('id')!r} with a malformed field ({type(exc).__name__}: {exc}); "
+                "refusing to plan from an answer that is not the Assistants API"
+            ) from exc
         (managed if owner else unowned).append(remote)
     return ActualState(stack=stack, assistants=tuple(managed), unowned=tuple(unowned), foreign=foreign)
 

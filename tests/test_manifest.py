@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -228,3 +229,68 @@ def test_validate_accepts_the_example_specs() -> None:
     result = run("validate", "specs")
     assert result.exit_code == 0, result.output
     assert result.stdout == "3 assistant manifests valid.\n"
+
+
+def _file_case(name: str, setup: Any, expected: str) -> Any:
+    return pytest.param(setup, expected, id=name)
+
+
+def _write_bytes(relative: str, data: bytes) -> Any:
+    def setup(root: Path) -> None:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(data)
+    return setup
+
+
+def _manifest_with(line: str, *extra: tuple[str, str]) -> Any:
+    def setup(root: Path) -> None:
+        write(root / "bot.yaml", f"key: bot\nmodel: m\n{line}\n")
+        for relative, text in extra:
+            target = root / relative if not relative.startswith("../") else root.parent / relative[3:]
+            write(target, text)
+    return setup
+
+
+def _symlinked_parameters(root: Path) -> None:
+    write(root.parent / "outside.json", "{}")
+    write(root / "bot.yaml", "key: bot\nmodel: m\ntools:\n  - type: function\n    function: {name: f, parameters_file: p.json}\n")
+    os.symlink(root.parent / "outside.json", root / "p.json")
+
+
+FILE_CASES = [
+    _file_case("manifest-not-utf8", _write_bytes("bot.yaml", "key: caf\xe9\n".encode("latin-1")), "not UTF-8 text"),
+    _file_case("manifest-binary", _write_bytes("bot.yaml", b"key: a\x00\x01\x02"), "binary file (contains NUL bytes)"),
+    _file_case("manifest-too-large", _write_bytes("bot.yaml", b"# " + b"x" * (4 * 1024 * 1024 + 10)), "can be valid"),
+    _file_case("instructions-file-missing", _manifest_with("instructions_file: gone.md"), "instructions_file: gone.md: file not found"),
+    _file_case("instructions-file-is-a-directory", _manifest_with("instructions_file: prompts", ("prompts/x.md", "x")), "prompts: not a regular file"),
+    _file_case("instructions-file-dot-dot", _manifest_with("instructions_file: ../secret.md", ("../secret.md", "s")), "resolves outside the manifests' root"),
+    _file_case("parameters-file-dot-dot", _manifest_with("tools:\n  - type: function\n    function: {name: f, parameters_file: ../p.json}", ("../p.json", "{}")), "tools[0].function.parameters_file: ../p.json: resolves outside"),
+    _file_case("parameters-file-absolute", _manifest_with("tools:\n  - type: function\n    function: {name: f, parameters_file: /etc/passwd}"), "must be a path relative to the manifest, not absolute"),
+    _file_case("parameters-file-symlink-out", _symlinked_parameters, "p.json: resolves outside the manifests' root"),
+    _file_case("parameters-file-invalid-json", _manifest_with("tools:\n  - type: function\n    function: {name: f, parameters_file: p.json}", ("p.json", "{nope")), "p.json: not valid JSON or YAML"),
+    _file_case("parameters-file-a-list", _manifest_with("tools:\n  - type: function\n    function: {name: f, parameters_file: p.yaml}", ("p.yaml", "- a\n")), "parameters must be a JSON Schema object (a mapping)"),
+    _file_case("same-key-two-files", lambda root: (write(root / "a.yaml", "key: bot\nmodel: m\n"), write(root / "b.yaml", "key: bot\nmodel: m\n")), "duplicate key: already defined at"),
+]
+
+
+@pytest.mark.parametrize(("setup", "expected"), [
+    *(pytest.param((lambda body: lambda root: write(root / "bot.yaml", body))(body), expected, id=name)
+      for name, body, expected in RULES),
+    *FILE_CASES,
+])
+def test_every_broken_input_exits_1_names_file_place_and_rule_and_sends_nothing(
+    tmp_path: Path, env: EmulatorServer, setup: Any, expected: str
+) -> None:
+    root = tmp_path / "specs"
+    root.mkdir()
+    setup(root)
+    result = run("plan", str(root))
+    assert result.exit_code == 1
+    assert expected in result.stderr, result.stderr
+    problems = [line.strip() for line in result.stderr.splitlines()[1:]]
+    assert problems and all(line.startswith(str(root)) for line in problems), problems
+    assert env.requests == []
+
+
+def test_the_bad_input_table_has_at_least_40_cases() -> None:
+    assert len(RULES) + len(FILE_CASES) >= 40
