@@ -144,7 +144,7 @@ def _create(change: Change, client: AssistantWriter) -> Outcome:
     for _ in range(_CREATE_ATTEMPTS):
         try:
             created = client.create_assistant(body)
-            return Outcome(change, str(created["id"]), note="after a lost answer" if lost else None)
+            return Outcome(change, str(created["id"]), note="created again after checking the first try left nothing" if lost else None)
         except AmbiguousRequestError as exc:
             lost = exc
             # The answer was lost, not necessarily the create: look before creating again.
