@@ -13,19 +13,19 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .canonical import request_body
+from .defaults import DEFAULT_PARALLELISM
 from .errors import AmbiguousRequestError, ApiError, SyncError
 from .ownership import TAG_KEY
 from .plan import Action, Change, Plan
 
 _ORDER = {Action.CREATE: 0, Action.ADOPT: 1, Action.UPDATE: 2, Action.DELETE: 3}
-DEFAULT_PARALLELISM = 10
 _CREATE_ATTEMPTS = 5  # creates whose answer was lost, each followed by a lookup
 
 
@@ -97,25 +97,45 @@ def apply_plan(
             return Outcome(change, change.assistant_id, started=False)
         return _apply_change(change, client)
 
-    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
-        for phase in phases:
-            pending: set[Future[Outcome]] = {pool.submit(run, change) for change in phase}
-            finished: list[Future[Outcome]] = []
-            while pending or finished:
+    for phase in phases:
+        # Workers pull from a queue (not one future per change: waiting on thousands of
+        # futures costs more than the requests at high parallelism).
+        todo: queue.SimpleQueue[Change] = queue.SimpleQueue()
+        for change in phase:
+            todo.put(change)
+        results: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+        workers = [threading.Thread(target=_work, args=(todo, results, run), name=f"apply-{n}", daemon=True)
+                   for n in range(min(max(1, parallelism), len(phase)))]
+        for worker in workers:
+            worker.start()
+        received = 0
+        while received < len(phase):
+            try:
                 try:
-                    if not finished:
-                        done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                        finished.extend(done)
-                    while finished:
-                        outcome = finished.pop().result()
-                        outcomes.append(outcome)
-                        if on_outcome is not None:
-                            on_outcome(outcome)
-                except KeyboardInterrupt:
-                    # Wherever Ctrl-C lands: no new change starts, those in flight finish and are reported.
-                    interrupted = True
-                    stop.set()
+                    outcome = results.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                received += 1
+                outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
+            except KeyboardInterrupt:
+                # Wherever Ctrl-C lands: no new change starts, those in flight finish and are reported.
+                interrupted = True
+                stop.set()
+        for worker in workers:
+            worker.join()
     return ApplyResult(tuple(outcomes), interrupted=interrupted or stop.is_set())
+
+
+def _work(todo: queue.SimpleQueue[Change], results: queue.SimpleQueue[Outcome],
+          run: Callable[[Change], Outcome]) -> None:
+    while True:
+        try:
+            change = todo.get_nowait()
+        except queue.Empty:
+            return
+        results.put(run(change))
 
 
 def _apply_change(change: Change, client: AssistantWriter) -> Outcome:

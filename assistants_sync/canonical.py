@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from .ownership import APPLIED_KEY
@@ -89,8 +89,8 @@ class CanonicalAssistant:
     reasoning_effort: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict of every field."""
-        return asdict(self)
+        """Every field, in display order (shallow: values are shared, never mutate them)."""
+        return {name: getattr(self, name) for name in FIELDS}
 
 
 def normalise(obj: Mapping[str, Any]) -> CanonicalAssistant:

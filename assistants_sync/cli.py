@@ -16,23 +16,21 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .apply import DEFAULT_PARALLELISM, apply_plan
-from .client import DEFAULT_BASE_URL, AssistantsClient, Endpoint
-from .emulator import AssistantStore, Faults, make_server, running_emulator
+# Only light modules here: `assistants-sync --help` must start fast. The pipeline
+# (pydantic, httpx, jsonschema) is imported inside the commands that use it.
+from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, SyncError
-from .export import export_manifests
-from .manifest import load_manifests
-from .ownership import DEFAULT_STACK, check_stack
-from .plan import Plan
-from .progress import ApplyProgress
-from .reconcile import check_saved_plan, drift_only, load_plan, plan_from_manifests, save_plan
-from .remote import fetch_actual
-from .render import View, render_apply_summary, render_json, render_markdown, render_text
+from .ownership import check_stack
 from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from .client import AssistantsClient, Endpoint
+    from .plan import Plan
+    from .render import View
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
@@ -49,8 +47,9 @@ class _Target:
     max_attempts: int
     request_timeout: float
 
-    def client(self, *, parallelism: int = DEFAULT_PARALLELISM, stop: threading.Event | None = None
-               ) -> AssistantsClient:
+    def client(self, *, stop: threading.Event | None = None) -> AssistantsClient:
+        from .client import AssistantsClient
+
         problem = check_stack(self.stack)
         if problem:
             raise ConfigError(f"--stack: {problem}")
@@ -59,7 +58,7 @@ class _Target:
         if warning:
             click.echo(warning, err=True)
         policy = RetryPolicy(max_attempts=self.max_attempts, deadline=self.request_timeout)
-        return AssistantsClient(endpoint, retry=policy, stop=stop, max_connections=max(parallelism, 1))
+        return AssistantsClient(endpoint, retry=policy, stop=stop)
 
 
 def _paths_argument(func: F) -> F:
@@ -113,6 +112,8 @@ def _use_color(no_color: bool) -> bool:
 
 def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan") -> None:
     """Print a plan in the chosen format (colour only for text on a terminal)."""
+    from .render import render_json, render_markdown, render_text
+
     if output_format == "json":
         click.echo(render_json(plan), nl=False)
     elif output_format == "markdown":
@@ -135,6 +136,8 @@ def _reports_errors(func: F) -> F:
 
 
 def _endpoint(base_url: str) -> Endpoint:
+    from .client import Endpoint
+
     api_key = os.environ.get("OPENAI_API_KEY", "")
     if not api_key:
         raise ConfigError("OPENAI_API_KEY is not set: export the endpoint's API key (it is never taken as a flag)")
@@ -210,6 +213,8 @@ def validate(paths: tuple[str, ...]) -> None:
       assistants-sync validate specs
     Exit 0 when every manifest is valid, 1 otherwise.
     """
+    from .manifest import load_manifests
+
     desired = load_manifests(paths or ("specs",))
     click.echo(f"{len(desired)} assistant manifest{'s' if len(desired) != 1 else ''} valid.")
 
@@ -234,6 +239,8 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
       assistants-sync plan specs --format markdown >> "$GITHUB_STEP_SUMMARY"
       assistants-sync plan specs --format json --out plan.json
     """
+    from .reconcile import plan_from_manifests, save_plan
+
     with target.client() as client:
         result = plan_from_manifests(paths or ("specs",), client, target.stack,
                                      allow_delete=not no_delete, allow_delete_all=allow_delete_all)
@@ -259,6 +266,8 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
       assistants-sync drift specs || [ $? -ne 2 ] || notify-on-call
     Exit 0 no drift, 2 drift, 1 error.
     """
+    from .reconcile import drift_only, plan_from_manifests
+
     with target.client() as client:
         full = plan_from_manifests(paths or ("specs",), client, target.stack)
     result = drift_only(full)
@@ -282,6 +291,9 @@ def export(target: _Target, out_dir: Path, unmanaged: bool) -> None:
       assistants-sync export --unmanaged --out specs/imported
       assistants-sync plan specs     # shows only the adoptions, no content change
     """
+    from .export import export_manifests
+    from .remote import fetch_actual
+
     with target.client() as client:
         actual = fetch_actual(client, target.stack)
     written = export_manifests(actual, out_dir, unmanaged=unmanaged)
@@ -314,9 +326,11 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
     Exit 0 when every change succeeded, 1 when any failed (the others are still
     tried), 130 when interrupted (changes in flight finish; none is left half-done).
     """
+    from .reconcile import check_saved_plan, load_plan, plan_from_manifests
+
     if plan_file and paths:
         raise ConfigError("give either manifest PATHs or --plan FILE, not both: a saved plan already holds its changes")
-    with target.client(parallelism=parallelism) as client:
+    with target.client() as client:
         if plan_file:
             planned = load_plan(plan_file)
             check_saved_plan(planned, client, target.stack)
@@ -344,6 +358,10 @@ def _confirm() -> None:
 
 
 def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int) -> None:
+    from .apply import apply_plan
+    from .progress import ApplyProgress
+    from .render import render_apply_summary
+
     click.echo("")
     retried_before = client.stats.retries
     terminal = _stdout_is_terminal()
@@ -362,6 +380,8 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int)
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on (0 = any free port).")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=str),
               help="Keep the assistants in this JSON file across restarts (default: memory only).")
+@click.option("--load", "load_file", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              help="Start with the assistants in this JSON file; keep changes in memory only.")
 @click.option("--api-key-env", metavar="NAME",
               help="Accept only the key in environment variable NAME (default: any non-empty key).")
 @click.option("--latency-ms", type=click.IntRange(0), default=0, help="Fault: added to every request.")
@@ -372,7 +392,8 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int)
 @click.option("--malformed-rate", type=click.FloatRange(0, 1), default=0.0,
               help="Fault: share of answers replaced by broken JSON or an HTML error page.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault generator.")
-def emulator(host: str, port: int, state_file: str | None, api_key_env: str | None, latency_ms: int,
+def emulator(host: str, port: int, state_file: str | None, load_file: str | None, api_key_env: str | None,
+             latency_ms: int,
              error_rate: float, drop_create_rate: float, malformed_rate: float, seed: int) -> None:
     """Serve a local emulator of the Assistants API (for tests and trials).
 
@@ -382,10 +403,15 @@ def emulator(host: str, port: int, state_file: str | None, api_key_env: str | No
       OPENAI_BASE_URL=http://127.0.0.1:8080/v1 OPENAI_API_KEY=anything assistants-sync plan specs
       assistants-sync emulator --error-rate 0.25 --latency-ms 20   # a flaky, slow endpoint
     """
+    from .emulator import AssistantStore, Faults, make_server
+
     api_key = os.environ.get(api_key_env, "") if api_key_env else None
     faults = Faults(latency=latency_ms / 1000, error_rate=error_rate, drop_create_rate=drop_create_rate,
                     malformed_rate=malformed_rate, seed=seed)
-    server = make_server(AssistantStore(state_file), host=host, port=port, api_key=api_key or None, faults=faults)
+    if state_file and load_file:
+        raise click.UsageError("give --state (load and save) or --load (load only), not both")
+    store = AssistantStore(load_file, persist=False) if load_file else AssistantStore(state_file)
+    server = make_server(store, host=host, port=port, api_key=api_key or None, faults=faults)
     click.echo(f"Emulator serving the Assistants API at {server.base_url} (Ctrl-C to stop)")
     try:
         server.httpd.serve_forever()
@@ -409,6 +435,11 @@ def demo(paths: tuple[str, ...], stack: str, state_file: str | None) -> None:
       assistants-sync demo specs
     Runs plan, apply and a second plan, which must report no changes.
     """
+    from .client import AssistantsClient, Endpoint
+    from .emulator import AssistantStore, running_emulator
+    from .manifest import load_manifests
+    from .reconcile import plan_from_manifests
+
     stack = _checked_stack(stack)
     paths = paths or ("specs",)
     load_manifests(paths)  # invalid manifests fail before the emulator starts

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,12 +20,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from .defaults import DEFAULT_BASE_URL
 from .errors import AmbiguousRequestError, ApiError, BadResponseError, ConfigError, RemoteError
 from .retry import RETRYABLE_STATUSES, RateLimiter, RetryPolicy, server_wait
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 PAGE_SIZE = 100
 # A listing longer than this many pages is taken to be a server that never says has_more=false.
 MAX_PAGES = 10_000
@@ -110,7 +111,6 @@ class AssistantsClient:
         retry: RetryPolicy | None = None,
         limiter: RateLimiter | None = None,
         stop: threading.Event | None = None,
-        max_connections: int = 20,
         max_pages: int = MAX_PAGES,
     ) -> None:
         self.endpoint = endpoint
@@ -119,13 +119,14 @@ class AssistantsClient:
         self.limiter = limiter or RateLimiter()
         self.stop = stop or threading.Event()
         self.stats = RequestStats()
-        self._http = httpx.Client(
-            base_url=endpoint.base_url.rstrip("/") + "/",
-            headers=endpoint.headers(),
-            transport=transport,
-            timeout=min(timeout, self.retry.deadline),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-        )
+        self._transport = transport
+        self._timeout = min(timeout, self.retry.deadline)
+        # One small httpx client per thread: a worker needs one keep-alive connection, and
+        # a pool shared by many workers rescans every connection for every request.
+        self._local = threading.local()
+        self._opened: list[httpx.Client] = []
+        self._opened_lock = threading.Lock()
+        self._ssl_context: ssl.SSLContext | None = None  # built once: loading CA certificates is slow
 
     def __enter__(self) -> AssistantsClient:
         return self
@@ -134,7 +135,30 @@ class AssistantsClient:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for http in opened:
+            http.close()
+
+    @property
+    def _http(self) -> httpx.Client:
+        http: httpx.Client | None = getattr(self._local, "http", None)
+        if http is None or http.is_closed:
+            with self._opened_lock:
+                if self._ssl_context is None:
+                    self._ssl_context = httpx.create_ssl_context()
+                transport = self._transport or httpx.HTTPTransport(
+                    verify=self._ssl_context, limits=httpx.Limits(max_connections=2, max_keepalive_connections=2)
+                )
+                http = httpx.Client(
+                    base_url=self.endpoint.base_url.rstrip("/") + "/",
+                    headers=self.endpoint.headers(),
+                    transport=transport,
+                    timeout=self._timeout,
+                )
+                self._opened.append(http)
+            self._local.http = http
+        return http
 
     def list_assistants(self) -> list[dict[str, Any]]:
         """Every assistant, oldest first, following the cursor 100 at a time."""
@@ -233,8 +257,9 @@ class AssistantsClient:
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             log.debug("%s %s: %s", method, path, type(exc).__name__)
             return _Lost(self.endpoint.display_url, exc), None, True
-        log.debug("%s %s -> %d in %.0f ms (attempt %d)", method, response.url.copy_with(query=None),
-                  response.status_code, (time.monotonic() - sent) * 1000, attempt)
+        if log.isEnabledFor(logging.DEBUG):  # the URL copy is not free: only when logging
+            log.debug("%s %s -> %d in %.0f ms (attempt %d)", method, response.url.copy_with(query=None),
+                      response.status_code, (time.monotonic() - sent) * 1000, attempt)
         if response.status_code in RETRYABLE_STATUSES:
             wait = server_wait(response.headers)
             if response.status_code == 429:

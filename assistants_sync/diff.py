@@ -36,8 +36,9 @@ def compute_plan(
         if wanted is None:
             changes.extend(_delete(r, "no manifest for this key", is_protected(r.canonical.metadata)) for r in remotes)
             continue
-        target = wanted.canonical(actual.stack)
+        base = wanted.canonical_without_record(actual.stack)
         if not remotes:
+            target = wanted.with_applied_record(base)
             changes.append(_adopt(wanted, target, actual) if wanted.adopt else _create(key, target))
             continue
         kept, duplicates = remotes[0], remotes[1:]
@@ -46,7 +47,7 @@ def compute_plan(
                 f"{wanted.source}: adopt: key {key!r} is already managed by {kept.id}, not {wanted.adopt}; "
                 "remove the adopt line, or delete one of the two assistants"
             )
-        update = _update(kept, wanted, target)
+        update = _update(kept, wanted, base)
         if update is not None:
             changes.append(update)
         changes.extend(_delete(r, f"duplicate of {kept.id} (the oldest is kept)", False) for r in duplicates)
@@ -96,10 +97,12 @@ def drift_cause(remote: RemoteAssistant, wanted: DesiredAssistant, target: Canon
     return "drift" if drifted else "manifest"
 
 
-def _update(remote: RemoteAssistant, wanted: DesiredAssistant, target: CanonicalAssistant) -> Change | None:
-    fields = diff_fields(remote.canonical, target, skip=wanted.unmanaged)
-    if not fields:
+def _update(remote: RemoteAssistant, wanted: DesiredAssistant, base: CanonicalAssistant) -> Change | None:
+    # Most assistants match: find that out without hashing anything (the record is ignored).
+    if not diff_fields(remote.canonical, base, skip=wanted.unmanaged):
         return None
+    target = wanted.with_applied_record(base)
+    fields = diff_fields(remote.canonical, target, skip=wanted.unmanaged)
     return Change(
         action=Action.UPDATE,
         key=wanted.key,

@@ -10,8 +10,10 @@ document. It collects every problem of every file before raising one
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -51,10 +53,17 @@ class DesiredAssistant:
 
     def canonical(self, stack: str) -> CanonicalAssistant:
         """Canonical form as owned by `stack`: with the ownership, protect and applied tags."""
+        return self.with_applied_record(self.canonical_without_record(stack))
+
+    def canonical_without_record(self, stack: str) -> CanonicalAssistant:
+        """Canonical form with every tag but the applied record: enough to tell whether anything differs."""
         tags = {TAG_KEY: tag_value(stack, self.key)}
         if self.protect:
             tags[PROTECT_KEY] = "true"
-        base = normalise({**self.request, "metadata": {**self.request.get("metadata", {}), **tags}})
+        return normalise({**self.request, "metadata": {**self.request.get("metadata", {}), **tags}})
+
+    def with_applied_record(self, base: CanonicalAssistant) -> CanonicalAssistant:
+        """`base` with the applied tag recording its fingerprint (hashing is why this is separate)."""
         applied = AppliedRecord(fingerprint(base, self.unmanaged), self.unmanaged).value()
         return replace(base, metadata=dict(sorted({**base.metadata, APPLIED_KEY: applied}.items())))
 
@@ -94,15 +103,18 @@ def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> list[DesiredAssis
 
 
 def _manifest_files(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -> Iterator[tuple[Path, Path]]:
-    """(file, root) pairs: root is the directory referenced files must stay inside."""
+    """(file, root) pairs in a stable order: root is the directory referenced files must stay inside."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(
-                (p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES and p.is_file() and not _hidden(p, path)),
-                key=lambda p: p.relative_to(path).as_posix(),
-            )
-            yield from ((p, path) for p in found)
+            prefix = len(os.path.join(str(path), ""))
+            found: list[str] = []
+            for directory, subdirectories, names in os.walk(path):
+                subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
+                found += [os.path.join(directory, n) for n in names
+                          if n.endswith(MANIFEST_SUFFIXES) and not n.startswith(".")]
+            found.sort(key=lambda f: f[prefix:].replace(os.sep, "/"))
+            yield from ((Path(f), path) for f in found)
         elif path.is_file():
             if path.suffix not in MANIFEST_SUFFIXES:
                 problems.append(Problem(str(path), None, "", "not a manifest: the file name must end in .yaml or .yml"))
@@ -110,10 +122,6 @@ def _manifest_files(paths: Sequence[str | os.PathLike[str]], problems: list[Prob
                 yield path, path.parent
         else:
             problems.append(Problem(str(path), None, "", "no such file or directory"))
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def _load_file(file: Path, root: Path, problems: list[Problem], referenced: set[Path]) -> Iterator[DesiredAssistant]:
@@ -218,8 +226,8 @@ def _read_referenced(reference: str, node: yaml.Node, at: list[int | str], ctx: 
         ctx.report(node, at, f"{reference}: must be a path relative to the manifest, not absolute")
         return None
     target = ctx.file.parent / reference
-    real_target = target.resolve()  # follows symlinks, so a link cannot point outside either
-    if not real_target.is_relative_to(ctx.root.resolve()):
+    real_target = _real_path(target)  # follows symlinks, so a link cannot point outside either
+    if not real_target.is_relative_to(_resolved(ctx.root)):
         ctx.report(node, at, f"{reference}: resolves outside the manifests' root {str(ctx.root)!r}; "
                              "referenced files must stay inside it")
         return None
@@ -231,6 +239,19 @@ def _read_referenced(reference: str, node: yaml.Node, at: list[int | str], ctx: 
         return None
 
 
+@functools.lru_cache(maxsize=256)
+def _resolved(directory: Path) -> Path:
+    return directory.resolve()
+
+
+def _real_path(path: Path) -> Path:
+    """`path.resolve()`, with the (usually shared) directory part resolved once."""
+    if path.name in ("", ".", ".."):
+        return path.resolve()
+    candidate = _resolved(path.parent) / path.name
+    return candidate.resolve() if candidate.is_symlink() else candidate
+
+
 class _UnreadableFile(Exception):
     """A file that cannot be a manifest or a referenced text; the message says why."""
 
@@ -238,14 +259,25 @@ class _UnreadableFile(Exception):
 def _read_text(path: Path, max_bytes: int) -> str:
     """UTF-8 text of `path`, refusing files too large to be valid before reading them."""
     try:
-        if not path.is_file():
-            raise _UnreadableFile("file not found" if not path.exists() else "not a regular file")
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise _UnreadableFile(f"file is {size:,} bytes; at most {max_bytes:,} can be valid")
-        raw = path.read_bytes()
+        # Non-blocking: opening a FIFO must not hang; it is then refused as not a regular file.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise _UnreadableFile("file not found") from None
+    except IsADirectoryError:
+        raise _UnreadableFile("not a regular file") from None
     except OSError as exc:
         raise _UnreadableFile(f"cannot be read: {exc.strerror}") from exc
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        raise _UnreadableFile("not a regular file")
+    with os.fdopen(descriptor, "rb") as handle:
+        if status.st_size > max_bytes:
+            raise _UnreadableFile(f"file is {status.st_size:,} bytes; at most {max_bytes:,} can be valid")
+        try:
+            raw = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise _UnreadableFile(f"cannot be read: {exc.strerror}") from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -255,20 +287,28 @@ def _read_text(path: Path, max_bytes: int) -> str:
     return text
 
 
-class _StrictLoader(yaml.SafeLoader):
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when built
+
+
+class _StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """safe_load that refuses duplicate mapping keys (PyYAML keeps the last silently)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
+            # A scalar key is identified by its resolved tag and text (no need to construct it).
+            if isinstance(key_node, yaml.ScalarNode):
+                key: Any = (key_node.tag, key_node.value)
+            else:
+                key = self.construct_object(key_node, deep=True)
             try:
                 first = seen.get(key)
             except TypeError:
                 continue  # unhashable key: SafeLoader reports it itself
             if first is not None:
+                shown = key[1] if isinstance(key_node, yaml.ScalarNode) else key
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first defined on line {first})", key_node.start_mark
+                    None, None, f"duplicate key {shown!r} (first defined on line {first})", key_node.start_mark
                 )
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)

@@ -20,11 +20,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .defaults import DEFAULT_STACK as DEFAULT_STACK
+
 TAG_KEY = "assistants-sync"
 APPLIED_KEY = "assistants-sync.applied"
 PROTECT_KEY = "assistants-sync.protect"
 RESERVED_PREFIX = "assistants-sync"
-DEFAULT_STACK = "default"
 
 KEY_PATTERN = r"^[a-z0-9._-]{1,128}$"
 STACK_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"

@@ -25,3 +25,20 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     command = next(line for line in ci.splitlines() if "pytest" in line)
     assert command in README
+
+
+def test_every_public_name_resolves() -> None:
+    import assistants_sync
+
+    for name in assistants_sync.__all__:
+        assert getattr(assistants_sync, name) is not None, name
+
+
+def test_help_does_not_import_the_heavy_pipeline() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, assistants_sync.cli; "
+            "print(sorted(m for m in ('pydantic', 'httpx', 'jsonschema', 'deepdiff') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

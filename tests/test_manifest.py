@@ -69,7 +69,7 @@ RULES = [
     ("document-is-scalar", "just text\n", "document 1: a document must be a mapping of fields, not a string"),
     ("duplicate-mapping-key", "key: bot\nmodel: a\nmodel: b\n", "invalid YAML: duplicate key 'model' (first defined on line 2) (line 3, column 1)"),
     ("yaml-syntax", "key: bot\nmodel: [unclosed\n", "invalid YAML:"),
-    ("yaml-tab", "key: bot\n\tmodel: m\n", "invalid YAML: found character '\\t' that cannot start any token"),
+    ("yaml-tab", "key: bot\n\tmodel: m\n", "tab character that violates indentation (line 2, column 1)"),
 ]
 
 

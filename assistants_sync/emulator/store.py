@@ -54,13 +54,19 @@ class EmulatorError(Exception):
 class AssistantStore:
     """Assistants by id, in creation order; thread-safe."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self._path = Path(path) if path is not None else None
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, persist: bool = True) -> None:
+        """State from `path` if it exists; with `persist`, every change is written back to it."""
+        self._path = Path(path) if path is not None and persist else None
         self._lock = threading.Lock()
         self._assistants: dict[str, dict[str, Any]] = {}
-        if self._path is not None and self._path.exists():
-            saved = json.loads(self._path.read_text(encoding="utf-8"))
+        if path is not None and Path(path).exists():
+            saved = json.loads(Path(path).read_text(encoding="utf-8"))
             self._assistants = {a["id"]: a for a in saved.get("assistants", [])}
+
+    def dump(self, path: str | os.PathLike[str]) -> None:
+        """Write the current state to `path` (the format `path=` loads)."""
+        with self._lock:
+            Path(path).write_text(json.dumps({"assistants": list(self._assistants.values())}), encoding="utf-8")
 
     def __len__(self) -> int:
         return len(self._assistants)

@@ -1,0 +1,5 @@
+"""Defaults shared by the library and the CLI, in a module light enough for `--help` to import."""
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_STACK = "default"
+DEFAULT_PARALLELISM = 10
