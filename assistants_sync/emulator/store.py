@@ -52,7 +52,11 @@ class EmulatorError(Exception):
 
 
 class AssistantStore:
-    """Assistants by id, in creation order; thread-safe."""
+    """Assistants by id, in creation order; thread-safe.
+
+    A stored assistant dict is never modified in place (modify stores a new one), so
+    `list` may hand out the stored dicts themselves: callers must treat them as read-only.
+    """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, persist: bool = True) -> None:
         """State from `path` if it exists; with `persist`, every change is written back to it."""
@@ -134,7 +138,8 @@ class AssistantStore:
             window = ids[start:end]
             # `before` pages end at the cursor, so they take the last `limit` ids before it.
             page = window[-limit:] if before is not None and after is None else window[:limit]
-            data = [copy.deepcopy(self._assistants[i]) for i in page]
+            # Stored objects are replaced, never changed in place, so they can be served as they are.
+            data = [self._assistants[i] for i in page]
         return {
             "object": "list",
             "data": data,
