@@ -7,13 +7,14 @@
 - One failed change does not stop the others; the result says what happened to each.
 - Creates are not idempotent: when a create's answer is lost, the key is looked up
   before creating again, so a key never ends up with two assistants.
-- Ctrl-C (KeyboardInterrupt in the calling thread) or `stop`: no new change starts,
+- Ctrl-C (SIGINT, when called from the main thread) or `stop`: no new change starts,
   changes in flight finish, and the result marks the rest as not started.
 """
 
 from __future__ import annotations
 
 import queue
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,42 +91,54 @@ def apply_plan(
     ordered = sorted(plan.changes, key=lambda c: (_ORDER[c.action], c.key))
     phases = [[c for c in ordered if c.action is not Action.DELETE], [c for c in ordered if c.action is Action.DELETE]]
     outcomes: list[Outcome] = []
-    interrupted = False
 
     def run(change: Change) -> Outcome:
         if stop.is_set():
             return Outcome(change, change.assistant_id, started=False)
         return _apply_change(change, client)
 
-    for phase in phases:
-        # Workers pull from a queue (not one future per change: waiting on thousands of
-        # futures costs more than the requests at high parallelism).
-        todo: queue.SimpleQueue[Change] = queue.SimpleQueue()
-        for change in phase:
-            todo.put(change)
-        results: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
-        workers = [threading.Thread(target=_work, args=(todo, results, run), name=f"apply-{n}", daemon=True)
-                   for n in range(min(max(1, parallelism), len(phase)))]
-        for worker in workers:
-            worker.start()
-        received = 0
-        while received < len(phase):
-            try:
-                try:
-                    outcome = results.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                received += 1
+    interrupted = threading.Event()
+    restore = _stop_on_ctrl_c(stop, interrupted)
+    try:
+        for phase in phases:
+            # Workers pull from a queue (not one future per change: waiting on thousands of
+            # futures costs more than the requests at high parallelism).
+            todo: queue.SimpleQueue[Change] = queue.SimpleQueue()
+            for change in phase:
+                todo.put(change)
+            results: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+            workers = [threading.Thread(target=_work, args=(todo, results, run), name=f"apply-{n}", daemon=True)
+                       for n in range(min(max(1, parallelism), len(phase)))]
+            for worker in workers:
+                worker.start()
+            for _ in phase:
+                outcome = results.get()
                 outcomes.append(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)
-            except KeyboardInterrupt:
-                # Wherever Ctrl-C lands: no new change starts, those in flight finish and are reported.
-                interrupted = True
-                stop.set()
-        for worker in workers:
-            worker.join()
-    return ApplyResult(tuple(outcomes), interrupted=interrupted or stop.is_set())
+            for worker in workers:
+                worker.join()
+    finally:
+        restore()
+    return ApplyResult(tuple(outcomes), interrupted=interrupted.is_set() or stop.is_set())
+
+
+def _stop_on_ctrl_c(stop: threading.Event, interrupted: threading.Event) -> Callable[[], None]:
+    """While applying, Ctrl-C sets `stop` instead of raising KeyboardInterrupt.
+
+    An exception can land between any two bytecodes, even between taking an outcome
+    off the queue and recording it; a handler that only sets events cannot lose one.
+    Signal handlers can only be set from the main thread; elsewhere `stop` is the way.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: Any) -> None:
+        interrupted.set()
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    return lambda: signal.signal(signal.SIGINT, previous)
 
 
 def _work(todo: queue.SimpleQueue[Change], results: queue.SimpleQueue[Outcome],
@@ -135,7 +148,11 @@ def _work(todo: queue.SimpleQueue[Change], results: queue.SimpleQueue[Outcome],
             change = todo.get_nowait()
         except queue.Empty:
             return
-        results.put(run(change))
+        try:
+            outcome = run(change)
+        except Exception as exc:  # a bug must not leave the run waiting for this outcome forever
+            outcome = Outcome(change, change.assistant_id, error=f"unexpected {type(exc).__name__}: {exc}")
+        results.put(outcome)
 
 
 def _apply_change(change: Change, client: AssistantWriter) -> Outcome:

@@ -29,6 +29,7 @@ from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     from .client import AssistantsClient, Endpoint
+    from .config import Settings
     from .plan import Plan
     from .render import View
 
@@ -40,20 +41,34 @@ EXIT_INTERRUPTED = 130
 
 @dataclass(frozen=True)
 class _Target:
-    """Where commands talk to, and how patiently: from the shared options."""
+    """Resolved settings, and how patiently to talk to the endpoint."""
 
-    stack: str
-    base_url: str
-    max_attempts: int
-    request_timeout: float
+    settings: Settings
+    max_attempts: int = RetryPolicy.max_attempts
+    request_timeout: float = RetryPolicy.deadline
+
+    @property
+    def stack(self) -> str:
+        return self.settings.stack
+
+    def paths(self, given: tuple[str, ...]) -> tuple[str, ...]:
+        """PATH arguments, else the project file's paths, else specs/."""
+        return given or self.settings.paths
+
+    def manifests(self, given: tuple[str, ...]) -> dict[str, Any]:
+        """Keyword arguments for load_manifests / plan_from_manifests."""
+        return {"defaults": self.settings.defaults, "variables": self.settings.variables}
 
     def client(self, *, stop: threading.Event | None = None) -> AssistantsClient:
-        from .client import AssistantsClient
+        from .client import AssistantsClient, Endpoint
+        from .config import endpoint_settings
 
         problem = check_stack(self.stack)
         if problem:
             raise ConfigError(f"--stack: {problem}")
-        endpoint = _endpoint(self.base_url)
+        arguments = endpoint_settings(self.settings, os.environ)
+        endpoint = Endpoint.azure(**{k: v for k, v in arguments.items() if k != "azure"}) if arguments.pop("azure") \
+            else Endpoint(**arguments)
         warning = endpoint.plain_http_warning()
         if warning:
             click.echo(warning, err=True)
@@ -61,24 +76,56 @@ class _Target:
         return AssistantsClient(endpoint, retry=policy, stop=stop)
 
 
-def _paths_argument(func: F) -> F:
-    return click.argument("paths", nargs=-1, type=click.Path(path_type=str))(func)
+def _resolve(config: str | None, env_name: str | None, variables: tuple[str, ...], flags: dict[str, Any]) -> Settings:
+    from .config import find_config, load_config, resolve_settings, variables_from
+
+    values = variables_from(os.environ, variables)
+    path = find_config(config, Path.cwd())
+    project = load_config(path, values) if path is not None else None
+    return resolve_settings(flags, os.environ, project, path, env_name, values)
+
+
+def _project_options(func: F) -> F:
+    """--config, --env, --var: passed on as `target` (with the project's settings)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, config: str | None, env_name: str | None, variables: tuple[str, ...], **kwargs: Any
+                ) -> Any:
+        flags = {name: kwargs.pop(name) for name in ("provider", "base_url", "api_version", "stack")
+                 if name in kwargs}
+        flags["headers"] = dict(_header(h) for h in kwargs.pop("headers", ()))
+        flags["parallelism"] = kwargs.get("parallelism")
+        retry = {name: kwargs.pop(name) for name in ("max_attempts", "request_timeout") if name in kwargs}
+        target = _Target(_resolve(config, env_name, variables, flags), **retry)
+        if "parallelism" in kwargs:
+            kwargs["parallelism"] = target.settings.parallelism
+        return func(*args, target=target, **kwargs)
+
+    options = [
+        click.option("--config", metavar="FILE", help="Project file (default: ./assistants-sync.yaml if present)."),
+        click.option("--env", "env_name", metavar="NAME", help="Use the project file's environment NAME."),
+        click.option("--var", "variables", metavar="NAME=VALUE", multiple=True,
+                     help="Set ${NAME} in manifests and the project file (repeatable; wins over the environment)."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
 
 
 def _target_options(func: F) -> F:
-    """--stack, --base-url, --max-attempts, --request-timeout, passed on as one `target`."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, stack: str, base_url: str, max_attempts: int, request_timeout: float,
-                **kwargs: Any) -> Any:
-        return func(*args, target=_Target(stack, base_url, max_attempts, request_timeout), **kwargs)
-
+    """Where to connect and as whom, on top of the project options. Flags win over everything."""
     options = [
-        click.option("--stack", envvar="ASSISTANTS_SYNC_STACK", default=DEFAULT_STACK, show_default=True,
-                     help="Ownership scope: only assistants tagged with this stack are planned. "
-                          "[env: ASSISTANTS_SYNC_STACK]"),
-        click.option("--base-url", envvar="OPENAI_BASE_URL", default=DEFAULT_BASE_URL, show_default=True,
-                     help="Assistants API base URL. [env: OPENAI_BASE_URL]"),
+        click.option("--provider", type=click.Choice(["openai", "azure"]), default=None,
+                     help="openai (also any compatible endpoint) or azure. [env: ASSISTANTS_SYNC_PROVIDER; default: openai]"),
+        click.option("--base-url", default=None,
+                     help=f"Endpoint base URL (Azure: the resource endpoint). [env: OPENAI_BASE_URL or "
+                          f"AZURE_OPENAI_ENDPOINT; default: {DEFAULT_BASE_URL}]"),
+        click.option("--api-version", default=None, help="Sent as ?api-version= (required by Azure). [env: OPENAI_API_VERSION]"),
+        click.option("--header", "headers", metavar="'NAME: VALUE'", multiple=True,
+                     help="Extra header for every request, e.g. a gateway's key (repeatable; values are never shown)."),
+        click.option("--stack", default=None,
+                     help=f"Ownership scope: only assistants tagged with this stack are planned. "
+                          f"[env: ASSISTANTS_SYNC_STACK; default: {DEFAULT_STACK}]"),
         click.option("--max-attempts", type=click.IntRange(1, 100), default=RetryPolicy.max_attempts,
                      show_default=True, help="Attempts per request (429, 5xx, timeouts and dropped "
                                              "connections are retried)."),
@@ -86,8 +133,18 @@ def _target_options(func: F) -> F:
                      show_default=True, help="Seconds one request may take, all attempts and waits included."),
     ]
     for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper  # type: ignore[return-value]
+        func = option(func)
+    return _project_options(func)
+
+
+def _paths_argument(func: F) -> F:
+    return click.argument("paths", nargs=-1, type=click.Path(path_type=str))(func)
+
+
+def _header(text: str) -> tuple[str, str]:
+    from .config import parse_header
+
+    return parse_header(text)
 
 
 def _output_options(func: F) -> F:
@@ -133,20 +190,6 @@ def _reports_errors(func: F) -> F:
             sys.exit(EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]
-
-
-def _endpoint(base_url: str) -> Endpoint:
-    from .client import Endpoint
-
-    api_key = os.environ.get("OPENAI_API_KEY", "")
-    if not api_key:
-        raise ConfigError("OPENAI_API_KEY is not set: export the endpoint's API key (it is never taken as a flag)")
-    return Endpoint(
-        base_url=base_url,
-        api_key=api_key,
-        organization=os.environ.get("OPENAI_ORG_ID") or None,
-        project=os.environ.get("OPENAI_PROJECT_ID") or None,
-    )
 
 
 def _checked_stack(stack: str) -> str:
@@ -203,23 +246,26 @@ def cli(verbose: bool) -> None:
 
 
 @cli.command()
-@_paths_argument
 @_reports_errors
-def validate(paths: tuple[str, ...]) -> None:
+@_paths_argument
+@_project_options
+def validate(paths: tuple[str, ...], target: _Target) -> None:
     """Check manifests without contacting the API; report every problem.
 
     \b
     Example:
       assistants-sync validate specs
+      assistants-sync validate --env staging --var TEAM=search
     Exit 0 when every manifest is valid, 1 otherwise.
     """
     from .manifest import load_manifests
 
-    desired = load_manifests(paths or ("specs",))
+    desired = load_manifests(target.paths(paths), **target.manifests(paths))
     click.echo(f"{len(desired)} assistant manifest{'s' if len(desired) != 1 else ''} valid.")
 
 
 @cli.command()
+@_reports_errors
 @_paths_argument
 @_target_options
 @_output_options
@@ -228,7 +274,6 @@ def validate(paths: tuple[str, ...]) -> None:
               help="Save the plan to FILE for `apply --plan FILE`.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when there is nothing to do, 2 when there are changes, 1 on errors.")
-@_reports_errors
 def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, no_delete: bool,
          allow_delete_all: bool, out_file: str | None, detailed_exitcode: bool) -> None:
     """Show what apply would change: + create, > adopt, ~ update, - delete.
@@ -236,14 +281,14 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
     \b
     Example:
       assistants-sync plan specs --detailed-exitcode   # 0 nothing to do, 2 changes
-      assistants-sync plan specs --format markdown >> "$GITHUB_STEP_SUMMARY"
+      assistants-sync plan --env production --format markdown >> "$GITHUB_STEP_SUMMARY"
       assistants-sync plan specs --format json --out plan.json
     """
     from .reconcile import plan_from_manifests, save_plan
 
     with target.client() as client:
-        result = plan_from_manifests(paths or ("specs",), client, target.stack,
-                                     allow_delete=not no_delete, allow_delete_all=allow_delete_all)
+        result = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
+                                     allow_delete_all=allow_delete_all, **target.manifests(paths))
     _show(result, output_format, no_color)
     if out_file:
         save_plan(result, out_file)
@@ -254,10 +299,10 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
 
 
 @cli.command()
+@_reports_errors
 @_paths_argument
 @_target_options
 @_output_options
-@_reports_errors
 def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool) -> None:
     """Report only changes made outside assistants-sync, for cron jobs that page someone.
 
@@ -269,7 +314,7 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
     from .reconcile import drift_only, plan_from_manifests
 
     with target.client() as client:
-        full = plan_from_manifests(paths or ("specs",), client, target.stack)
+        full = plan_from_manifests(target.paths(paths), client, target.stack, **target.manifests(paths))
     result = drift_only(full)
     _show(result, output_format, no_color, view="drift")
     if not result.is_empty:
@@ -277,12 +322,12 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
 
 
 @cli.command()
+@_reports_errors
 @_target_options
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the manifests into.")
 @click.option("--unmanaged", is_flag=True,
               help="Export assistants without any ownership tag, with `adopt:` so apply takes them over.")
-@_reports_errors
 def export(target: _Target, out_dir: Path, unmanaged: bool) -> None:
     """Write one manifest per remote assistant of the stack (or per unmanaged one).
 
@@ -304,16 +349,16 @@ def export(target: _Target, out_dir: Path, unmanaged: bool) -> None:
 
 
 @cli.command()
+@_reports_errors
 @_paths_argument
 @_target_options
 @_delete_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=str),
               help="Apply exactly this saved plan (from `plan --out`); it is the approval.")
-@click.option("--parallelism", type=click.IntRange(1, 256), default=DEFAULT_PARALLELISM, show_default=True,
-              envvar="ASSISTANTS_SYNC_PARALLELISM", help="Changes applied at once. [env: ASSISTANTS_SYNC_PARALLELISM]")
+@click.option("--parallelism", type=click.IntRange(1, 256), default=None, envvar="ASSISTANTS_SYNC_PARALLELISM",
+              help=f"Changes applied at once. [env: ASSISTANTS_SYNC_PARALLELISM; default: {DEFAULT_PARALLELISM}]")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set).")
-@_reports_errors
 def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete_all: bool,
           auto_approve: bool, plan_file: str | None, parallelism: int, no_color: bool) -> None:
     """Make the endpoint match the manifests (or carry out a saved plan).
@@ -335,14 +380,67 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
             planned = load_plan(plan_file)
             check_saved_plan(planned, client, target.stack)
         else:
-            planned = plan_from_manifests(paths or ("specs",), client, target.stack,
-                                          allow_delete=not no_delete, allow_delete_all=allow_delete_all)
+            planned = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
+                                          allow_delete_all=allow_delete_all, **target.manifests(paths))
         _show(planned, "text", no_color)
         if planned.is_empty:
             return
         if not (plan_file or auto_approve):
             _confirm()
         _apply_and_report(planned, client, parallelism)
+
+
+@cli.command()
+@_reports_errors
+@_paths_argument
+@_project_options
+@click.option("--format", "output_format", type=click.Choice(["responses"]), required=True,
+              help="responses: the Responses API request parameters that reproduce each assistant.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write one KEY.json per manifest here (default: one JSON document on stdout).")
+def render(paths: tuple[str, ...], target: _Target, output_format: str, out_dir: Path | None) -> None:
+    """Translate manifests for leaving the Assistants API (no API request is made).
+
+    \b
+    Example:
+      assistants-sync render --format responses specs --out responses/
+    Each file holds `request` (model, instructions, tools, text.format, reasoning...)
+    and `notes` for anything with no Responses equivalent.
+    """
+    import json
+
+    from .manifest import load_manifests
+    from .responses import responses_request
+
+    desired = load_manifests(target.paths(paths), **target.manifests(paths))
+    rendered = {d.key: responses_request(d) for d in desired}
+    if out_dir is None:
+        click.echo(json.dumps(rendered, indent=2, ensure_ascii=False))
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for key, document in rendered.items():
+        (out_dir / f"{key}.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    click.echo(f"Wrote {len(rendered)} Responses request file{'s' if len(rendered) != 1 else ''} to {out_dir}.")
+
+
+@cli.command()
+@_reports_errors
+@click.option("--kind", type=click.Choice(["manifest", "config"]), default="manifest", show_default=True,
+              help="manifest: one assistant document; config: assistants-sync.yaml.")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of manifests (or of the project file), for editors.
+
+    \b
+    Example:
+      assistants-sync schema > assistants-sync.schema.json
+      # then, first line of a manifest:
+      # yaml-language-server: $schema=./assistants-sync.schema.json
+    """
+    import json
+
+    from .schema import config_schema, manifest_schema
+
+    click.echo(json.dumps(manifest_schema() if kind == "manifest" else config_schema(), indent=2))
 
 
 def _confirm() -> None:
@@ -376,6 +474,8 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int)
 
 
 @cli.command()
+@click.option("--require-header", "required", metavar="'NAME: VALUE'", multiple=True,
+              help="Answer 401 unless this header is sent with this value, like a gateway (repeatable).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on (0 = any free port).")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=str),
@@ -392,8 +492,8 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int)
 @click.option("--malformed-rate", type=click.FloatRange(0, 1), default=0.0,
               help="Fault: share of answers replaced by broken JSON or an HTML error page.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault generator.")
-def emulator(host: str, port: int, state_file: str | None, load_file: str | None, api_key_env: str | None,
-             latency_ms: int,
+def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | None, load_file: str | None,
+             api_key_env: str | None, latency_ms: int,
              error_rate: float, drop_create_rate: float, malformed_rate: float, seed: int) -> None:
     """Serve a local emulator of the Assistants API (for tests and trials).
 
@@ -402,6 +502,7 @@ def emulator(host: str, port: int, state_file: str | None, load_file: str | None
       assistants-sync emulator --port 8080 --state emulator.json &
       OPENAI_BASE_URL=http://127.0.0.1:8080/v1 OPENAI_API_KEY=anything assistants-sync plan specs
       assistants-sync emulator --error-rate 0.25 --latency-ms 20   # a flaky, slow endpoint
+    Serves the OpenAI shape at /v1 and Azure's at /openai (?api-version=, api-key).
     """
     from .emulator import AssistantStore, Faults, make_server
 
@@ -411,7 +512,9 @@ def emulator(host: str, port: int, state_file: str | None, load_file: str | None
     if state_file and load_file:
         raise click.UsageError("give --state (load and save) or --load (load only), not both")
     store = AssistantStore(load_file, persist=False) if load_file else AssistantStore(state_file)
-    server = make_server(store, host=host, port=port, api_key=api_key or None, faults=faults)
+    required_headers = dict(_header(h) for h in required)
+    server = make_server(store, host=host, port=port, api_key=api_key or None, faults=faults,
+                         required_headers=required_headers)
     click.echo(f"Emulator serving the Assistants API at {server.base_url} (Ctrl-C to stop)")
     try:
         server.httpd.serve_forever()
@@ -422,11 +525,11 @@ def emulator(host: str, port: int, state_file: str | None, load_file: str | None
 
 
 @cli.command()
+@_reports_errors
 @_paths_argument
 @click.option("--stack", default=DEFAULT_STACK, show_default=True, help="Stack to use on the emulator.")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=str),
               help="Emulator state file, so a later demo starts from this one's result.")
-@_reports_errors
 def demo(paths: tuple[str, ...], stack: str, state_file: str | None) -> None:
     """Plan and apply manifests against a throwaway local emulator: no key, no network.
 

@@ -14,6 +14,7 @@ import logging
 import ssl
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -33,17 +34,44 @@ MAX_PAGES = 10_000
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where and how to reach an Assistants API. The key is kept out of repr()."""
+    """Where and how to reach an Assistants API.
+
+    `api_key` and every value of `extra_headers` are secrets: they are sent and never
+    shown (not in repr, errors, logs or plan files). `auth_header` is "authorization"
+    (a bearer token: OpenAI, gateways, Azure Entra tokens) or "api-key" (Azure keys).
+    """
 
     base_url: str = DEFAULT_BASE_URL
     api_key: str = field(default="", repr=False)
     organization: str | None = None
     project: str | None = None
+    provider: str = "openai"
+    auth_header: str = "authorization"
+    api_version: str | None = None  # sent as ?api-version= on every request (Azure)
+    extra_headers: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"invalid base URL {self.display_url!r}: it must start with http:// or https://")
+
+    @classmethod
+    def azure(cls, endpoint: str, *, api_version: str, api_key: str = "", ad_token: str = "",
+              extra_headers: Mapping[str, str] | None = None) -> Endpoint:
+        """Azure OpenAI: {endpoint}/openai/assistants?api-version=..., an api-key or an Entra token."""
+        if not api_version:
+            raise ConfigError("Azure needs an API version: set OPENAI_API_VERSION (e.g. 2024-05-01-preview)")
+        if not (api_key or ad_token):
+            raise ConfigError("Azure needs AZURE_OPENAI_API_KEY (sent as api-key) or AZURE_OPENAI_AD_TOKEN "
+                              "(sent as a bearer token)")
+        return cls(
+            base_url=endpoint.rstrip("/") + "/openai",
+            api_key=api_key or ad_token,
+            provider="azure",
+            auth_header="api-key" if api_key else "authorization",
+            api_version=api_version,
+            extra_headers=dict(extra_headers or {}),
+        )
 
     @property
     def display_url(self) -> str:
@@ -57,14 +85,18 @@ class Endpoint:
     def identity(self) -> str:
         """What a saved plan records to recognise the endpoint (no secrets)."""
         scope = "".join(
-            f" {name}={value}" for name, value in (("organization", self.organization), ("project", self.project)) if value
+            f" {name}={value}"
+            for name, value in (("organization", self.organization), ("project", self.project),
+                                ("api-version", self.api_version))
+            if value
         )
         return self.display_url + scope
 
     def plain_http_warning(self) -> str | None:
-        """A warning when the key would travel unencrypted to another machine."""
+        """A warning when a secret would travel unencrypted to another machine."""
         parts = urlsplit(self.base_url)
-        if parts.scheme != "http" or not self.api_key or _is_loopback(parts.hostname or ""):
+        has_secret = bool(self.api_key or self.extra_headers)
+        if parts.scheme != "http" or not has_secret or _is_loopback(parts.hostname or ""):
             return None
         return (f"Warning: sending the API key over plain http:// to {parts.hostname}; "
                 "anyone on the network path can read it. Use https://.")
@@ -72,12 +104,20 @@ class Endpoint:
     def headers(self) -> dict[str, str]:
         headers = {"OpenAI-Beta": "assistants=v2", "Content-Type": "application/json"}
         if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
+            if self.auth_header == "api-key":
+                headers["api-key"] = self.api_key
+            else:
+                headers["Authorization"] = f"Bearer {self.api_key}"
         if self.organization:
             headers["OpenAI-Organization"] = self.organization
         if self.project:
             headers["OpenAI-Project"] = self.project
+        headers.update(self.extra_headers)
         return headers
+
+    def query(self) -> dict[str, str]:
+        """Query parameters every request carries."""
+        return {"api-version": self.api_version} if self.api_version else {}
 
 
 @dataclass
@@ -153,6 +193,7 @@ class AssistantsClient:
                 http = httpx.Client(
                     base_url=self.endpoint.base_url.rstrip("/") + "/",
                     headers=self.endpoint.headers(),
+                    params=self.endpoint.query(),
                     transport=transport,
                     timeout=self._timeout,
                 )

@@ -14,7 +14,7 @@ import functools
 import json
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ from .canonical import UNMANAGED_WHEN_UNSET, CanonicalAssistant, fingerprint, no
 from .errors import ManifestError, Problem
 from .manifest_models import INSTRUCTIONS_MAX, KNOWN_FIELD_NAMES, AssistantManifest
 from .ownership import APPLIED_KEY, PROTECT_KEY, TAG_KEY, AppliedRecord, tag_value
+from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
+                       validation_message, yaml_error_message)
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 # Larger files cannot be valid (instructions are <= 256,000 characters, at most 4 bytes
@@ -68,17 +70,25 @@ class DesiredAssistant:
         return replace(base, metadata=dict(sorted({**base.metadata, APPLIED_KEY: applied}.items())))
 
 
-def load_manifests(paths: Sequence[str | os.PathLike[str]]) -> list[DesiredAssistant]:
+def load_manifests(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    defaults: Mapping[str, Any] | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> list[DesiredAssistant]:
     """Every desired assistant under `paths`, or ManifestError listing every problem.
 
-    A YAML file that a manifest references (a ``parameters_file``) is not itself a manifest.
+    `defaults` (the project file's) are merged into every document: a document's own
+    fields win, and metadata pairs are merged. `variables` fill in ``${NAME}``. A YAML
+    file that a manifest references (a ``parameters_file``) is not itself a manifest.
     """
+    source = _Source(dict(defaults or {}), variables)
     loaded: list[tuple[Path, list[DesiredAssistant], list[Problem]]] = []
     referenced: set[Path] = set()
     problems: list[Problem] = []
     for file, root in _manifest_files(paths, problems):
         file_problems: list[Problem] = []
-        loaded.append((file, list(_load_file(file, root, file_problems, referenced)), file_problems))
+        loaded.append((file, list(_load_file(file, root, file_problems, referenced, source)), file_problems))
 
     desired: list[DesiredAssistant] = []
     first_seen: dict[str, str] = {}
@@ -124,15 +134,32 @@ def _manifest_files(paths: Sequence[str | os.PathLike[str]], problems: list[Prob
             problems.append(Problem(str(path), None, "", "no such file or directory"))
 
 
-def _load_file(file: Path, root: Path, problems: list[Problem], referenced: set[Path]) -> Iterator[DesiredAssistant]:
+@dataclass(frozen=True)
+class _Source:
+    """What every document is read with: the project's defaults and the variables."""
+
+    defaults: dict[str, Any]
+    variables: Mapping[str, str] | None
+
+    def merged(self, data: dict[str, Any]) -> dict[str, Any]:
+        if not self.defaults:
+            return data
+        merged = {**self.defaults, **data}
+        if isinstance(self.defaults.get("metadata"), dict) and isinstance(data.get("metadata"), dict):
+            merged["metadata"] = {**self.defaults["metadata"], **data["metadata"]}
+        return merged
+
+
+def _load_file(file: Path, root: Path, problems: list[Problem], referenced: set[Path], source: _Source
+               ) -> Iterator[DesiredAssistant]:
     name = str(file)
     try:
-        text = _read_text(file, MANIFEST_MAX_BYTES)
-    except _UnreadableFile as exc:
+        text = read_text(file, MANIFEST_MAX_BYTES)
+    except UnreadableFile as exc:
         problems.append(Problem(name, None, "", str(exc)))
         return
     try:
-        for number, node, data in _documents(text):
+        for number, node, data in documents(text, source.variables):
             if data is None:
                 continue  # an empty document
             where = f"document {number}"
@@ -142,15 +169,14 @@ def _load_file(file: Path, root: Path, problems: list[Problem], referenced: set[
                 continue
             if isinstance(data.get("key"), str):
                 where = f"document {number} (key {data['key']!r})"
-            assistant = _load_document(data, node, _Context(file, root, name, where, problems, referenced))
+            assistant = _load_document(source.merged(data), node, _Context(file, root, name, where, problems, referenced))
             if assistant is not None:
                 yield assistant
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        position = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problems.append(Problem(name, mark.line + 1 if mark else None, "", f"invalid YAML: {exc.problem or exc.context}{position}"))
+    except VariableError as exc:
+        problems.append(Problem(name, exc.line, "", str(exc)))
     except yaml.YAMLError as exc:
-        problems.append(Problem(name, None, "", f"invalid YAML: {exc}"))
+        line, message = yaml_error_message(exc)
+        problems.append(Problem(name, line, "", message))
 
 
 @dataclass(frozen=True)
@@ -165,7 +191,7 @@ class _Context:
     referenced: set[Path]
 
     def report(self, node: yaml.Node, path: Sequence[int | str], message: str) -> None:
-        self.problems.append(Problem(self.name, _line_of(node, path), f"{self.where}: {_format_path(path)}", message))
+        self.problems.append(Problem(self.name, line_of(node, path), f"{self.where}: {format_path(path)}", message))
 
 
 def _load_document(data: dict[str, Any], node: yaml.Node, ctx: _Context) -> DesiredAssistant | None:
@@ -173,7 +199,7 @@ def _load_document(data: dict[str, Any], node: yaml.Node, ctx: _Context) -> Desi
         manifest = AssistantManifest.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            ctx.report(node, _user_path(error["loc"]), _message(error))
+            ctx.report(node, user_path(error["loc"]), validation_message(error, KNOWN_FIELD_NAMES))
         return None
 
     count = len(ctx.problems)
@@ -210,7 +236,7 @@ def _read_parameters(reference: str, node: yaml.Node, at: list[int | str], ctx: 
     if text is None:
         return None
     try:
-        value = json.loads(text) if reference.endswith(".json") else next((d for _, _, d in _documents(text)), None)
+        value = json.loads(text) if reference.endswith(".json") else next((d for _, _, d in documents(text)), None)
     except (ValueError, yaml.YAMLError) as exc:
         ctx.report(node, at, f"{reference}: not valid JSON or YAML: {exc}")
         return None
@@ -233,8 +259,8 @@ def _read_referenced(reference: str, node: yaml.Node, at: list[int | str], ctx: 
         return None
     ctx.referenced.add(real_target)
     try:
-        return _read_text(target, REFERENCED_FILE_MAX_BYTES)
-    except _UnreadableFile as exc:
+        return read_text(target, REFERENCED_FILE_MAX_BYTES)
+    except UnreadableFile as exc:
         ctx.report(node, at, f"{reference}: {exc}")
         return None
 
@@ -250,134 +276,6 @@ def _real_path(path: Path) -> Path:
         return path.resolve()
     candidate = _resolved(path.parent) / path.name
     return candidate.resolve() if candidate.is_symlink() else candidate
-
-
-class _UnreadableFile(Exception):
-    """A file that cannot be a manifest or a referenced text; the message says why."""
-
-
-def _read_text(path: Path, max_bytes: int) -> str:
-    """UTF-8 text of `path`, refusing files too large to be valid before reading them."""
-    try:
-        # Non-blocking: opening a FIFO must not hang; it is then refused as not a regular file.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise _UnreadableFile("file not found") from None
-    except IsADirectoryError:
-        raise _UnreadableFile("not a regular file") from None
-    except OSError as exc:
-        raise _UnreadableFile(f"cannot be read: {exc.strerror}") from exc
-    status = os.fstat(descriptor)
-    if not stat.S_ISREG(status.st_mode):
-        os.close(descriptor)
-        raise _UnreadableFile("not a regular file")
-    with os.fdopen(descriptor, "rb") as handle:
-        if status.st_size > max_bytes:
-            raise _UnreadableFile(f"file is {status.st_size:,} bytes; at most {max_bytes:,} can be valid")
-        try:
-            raw = handle.read(max_bytes + 1)
-        except OSError as exc:
-            raise _UnreadableFile(f"cannot be read: {exc.strerror}") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _UnreadableFile(f"not UTF-8 text (invalid byte at offset {exc.start})") from exc
-    if "\x00" in text:
-        raise _UnreadableFile("binary file (contains NUL bytes), not text")
-    return text
-
-
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when built
-
-
-class _StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
-    """safe_load that refuses duplicate mapping keys (PyYAML keeps the last silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            # A scalar key is identified by its resolved tag and text (no need to construct it).
-            if isinstance(key_node, yaml.ScalarNode):
-                key: Any = (key_node.tag, key_node.value)
-            else:
-                key = self.construct_object(key_node, deep=True)
-            try:
-                first = seen.get(key)
-            except TypeError:
-                continue  # unhashable key: SafeLoader reports it itself
-            if first is not None:
-                shown = key[1] if isinstance(key_node, yaml.ScalarNode) else key
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {shown!r} (first defined on line {first})", key_node.start_mark
-                )
-            seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
-
-
-def _documents(text: str) -> Iterator[tuple[int, yaml.Node, Any]]:
-    """(1-based number, node, data) for each YAML document of `text`."""
-    loader = _StrictLoader(text)
-    try:
-        number = 0
-        while loader.check_node():
-            node = loader.get_node()
-            number += 1
-            yield number, node, loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-def _user_path(loc: tuple[int | str, ...]) -> list[int | str]:
-    """Pydantic's error location without the union tags it inserts."""
-    path: list[int | str] = []
-    parts = list(loc)
-    while parts:
-        part = parts.pop(0)
-        path.append(part)
-        # A tools item or response_format is a tagged union: pydantic adds the tag next.
-        tagged = (len(path) == 2 and path[0] == "tools" and isinstance(part, int)) or path == ["response_format"]
-        if tagged and parts and isinstance(parts[0], str):
-            parts.pop(0)
-    return path
-
-
-def _format_path(path: Sequence[int | str]) -> str:
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif part == "[key]":
-            text += " (the key)"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(document)"
-
-
-def _message(error: Any) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        field = str(error["loc"][-1])
-        close = difflib.get_close_matches(field, KNOWN_FIELD_NAMES - {field}, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"unknown field {field!r}{hint}"
-    if kind == "missing":
-        return "required field is missing"
-    return str(error["msg"])
-
-
-def _line_of(node: yaml.Node, path: Sequence[int | str]) -> int:
-    """Line of the YAML node at `path` (or of its deepest existing ancestor)."""
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-            if match is None:
-                break
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            break
-    return int(node.start_mark.line) + 1
 
 
 def _yaml_type(value: Any) -> str:

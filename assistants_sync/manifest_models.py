@@ -8,7 +8,7 @@ such as ``temprature`` is an error, never silently dropped.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import (
     BaseModel,
@@ -18,6 +18,7 @@ from pydantic import (
     StringConstraints,
     Tag,
     ValidationInfo,
+    create_model,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -199,6 +200,23 @@ class AssistantManifest(_Strict):
                 + (" (ownership, last applied, protect)" if protect else " (ownership, last applied)"),
             )
         return value
+
+
+# `defaults:` in assistants-sync.yaml: any manifest field but the identity ones, all optional.
+_DEFAULTABLE = ("protect", "ignore_changes", "model", "name", "description", "instructions", "tools",
+                "tool_resources", "metadata", "temperature", "top_p", "response_format", "reasoning_effort")
+
+
+def _optional(name: str) -> Any:
+    """A manifest field's type and constraints, made optional."""
+    field = AssistantManifest.model_fields[name]
+    constrained = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    return (Optional[constrained], None)
+
+
+ManifestDefaults = create_model(  # type: ignore[call-overload]
+    "ManifestDefaults", __base__=_Strict, **{name: _optional(name) for name in _DEFAULTABLE}
+)
 
 
 KNOWN_FIELD_NAMES: frozenset[str] = frozenset(

@@ -11,8 +11,9 @@ input never reaches the API.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -33,9 +34,11 @@ def plan_from_manifests(
     *,
     allow_delete: bool = True,
     allow_delete_all: bool = False,
+    defaults: Mapping[str, Any] | None = None,
+    variables: Mapping[str, str] | None = None,
 ) -> Plan:
     """Validate the manifests, list the endpoint once, diff, and check the deletes are safe."""
-    desired = load_manifests(paths)
+    desired = load_manifests(paths, defaults=defaults, variables=variables)
     actual = fetch_actual(client, stack)
     plan = compute_plan(desired, actual, client.endpoint.identity, allow_delete=allow_delete)
     check_deletes(plan, allow_delete_all=allow_delete_all)

@@ -85,6 +85,8 @@ def render_outcome(outcome: Outcome) -> str:
     """One line reporting a change as apply finishes it."""
     change = outcome.change
     label = _label(change)
+    if not outcome.started:
+        return f"  . {label}: {change.action.value} not started (interrupted)"
     if not outcome.ok:
         return f"  ! {label}: {change.action.value} FAILED: {outcome.error}"
     verb = {Action.CREATE: "created", Action.ADOPT: "adopted", Action.UPDATE: "updated",

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from .store import AssistantStore, EmulatorError
 
 API_PREFIX = "/v1"
+AZURE_PREFIX = "/openai"  # Azure OpenAI: {endpoint}/openai/assistants?api-version=...
 
 
 @dataclass(frozen=True)
@@ -73,31 +74,41 @@ class EmulatorServer:
 
     @property
     def base_url(self) -> str:
+        """The OpenAI-style base URL (…/v1)."""
+        return self.root_url + API_PREFIX
+
+    @property
+    def root_url(self) -> str:
+        """Scheme, host and port: what Azure calls the endpoint."""
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}{API_PREFIX}"
+        return f"http://{host}:{port}"
 
 
 def make_server(
     store: AssistantStore | None = None, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
-    faults: Faults | None = None,
+    faults: Faults | None = None, required_headers: dict[str, str] | None = None,
 ) -> EmulatorServer:
     """An emulator bound to host:port (0 = any free port), not yet serving.
 
-    With `api_key`, only that bearer key is accepted; without, any non-empty key is.
+    With `api_key`, only that key is accepted (as a bearer token, or as Azure's api-key
+    header under /openai); without, any non-empty key is. `required_headers` must all be
+    present with these values, as a gateway such as Portkey requires its own headers.
     """
     server = EmulatorServer(store=store if store is not None else AssistantStore(), httpd=None,  # type: ignore[arg-type]
                             faults=faults or Faults())
-    handler = type("Handler", (_Handler,), {"emulator": server, "expected_key": api_key})
+    handler = type("Handler", (_Handler,), {"emulator": server, "expected_key": api_key,
+                                            "required_headers": dict(required_headers or {})})
     server.httpd = _Server((host, port), handler)
     return server
 
 
 @contextmanager
 def running_emulator(
-    store: AssistantStore | None = None, *, api_key: str | None = None, faults: Faults | None = None
+    store: AssistantStore | None = None, *, api_key: str | None = None, faults: Faults | None = None,
+    required_headers: dict[str, str] | None = None,
 ) -> Iterator[EmulatorServer]:
     """Serve an emulator on a free loopback port in a background thread while inside."""
-    server = make_server(store, api_key=api_key, faults=faults)
+    server = make_server(store, api_key=api_key, faults=faults, required_headers=required_headers)
     thread = threading.Thread(
         target=server.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="assistants-emulator", daemon=True
     )
@@ -120,6 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # else each keep-alive answer waits ~40 ms for a delayed ACK
     emulator: EmulatorServer
     expected_key: str | None
+    required_headers: dict[str, str]
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # quiet: a request log would hold headers
@@ -200,11 +212,13 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
-        self._check_headers()
-        store = self.emulator.store
-        if not path.startswith(API_PREFIX + "/assistants"):
+        azure = path.startswith(AZURE_PREFIX + "/")
+        prefix = AZURE_PREFIX if azure else API_PREFIX
+        if not path.startswith(prefix + "/assistants"):
             raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
-        parts = path[len(API_PREFIX):].strip("/").split("/")
+        self._check_headers(azure, query)
+        store = self.emulator.store
+        parts = path[len(prefix):].strip("/").split("/")
         if len(parts) == 1 and method == "GET":
             return 200, store.list(
                 limit=_int(query.get("limit", "20"), "limit"),
@@ -222,21 +236,43 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, store.delete(parts[1])
         raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
 
-    def _check_headers(self) -> None:
-        auth = self.headers.get("Authorization", "")
-        scheme, _, key = auth.partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            raise EmulatorError(
-                401, "You didn't provide an API key. You need to provide your API key in an Authorization "
-                "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
-        if self.expected_key is not None and key.strip() != self.expected_key:
-            # Unlike the real API, no part of the key is echoed back.
-            raise EmulatorError(401, "Incorrect API key provided.", code="invalid_api_key")
-        beta = self.headers.get("OpenAI-Beta")
-        if beta != "assistants=v2":
+    def _check_headers(self, azure: bool, query: dict[str, str]) -> None:
+        if azure:
+            self._check_azure(query)
+        else:
+            self._check_openai()
+        for name, value in self.required_headers.items():
+            if self.headers.get(name) != value:
+                # The value is a secret: say which header, never what was received.
+                raise EmulatorError(401, f"Missing or invalid header {name!r}.", code="invalid_header")
+        if self.headers.get("OpenAI-Beta") != "assistants=v2":
             raise EmulatorError(
                 400, "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again "
                 "by setting the header 'OpenAI-Beta: assistants=v2'.", code="invalid_beta")
+
+    def _check_openai(self) -> None:
+        key = self._bearer()
+        if not key:
+            raise EmulatorError(
+                401, "You didn't provide an API key. You need to provide your API key in an Authorization "
+                "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
+        if self.expected_key is not None and key != self.expected_key:
+            # Unlike the real API, no part of the key is echoed back.
+            raise EmulatorError(401, "Incorrect API key provided.", code="invalid_api_key")
+
+    def _check_azure(self, query: dict[str, str]) -> None:
+        if not query.get("api-version"):
+            raise _azure_error(400, "MissingApiVersionParameter",
+                               "The api-version query parameter (?api-version=) is required for all requests.")
+        key = self.headers.get("api-key", "").strip() or self._bearer()
+        if not key or (self.expected_key is not None and key != self.expected_key):
+            raise _azure_error(401, "401", "Access denied due to invalid subscription key or wrong API endpoint. "
+                                           "Make sure to provide a valid key for an active subscription and use a "
+                                           "correct regional API endpoint for your resource.")
+
+    def _bearer(self) -> str:
+        scheme, _, key = self.headers.get("Authorization", "").partition(" ")
+        return key.strip() if scheme.lower() == "bearer" else ""
 
     def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         self._send_raw(status, json.dumps(payload).encode(), "application/json", headers)
@@ -249,6 +285,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _azure_error(status: int, code: str, message: str) -> EmulatorError:
+    return EmulatorError(status, message, code=code)
 
 
 def _json(body: bytes) -> Any:

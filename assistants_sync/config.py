@@ -1,0 +1,240 @@
+"""The project file (assistants-sync.yaml), environments, and how settings are resolved.
+
+Every setting comes from, in order of precedence: a command-line flag, its environment
+variable, the chosen environment's overrides in the project file, the project file's
+top level, the built-in default. ``${NAME}`` variables in the file are substituted
+like in manifests, so secrets (header values) stay out of the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
+from .errors import ConfigError, ManifestError, Problem
+from .manifest_models import ManifestDefaults
+from .ownership import STACK_PATTERN
+from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
+                       validation_message, yaml_error_message)
+
+CONFIG_NAMES = ("assistants-sync.yaml", "assistants-sync.yml")
+CONFIG_MAX_BYTES = 1024 * 1024
+Provider = Literal["openai", "azure"]
+HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")]
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    provider: Provider | None = None
+    base_url: str | None = None  # for azure: the resource endpoint, e.g. https://x.openai.azure.com
+    api_version: str | None = None
+    headers: dict[HeaderName, str] | None = None
+    stack: Annotated[str, StringConstraints(pattern=STACK_PATTERN)] | None = None
+    paths: list[Annotated[str, StringConstraints(min_length=1)]] | None = None
+    parallelism: int | None = Field(default=None, ge=1, le=256)
+    defaults: ManifestDefaults | None = None
+
+
+class ProjectConfig(_Settings):
+    """assistants-sync.yaml: settings, plus named environments overriding any of them."""
+
+    environments: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]+$")], _Settings] = Field(
+        default_factory=dict)
+
+
+_CONFIG_FIELDS = frozenset(ProjectConfig.model_fields)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting resolved, with where the config file was (paths are relative to it)."""
+
+    provider: Provider = "openai"
+    base_url: str | None = None
+    api_version: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)  # values are secrets
+    stack: str = DEFAULT_STACK
+    paths: tuple[str, ...] = ("specs",)
+    parallelism: int = DEFAULT_PARALLELISM
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    variables: Mapping[str, str] = field(default_factory=dict, repr=False)
+    config_file: Path | None = None
+
+
+def find_config(explicit: str | None, cwd: Path) -> Path | None:
+    """The project file: --config FILE, else assistants-sync.yaml in the working directory."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"--config {explicit}: no such file")
+        return path
+    return next((cwd / name for name in CONFIG_NAMES if (cwd / name).is_file()), None)
+
+
+def load_config(path: Path, variables: Mapping[str, str]) -> ProjectConfig:
+    """The validated project file, or ManifestError listing every problem with its line."""
+    name = str(path)
+    try:
+        found = [d for d in documents(read_text(path, CONFIG_MAX_BYTES), variables) if d[2] is not None]
+    except UnreadableFile as exc:
+        raise ManifestError([Problem(name, None, "", str(exc))]) from exc
+    except VariableError as exc:
+        raise ManifestError([Problem(name, exc.line, "", str(exc))]) from exc
+    except yaml.YAMLError as exc:
+        line, message = yaml_error_message(exc)
+        raise ManifestError([Problem(name, line, "", message)]) from exc
+    if len(found) > 1:
+        raise ManifestError([Problem(name, found[1][1].start_mark.line + 1, "", "a project file holds one document")])
+    if not found:
+        return ProjectConfig()
+    _, node, data = found[0]
+    if not isinstance(data, dict):
+        raise ManifestError([Problem(name, 1, "", "the project file must be a mapping of settings")])
+    try:
+        return ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            place = user_path(error["loc"])
+            problems.append(Problem(name, line_of(node, place), format_path(place),
+                                    validation_message(error, _CONFIG_FIELDS)))
+        raise ManifestError(problems) from exc
+
+
+def resolve_settings(
+    flags: Mapping[str, Any],
+    environ: Mapping[str, str],
+    config: ProjectConfig | None,
+    config_file: Path | None,
+    env_name: str | None,
+    variables: Mapping[str, str],
+) -> Settings:
+    """Merge flags > environment variables > the file's environment > the file > defaults."""
+    layers: list[dict[str, Any]] = []
+    if config is not None:
+        layers.append(config.model_dump(exclude_none=True, exclude={"environments"}, by_alias=True))
+        if env_name is not None:
+            if env_name not in config.environments:
+                known = ", ".join(sorted(config.environments)) or "none"
+                raise ConfigError(f"--env {env_name}: no such environment in {config_file} (defined: {known})")
+            layers.append(config.environments[env_name].model_dump(exclude_none=True, by_alias=True))
+    elif env_name is not None:
+        raise ConfigError(f"--env {env_name}: there is no project file (assistants-sync.yaml) to define it")
+    provider = flags.get("provider") or environ.get("ASSISTANTS_SYNC_PROVIDER") or _pick(layers, "provider")
+    from_env = {
+        "base_url": environ.get("AZURE_OPENAI_ENDPOINT" if provider == "azure" else "OPENAI_BASE_URL"),
+        "api_version": environ.get("OPENAI_API_VERSION"),
+        "stack": environ.get("ASSISTANTS_SYNC_STACK"),
+        "parallelism": environ.get("ASSISTANTS_SYNC_PARALLELISM"),
+    }
+    chosen: dict[str, Any] = {}
+    for key in ("base_url", "api_version", "stack", "parallelism"):
+        value = flags.get(key)
+        if value is None:
+            value = from_env[key] or _pick(layers, key)
+        if value is not None:
+            chosen[key] = value
+    headers: dict[str, str] = {}
+    for layer in layers:
+        headers.update(layer.get("headers") or {})
+    headers.update(flags.get("headers") or {})
+    defaults: dict[str, Any] = {}
+    for layer in layers:
+        defaults = _merge_defaults(defaults, layer.get("defaults") or {})
+    paths = flags.get("paths") or _config_paths(_pick(layers, "paths"), config_file) or ("specs",)
+    try:
+        parallelism = int(chosen.get("parallelism", DEFAULT_PARALLELISM))
+    except ValueError:
+        raise ConfigError(f"ASSISTANTS_SYNC_PARALLELISM={chosen['parallelism']!r}: not a whole number") from None
+    return Settings(
+        provider=provider or "openai",
+        base_url=chosen.get("base_url"),
+        api_version=chosen.get("api_version"),
+        headers=headers,
+        stack=chosen.get("stack", DEFAULT_STACK),
+        paths=tuple(paths),
+        parallelism=parallelism,
+        defaults=defaults,
+        variables=variables,
+        config_file=config_file,
+    )
+
+
+def endpoint_settings(settings: Settings, environ: Mapping[str, str]) -> dict[str, Any]:
+    """Keyword arguments for the Endpoint of these settings (keys come from the environment only)."""
+    if settings.provider == "azure":
+        if not settings.base_url:
+            raise ConfigError("--provider azure needs the resource endpoint: set AZURE_OPENAI_ENDPOINT "
+                              "(https://NAME.openai.azure.com) or base_url in assistants-sync.yaml")
+        return {
+            "azure": True,
+            "endpoint": settings.base_url,
+            "api_version": settings.api_version or "",
+            "api_key": environ.get("AZURE_OPENAI_API_KEY", ""),
+            "ad_token": environ.get("AZURE_OPENAI_AD_TOKEN", ""),
+            "extra_headers": dict(settings.headers),
+        }
+    api_key = environ.get("OPENAI_API_KEY", "")
+    if not api_key and not settings.headers:
+        raise ConfigError("OPENAI_API_KEY is not set: export the endpoint's API key (it is never taken as a flag)")
+    return {
+        "azure": False,
+        "base_url": settings.base_url or DEFAULT_BASE_URL,
+        "api_key": api_key,
+        "organization": environ.get("OPENAI_ORG_ID") or None,
+        "project": environ.get("OPENAI_PROJECT_ID") or None,
+        "api_version": settings.api_version,
+        "extra_headers": dict(settings.headers),
+    }
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """'Name: value' -> (name, value), for --header."""
+    name, separator, value = text.partition(":")
+    if not separator or not name.strip():
+        raise ConfigError(f"--header expects 'Name: value', got {text.split(':')[0]!r}...")
+    return name.strip(), value.strip()
+
+
+def parse_variable(text: str) -> tuple[str, str]:
+    """'NAME=VALUE' -> (name, value), for --var."""
+    name, separator, value = text.partition("=")
+    if not separator or not name.isidentifier():
+        raise ConfigError(f"--var expects NAME=VALUE with NAME a variable name, got {text!r}")
+    return name, value
+
+
+def variables_from(environ: Mapping[str, str], assignments: tuple[str, ...]) -> dict[str, str]:
+    """Variables for ${NAME}: the environment, overridden by --var NAME=VALUE."""
+    variables = dict(environ)
+    variables.update(parse_variable(a) for a in assignments)
+    return variables
+
+
+def _pick(layers: list[dict[str, Any]], key: str) -> Any:
+    for layer in reversed(layers):  # the environment overlay wins over the top level
+        if layer.get(key) is not None:
+            return layer[key]
+    return None
+
+
+def _config_paths(paths: list[str] | None, config_file: Path | None) -> tuple[str, ...] | None:
+    if not paths:
+        return None
+    base = config_file.parent if config_file is not None else Path(".")
+    return tuple(os.path.normpath(base / p) if not os.path.isabs(p) else p for p in paths)
+
+
+def _merge_defaults(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = {**base, **override}
+    if "metadata" in base and "metadata" in override:
+        merged["metadata"] = {**base["metadata"], **override["metadata"]}
+    return merged

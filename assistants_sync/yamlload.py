@@ -1,0 +1,218 @@
+"""Reading YAML the careful way, shared by manifests and the project file.
+
+- `safe_load` semantics (libyaml's parser when available), and duplicate mapping keys
+  are errors (PyYAML keeps the last one silently).
+- ``${NAME}`` and ``${NAME:-default}`` in string values are replaced from `variables`;
+  ``$${...}`` stands for a literal ``${...}``. Substitution happens on parsed values,
+  never on the text, so a variable can never change the document's structure. A plain
+  (unquoted) value that is exactly one variable is re-read as a YAML scalar, so
+  ``temperature: ${TEMP:-0.5}`` is a number; quote it to keep a string.
+- Files are size-checked before being read, and must be UTF-8 text.
+- Helpers turn pydantic error locations into the user's field paths and YAML lines.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import stat
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when built
+_VARIABLE = re.compile(r"\$\$\{|\$\{([^}]*)(\})?")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class UnreadableFile(Exception):
+    """A file that cannot be a manifest, a project file or a referenced text; the message says why."""
+
+
+class VariableError(Exception):
+    """A ${...} that cannot be substituted; carries the line it is on."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.line = mark.line + 1 if mark is not None else None
+
+
+def read_text(path: Path, max_bytes: int) -> str:
+    """UTF-8 text of `path`, refusing files too large to be valid before reading them."""
+    try:
+        # Non-blocking: opening a FIFO must not hang; it is then refused as not a regular file.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise UnreadableFile("file not found") from None
+    except IsADirectoryError:
+        raise UnreadableFile("not a regular file") from None
+    except OSError as exc:
+        raise UnreadableFile(f"cannot be read: {exc.strerror}") from exc
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        raise UnreadableFile("not a regular file")
+    with os.fdopen(descriptor, "rb") as handle:
+        if status.st_size > max_bytes:
+            raise UnreadableFile(f"file is {status.st_size:,} bytes; at most {max_bytes:,} can be valid")
+        try:
+            raw = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise UnreadableFile(f"cannot be read: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"not UTF-8 text (invalid byte at offset {exc.start})") from exc
+    if "\x00" in text:
+        raise UnreadableFile("binary file (contains NUL bytes), not text")
+    return text
+
+
+def substitute(text: str, variables: Mapping[str, str], mark: Any = None) -> tuple[str, bool]:
+    """`text` with its variables replaced, and whether it was exactly one variable."""
+    if "$" not in text:
+        return text, False
+    references = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal references
+        if match.group(0) == "$${":
+            return "${"
+        if match.group(2) is None:
+            raise VariableError("unterminated ${ (write $${ for a literal ${)", mark)
+        name, has_default, default = match.group(1).partition(":-")
+        if not _NAME.match(name):
+            raise VariableError(f"invalid variable name {name!r} in ${{{match.group(1)}}}", mark)
+        references += 1
+        if name in variables:
+            return variables[name]
+        if has_default:
+            return default
+        raise VariableError(
+            f"variable {name} is not set and has no default: set it, pass --var {name}=VALUE, "
+            f"or write ${{{name}:-default}}", mark)
+
+    result = _VARIABLE.sub(replace, text)
+    whole = references == 1 and bool(re.fullmatch(r"\$\{[^}]*\}", text))
+    return result, whole
+
+
+class StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """safe_load that refuses duplicate mapping keys and substitutes ${variables}."""
+
+    variables: Mapping[str, str] | None = None
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            # A scalar key is identified by its resolved tag and text (no need to construct it).
+            if isinstance(key_node, yaml.ScalarNode):
+                key: Any = (key_node.tag, key_node.value)
+            else:
+                key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:
+                continue  # unhashable key: SafeLoader reports it itself
+            if first is not None:
+                shown = key[1] if isinstance(key_node, yaml.ScalarNode) else key
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {shown!r} (first defined on line {first})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_variable_str(self, node: yaml.ScalarNode) -> Any:
+        value = self.construct_scalar(node)
+        if self.variables is None or "$" not in value:
+            return value
+        text, whole = substitute(value, self.variables, node.start_mark)
+        if whole and node.style is None:
+            # An unquoted lone variable is typed like a value written in its place.
+            tag = self.resolve(yaml.ScalarNode, text, (True, False))
+            if tag != "tag:yaml.org,2002:str":
+                return self.construct_object(yaml.ScalarNode(tag, text, node.start_mark, node.end_mark, style=None))
+        return text
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:str", StrictLoader.construct_variable_str)
+
+
+def documents(text: str, variables: Mapping[str, str] | None = None) -> Iterator[tuple[int, yaml.Node, Any]]:
+    """(1-based number, node, data) for each YAML document of `text`."""
+    loader = StrictLoader(text)
+    loader.variables = variables
+    try:
+        number = 0
+        while loader.check_node():
+            node = loader.get_node()
+            number += 1
+            yield number, node, loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def yaml_error_message(exc: yaml.YAMLError) -> tuple[int | None, str]:
+    """(line, message) for a YAML syntax error, naming line and column."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        position = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        return (mark.line + 1 if mark else None), f"invalid YAML: {exc.problem or exc.context}{position}"
+    return None, f"invalid YAML: {exc}"
+
+
+def user_path(loc: tuple[int | str, ...]) -> list[int | str]:
+    """Pydantic's error location without the union tags it inserts."""
+    path: list[int | str] = []
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        path.append(part)
+        # A tools item or response_format is a tagged union: pydantic adds the tag next.
+        tagged = (len(path) >= 2 and path[-2] == "tools" and isinstance(part, int)) or path[-1:] == ["response_format"]
+        if tagged and parts and isinstance(parts[0], str):
+            parts.pop(0)
+    return path
+
+
+def format_path(path: Sequence[int | str]) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part == "[key]":
+            text += " (the key)"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(document)"
+
+
+def validation_message(error: Any, known_fields: frozenset[str] = frozenset()) -> str:
+    """A pydantic error as one clear sentence (unknown fields get a did-you-mean)."""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        field = str(error["loc"][-1])
+        close = difflib.get_close_matches(field, known_fields - {field}, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown field {field!r}{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    return str(error["msg"])
+
+
+def line_of(node: yaml.Node, path: Sequence[int | str]) -> int:
+    """Line of the YAML node at `path` (or of its deepest existing ancestor)."""
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if match is None:
+                break
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+    return int(node.start_mark.line) + 1
