@@ -305,9 +305,10 @@ class AssistantsClient:
             wait = server_wait(response.headers)
             if response.status_code == 429:
                 self.limiter.pause(wait if wait is not None else self.retry.backoff(attempt - 1))
-            return _api_error(response, operation, listing=(method == "GET")), wait, response.status_code >= 500
+            error = _api_error(response, operation, listing=(method == "GET"), provider=self.endpoint.provider)
+            return error, wait, response.status_code >= 500
         if response.status_code >= 400:
-            raise _api_error(response, operation, listing=(method == "GET"))
+            raise _api_error(response, operation, listing=(method == "GET"), provider=self.endpoint.provider)
         try:
             payload = response.json()
         except ValueError:
@@ -347,21 +348,27 @@ def _final_error(
     return RemoteError(f"{operation}: {failure} ({why})")
 
 
-def _api_error(response: httpx.Response, operation: str, *, listing: bool) -> ApiError:
+def _api_error(response: httpx.Response, operation: str, *, listing: bool, provider: str = "openai") -> ApiError:
     status = response.status_code
     try:
         message = str(response.json()["error"]["message"])
     except (ValueError, KeyError, TypeError):
         message = f"(no API error message; the body was {_describe_body(response)})"
-    return ApiError(status, message, operation=operation, hint=_hint(status, listing))
+    return ApiError(status, message, operation=operation, hint=_hint(status, listing, provider))
 
 
-def _hint(status: int, listing: bool) -> str:
+def _hint(status: int, listing: bool, provider: str = "openai") -> str:
+    azure = provider == "azure"
     if status == 401:
-        return "Check the API key (OPENAI_API_KEY): it is missing, wrong or revoked."
+        if azure:
+            return ("Check AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN, and that AZURE_OPENAI_ENDPOINT is "
+                    "the resource the key belongs to.")
+        return "Check the API key (OPENAI_API_KEY) and any --header credentials: missing, wrong or revoked."
     if status == 403:
         return "The key is valid but may not use assistants here; check its permissions, organization and project."
     if status == 404 and listing:
+        if azure:
+            return "Check AZURE_OPENAI_ENDPOINT (https://NAME.openai.azure.com) and OPENAI_API_VERSION."
         return "Check the base URL (--base-url / OPENAI_BASE_URL): it should end in /v1 or the server's equivalent."
     if status == 404:
         return "The assistant no longer exists (deleted outside assistants-sync?); run plan again."

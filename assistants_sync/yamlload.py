@@ -130,7 +130,7 @@ class StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
         if self.variables is None or "$" not in value:
             return value
         text, whole = substitute(value, self.variables, node.start_mark)
-        if whole and node.style is None:
+        if whole and not node.style:  # plain: None from PyYAML's parser, "" from libyaml's
             # An unquoted lone variable is typed like a value written in its place.
             tag = self.resolve(yaml.ScalarNode, text, (True, False))
             if tag != "tag:yaml.org,2002:str":
