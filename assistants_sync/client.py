@@ -190,12 +190,13 @@ class AssistantsClient:
                 transport = self._transport or httpx.HTTPTransport(
                     verify=self._ssl_context, limits=httpx.Limits(max_connections=2, max_keepalive_connections=2)
                 )
+                options: dict[str, Any] = {"params": self.endpoint.query()} if self.endpoint.query() else {}
                 http = httpx.Client(
                     base_url=self.endpoint.base_url.rstrip("/") + "/",
                     headers=self.endpoint.headers(),
-                    params=self.endpoint.query(),
                     transport=transport,
                     timeout=self._timeout,
+                    **options,  # only when there is a query: merging even an empty one costs per request
                 )
                 self._opened.append(http)
             self._local.http = http
