@@ -102,15 +102,10 @@ def _update(remote: RemoteAssistant, wanted: DesiredAssistant, base: CanonicalAs
     if not diff_fields(remote.canonical, base, skip=wanted.unmanaged):
         return None
     target = wanted.with_applied_record(base)
-    fields = diff_fields(remote.canonical, target, skip=wanted.unmanaged)
-    return Change(
-        action=Action.UPDATE,
-        key=wanted.key,
-        assistant_id=remote.id,
-        fields=fields,
+    return _modification(
+        Action.UPDATE, remote, wanted, target,
         cause=drift_cause(remote, wanted, target),
         name=target.name if "name" not in wanted.unmanaged else remote.canonical.name,
-        unchanged=len(FIELDS) - len(wanted.unmanaged) - len(fields),
     )
 
 
@@ -129,15 +124,15 @@ def _adopt(wanted: DesiredAssistant, target: CanonicalAssistant, actual: ActualS
     remote = next((r for r in actual.unowned if r.id == wanted.adopt), None)
     if remote is None:
         raise PlanError(f"{wanted.source}: adopt: no assistant {wanted.adopt} on this endpoint")
+    return _modification(Action.ADOPT, remote, wanted, target, name=target.name)
+
+
+def _modification(action: Action, remote: RemoteAssistant, wanted: DesiredAssistant, target: CanonicalAssistant,
+                  **display: Any) -> Change:
+    """An update or adopt of `remote`: the managed fields that differ, and how many did not."""
     fields = diff_fields(remote.canonical, target, skip=wanted.unmanaged)
-    return Change(
-        action=Action.ADOPT,
-        key=wanted.key,
-        assistant_id=remote.id,
-        fields=fields,
-        name=target.name,
-        unchanged=len(FIELDS) - len(wanted.unmanaged) - len(fields),
-    )
+    return Change(action=action, key=wanted.key, assistant_id=remote.id, fields=fields,
+                  unchanged=len(FIELDS) - len(wanted.unmanaged) - len(fields), **display)
 
 
 def _create(key: str, wanted: CanonicalAssistant) -> Change:
