@@ -138,7 +138,11 @@ def _stop_on_ctrl_c(stop: threading.Event, interrupted: threading.Event) -> Call
         stop.set()
 
     previous = signal.signal(signal.SIGINT, handler)
-    return lambda: signal.signal(signal.SIGINT, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    return restore
 
 
 def _work(todo: queue.SimpleQueue[Change], results: queue.SimpleQueue[Outcome],

@@ -28,7 +28,7 @@ from .ownership import check_stack
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from .client import AssistantsClient, Endpoint
+    from .client import AssistantsClient
     from .config import Settings
     from .plan import Plan
     from .render import View
@@ -55,8 +55,9 @@ class _Target:
         """PATH arguments, else the project file's paths, else specs/."""
         return given or self.settings.paths
 
-    def manifests(self, given: tuple[str, ...]) -> dict[str, Any]:
-        """Keyword arguments for load_manifests / plan_from_manifests."""
+    @property
+    def manifest_options(self) -> dict[str, Any]:
+        """The project's defaults and the variables, for load_manifests / plan_from_manifests."""
         return {"defaults": self.settings.defaults, "variables": self.settings.variables}
 
     def client(self, *, stop: threading.Event | None = None) -> AssistantsClient:
@@ -91,8 +92,8 @@ def _project_options(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, config: str | None, env_name: str | None, variables: tuple[str, ...], **kwargs: Any
                 ) -> Any:
-        flags = {name: kwargs.pop(name) for name in ("provider", "base_url", "api_version", "stack")
-                 if name in kwargs}
+        flags: dict[str, Any] = {name: kwargs.pop(name) for name in ("provider", "base_url", "api_version", "stack")
+                                 if name in kwargs}
         flags["headers"] = dict(_header(h) for h in kwargs.pop("headers", ()))
         flags["parallelism"] = kwargs.get("parallelism")
         retry = {name: kwargs.pop(name) for name in ("max_attempts", "request_timeout") if name in kwargs}
@@ -212,7 +213,7 @@ class _Cli(click.Group):
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
         try:
-            result = super().main(*args, standalone_mode=False, **kwargs)
+            result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.exceptions.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(EXIT_ERROR)
@@ -260,7 +261,7 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
     """
     from .manifest import load_manifests
 
-    desired = load_manifests(target.paths(paths), **target.manifests(paths))
+    desired = load_manifests(target.paths(paths), **target.manifest_options)
     click.echo(f"{len(desired)} assistant manifest{'s' if len(desired) != 1 else ''} valid.")
 
 
@@ -288,7 +289,7 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
 
     with target.client() as client:
         result = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
-                                     allow_delete_all=allow_delete_all, **target.manifests(paths))
+                                     allow_delete_all=allow_delete_all, **target.manifest_options)
     _show(result, output_format, no_color)
     if out_file:
         save_plan(result, out_file)
@@ -314,7 +315,7 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
     from .reconcile import drift_only, plan_from_manifests
 
     with target.client() as client:
-        full = plan_from_manifests(target.paths(paths), client, target.stack, **target.manifests(paths))
+        full = plan_from_manifests(target.paths(paths), client, target.stack, **target.manifest_options)
     result = drift_only(full)
     _show(result, output_format, no_color, view="drift")
     if not result.is_empty:
@@ -381,7 +382,7 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
             check_saved_plan(planned, client, target.stack)
         else:
             planned = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
-                                          allow_delete_all=allow_delete_all, **target.manifests(paths))
+                                          allow_delete_all=allow_delete_all, **target.manifest_options)
         _show(planned, "text", no_color)
         if planned.is_empty:
             return
@@ -412,7 +413,7 @@ def render(paths: tuple[str, ...], target: _Target, output_format: str, out_dir:
     from .manifest import load_manifests
     from .responses import responses_request
 
-    desired = load_manifests(target.paths(paths), **target.manifests(paths))
+    desired = load_manifests(target.paths(paths), **target.manifest_options)
     rendered = {d.key: responses_request(d) for d in desired}
     if out_dir is None:
         click.echo(json.dumps(rendered, indent=2, ensure_ascii=False))

@@ -40,7 +40,7 @@ class _Settings(BaseModel):
     stack: Annotated[str, StringConstraints(pattern=STACK_PATTERN)] | None = None
     paths: list[Annotated[str, StringConstraints(min_length=1)]] | None = None
     parallelism: int | None = Field(default=None, ge=1, le=256)
-    defaults: ManifestDefaults | None = None
+    defaults: ManifestDefaults | None = None  # type: ignore[valid-type]  # a pydantic-made model
 
 
 class ProjectConfig(_Settings):
@@ -129,6 +129,8 @@ def resolve_settings(
     elif env_name is not None:
         raise ConfigError(f"--env {env_name}: there is no project file (assistants-sync.yaml) to define it")
     provider = flags.get("provider") or environ.get("ASSISTANTS_SYNC_PROVIDER") or _pick(layers, "provider")
+    if provider not in (None, "openai", "azure"):
+        raise ConfigError(f"ASSISTANTS_SYNC_PROVIDER={provider!r}: expected openai or azure")
     from_env = {
         "base_url": environ.get("AZURE_OPENAI_ENDPOINT" if provider == "azure" else "OPENAI_BASE_URL"),
         "api_version": environ.get("OPENAI_API_VERSION"),
@@ -155,7 +157,7 @@ def resolve_settings(
     except ValueError:
         raise ConfigError(f"ASSISTANTS_SYNC_PARALLELISM={chosen['parallelism']!r}: not a whole number") from None
     return Settings(
-        provider=provider or "openai",
+        provider="azure" if provider == "azure" else "openai",
         base_url=chosen.get("base_url"),
         api_version=chosen.get("api_version"),
         headers=headers,

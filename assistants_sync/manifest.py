@@ -9,11 +9,9 @@ document. It collects every problem of every file before raising one
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import os
-import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path

@@ -41,10 +41,6 @@ class ActualState:
     unowned: tuple[RemoteAssistant, ...] = ()
     foreign: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def total_listed(self) -> int:
-        return len(self.assistants) + len(self.unowned) + len(self.foreign)
-
     def fingerprint(self, also: Iterable[str] = ()) -> str:
         """Changes whenever a managed assistant (or one of the `also` ids) is added, removed or edited."""
         wanted = set(also)

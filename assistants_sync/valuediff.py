@@ -168,9 +168,9 @@ def _numbered_identities(tools: list[dict[str, Any]]) -> list[str]:
 
 def _tool_lines(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[DiffLine]:
     old_ids, new_ids = _numbered_identities(before), _numbered_identities(after)
-    old_by_id = dict(zip(old_ids, before))
+    old_by_id = dict(zip(old_ids, before, strict=True))
     lines: list[DiffLine] = []
-    for index, (identity, tool) in enumerate(zip(new_ids, after)):
+    for index, (identity, tool) in enumerate(zip(new_ids, after, strict=True)):
         if identity not in old_by_id:
             lines.append(DiffLine("added", f"+ tools[{index}] ({identity}): {to_json(tool)}"))
         elif old_by_id[identity] != tool:

@@ -301,3 +301,11 @@ class TestResponsesRender:
                                        "description": "Cities the weather service knows.",
                                        "parameters": {"type": "object", "properties": {}}, "strict": False}
         assert "assistants-sync" not in json.dumps(weather)  # no ownership tags in application requests
+
+
+def test_an_unknown_provider_in_the_environment_is_an_error(clean_env: pytest.MonkeyPatch, example_specs: Path) -> None:
+    clean_env.setenv("ASSISTANTS_SYNC_PROVIDER", "azuer")
+    clean_env.setenv("OPENAI_API_KEY", "sk-x")
+    result = run("plan", str(example_specs))
+    assert result.exit_code == 1
+    assert "ASSISTANTS_SYNC_PROVIDER='azuer': expected openai or azure" in result.stderr

@@ -27,7 +27,7 @@ from assistants_sync.progress import ApplyProgress
 from assistants_sync.reconcile import plan_from_manifests
 from assistants_sync.retry import RateLimiter, RetryPolicy, parse_duration, server_wait
 
-from .conftest import API_KEY, ROOT, plan_json, run, write
+from .conftest import API_KEY, ROOT, run, write
 
 FAST = RetryPolicy(max_attempts=10, base_delay=0.005, max_delay=0.05)
 

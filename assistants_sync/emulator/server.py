@@ -81,7 +81,7 @@ class EmulatorServer:
     def root_url(self) -> str:
         """Scheme, host and port: what Azure calls the endpoint."""
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
 
 def make_server(
