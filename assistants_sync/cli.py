@@ -464,7 +464,7 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int)
     click.echo("")
     retried_before = client.stats.retries
     terminal = _stdout_is_terminal()
-    with ApplyProgress(len(planned.changes), click.get_text_stream("stdout"), terminal=terminal,
+    with ApplyProgress(len(planned.changes), sys.stdout, terminal=terminal,
                        rate_limit_wait=client.limiter.remaining) as progress:
         result = apply_plan(planned, client, on_outcome=progress, parallelism=parallelism)
     click.echo("\n" + render_apply_summary(result, retries=client.stats.retries - retried_before), nl=False)

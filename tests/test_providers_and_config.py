@@ -249,11 +249,12 @@ class TestVariables:
         assert run("validate", str(tmp_path), "--var", "bad name=x").exit_code == 1
 
 
-class TestSchema:
-    @pytest.fixture(scope="class")
-    def validator(self) -> jsonschema.Draft202012Validator:
-        return jsonschema.Draft202012Validator(manifest_schema())
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(manifest_schema())
 
+
+class TestSchema:
     def test_the_schema_command_prints_what_the_models_generate(self) -> None:
         result = run("schema")
         assert result.exit_code == 0
