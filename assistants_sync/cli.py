@@ -64,9 +64,7 @@ class _Target:
         from .client import AssistantsClient, Endpoint
         from .config import endpoint_settings
 
-        problem = check_stack(self.stack)
-        if problem:
-            raise ConfigError(f"--stack: {problem}")
+        _checked_stack(self.stack)
         arguments = endpoint_settings(self.settings, os.environ)
         endpoint = Endpoint.azure(**{k: v for k, v in arguments.items() if k != "azure"}) if arguments.pop("azure") \
             else Endpoint(**arguments)

@@ -55,9 +55,7 @@ def change_lines(name: str, before: Any, after: Any) -> list[DiffLine]:
         before, after = _visible_metadata(before or {}), _visible_metadata(after or {})
         if before == after:
             return []
-    if isinstance(before, str) and isinstance(after, str) or (
-        (before is None or isinstance(before, str)) and (after is None or isinstance(after, str))
-    ):
+    if (before is None or isinstance(before, str)) and (after is None or isinstance(after, str)):
         return _text_lines(name, before, after)
     if name == "tools" and isinstance(before, list) and isinstance(after, list):
         return _tool_lines(before, after)

@@ -264,13 +264,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _check_azure(self, query: dict[str, str]) -> None:
         if not query.get("api-version"):
-            raise _azure_error(400, "MissingApiVersionParameter",
-                               "The api-version query parameter (?api-version=) is required for all requests.")
+            raise EmulatorError(400, "The api-version query parameter (?api-version=) is required for all requests.",
+                                code="MissingApiVersionParameter")
         key = self.headers.get("api-key", "").strip() or self._bearer()
         if not key or (self.expected_key is not None and key != self.expected_key):
-            raise _azure_error(401, "401", "Access denied due to invalid subscription key or wrong API endpoint. "
-                                           "Make sure to provide a valid key for an active subscription and use a "
-                                           "correct regional API endpoint for your resource.")
+            raise EmulatorError(401, "Access denied due to invalid subscription key or wrong API endpoint. "
+                                     "Make sure to provide a valid key for an active subscription and use a "
+                                     "correct regional API endpoint for your resource.", code="401")
 
     def _bearer(self) -> str:
         scheme, _, key = self.headers.get("Authorization", "").partition(" ")
@@ -287,10 +287,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
-
-
-def _azure_error(status: int, code: str, message: str) -> EmulatorError:
-    return EmulatorError(status, message, code=code)
 
 
 def _json(body: bytes) -> Any:
