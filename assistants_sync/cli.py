@@ -66,8 +66,11 @@ class _Target:
 
         _checked_stack(self.stack)
         arguments = endpoint_settings(self.settings, os.environ)
-        endpoint = Endpoint.azure(**{k: v for k, v in arguments.items() if k != "azure"}) if arguments.pop("azure") \
-            else Endpoint(**arguments)
+        if arguments.pop("foundry", False):
+            endpoint = Endpoint.foundry(**{k: v for k, v in arguments.items() if k != "azure"})
+        else:
+            endpoint = Endpoint.azure(**{k: v for k, v in arguments.items() if k != "azure"}) \
+                if arguments.pop("azure") else Endpoint(**arguments)
         warning = endpoint.plain_http_warning()
         if warning:
             click.echo(warning, err=True)
@@ -114,11 +117,13 @@ def _project_options(func: F) -> F:
 def _target_options(func: F) -> F:
     """Where to connect and as whom, on top of the project options. Flags win over everything."""
     options = [
-        click.option("--provider", type=click.Choice(["openai", "azure"]), default=None,
-                     help="openai (also any compatible endpoint) or azure. [env: ASSISTANTS_SYNC_PROVIDER; default: openai]"),
+        click.option("--provider", type=click.Choice(["openai", "azure", "foundry"]), default=None,
+                     help="openai (also any compatible endpoint), azure (Azure OpenAI's URL shape) or foundry "
+                          "(Azure AI Foundry, Entra ID sign-in). [env: ASSISTANTS_SYNC_PROVIDER; default: openai]"),
         click.option("--base-url", default=None,
-                     help=f"Endpoint base URL (Azure: the resource endpoint). [env: OPENAI_BASE_URL or "
-                          f"AZURE_OPENAI_ENDPOINT; default: {DEFAULT_BASE_URL}]"),
+                     help=f"Endpoint base URL (Azure: the resource endpoint; Foundry: the project endpoint). "
+                          f"[env: OPENAI_BASE_URL, AZURE_OPENAI_ENDPOINT or AZURE_AI_PROJECT_ENDPOINT; "
+                          f"default: {DEFAULT_BASE_URL}]"),
         click.option("--api-version", default=None, help="Sent as ?api-version= (required by Azure). [env: OPENAI_API_VERSION]"),
         click.option("--header", "headers", metavar="'NAME: VALUE'", multiple=True,
                      help="Extra header for every request, e.g. a gateway's key (repeatable; values are never shown)."),

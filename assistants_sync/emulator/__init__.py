@@ -1,9 +1,14 @@
 """A faithful emulator of the Assistants endpoints, for tests, demos and local runs."""
 
+from .entra import AccessToken, EmulatorCredential, ManualClock, TokenAuthority
 from .server import EmulatorServer, Faults, RecordedRequest, make_server, running_emulator
 from .store import AssistantStore, EmulatorError
 
 __all__ = [
+    "AccessToken",
+    "EmulatorCredential",
+    "ManualClock",
+    "TokenAuthority",
     "AssistantStore",
     "EmulatorError",
     "EmulatorServer",
