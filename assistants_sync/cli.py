@@ -496,9 +496,12 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int)
 @click.option("--malformed-rate", type=click.FloatRange(0, 1), default=0.0,
               help="Fault: share of answers replaced by broken JSON or an HTML error page.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault generator.")
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a bearer token for the Foundry paths (valid one hour) to FILE, for AZURE_AI_TOKEN.")
 def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | None, load_file: str | None,
              api_key_env: str | None, latency_ms: int,
-             error_rate: float, drop_create_rate: float, malformed_rate: float, seed: int) -> None:
+             error_rate: float, drop_create_rate: float, malformed_rate: float, seed: int,
+             token_file: Path | None) -> None:
     """Serve a local emulator of the Assistants API (for tests and trials).
 
     \b
@@ -506,7 +509,11 @@ def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | 
       assistants-sync emulator --port 8080 --state emulator.json &
       OPENAI_BASE_URL=http://127.0.0.1:8080/v1 OPENAI_API_KEY=anything assistants-sync plan specs
       assistants-sync emulator --error-rate 0.25 --latency-ms 20   # a flaky, slow endpoint
-    Serves the OpenAI shape at /v1 and Azure's at /openai (?api-version=, api-key).
+    Serves the OpenAI shape at /v1, Azure's at /openai (?api-version=, api-key) and
+    Foundry's at /api/projects/NAME (?api-version=, a token from --token-file):
+      assistants-sync emulator --token-file token.txt &
+      AZURE_AI_TOKEN=$(cat token.txt) assistants-sync plan --provider foundry \\
+        --base-url http://127.0.0.1:8080/api/projects/demo specs
     """
     from .emulator import AssistantStore, Faults, make_server
 
@@ -519,6 +526,9 @@ def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | 
     required_headers = dict(_header(h) for h in required)
     server = make_server(store, host=host, port=port, api_key=api_key or None, faults=faults,
                          required_headers=required_headers)
+    if token_file is not None:
+        token_file.write_text(server.tokens.mint(lifetime=3600).token + "\n", encoding="utf-8")
+        token_file.chmod(0o600)
     click.echo(f"Emulator serving the Assistants API at {server.base_url} (Ctrl-C to stop)")
     try:
         server.httpd.serve_forever()

@@ -157,7 +157,7 @@ def resolve_settings(
     except ValueError:
         raise ConfigError(f"ASSISTANTS_SYNC_PARALLELISM={chosen['parallelism']!r}: not a whole number") from None
     return Settings(
-        provider=provider if provider in ("azure", "foundry") else "openai",
+        provider="azure" if provider == "azure" else "foundry" if provider == "foundry" else "openai",
         base_url=chosen.get("base_url"),
         api_version=chosen.get("api_version"),
         headers=headers,
