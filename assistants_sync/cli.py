@@ -530,6 +530,7 @@ def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | 
         token_file.write_text(server.tokens.mint(lifetime=3600).token + "\n", encoding="utf-8")
         token_file.chmod(0o600)
     click.echo(f"Emulator serving the Assistants API at {server.base_url} (Ctrl-C to stop)")
+    click.echo(f"Foundry project endpoints: {server.project_url('NAME')}")
     try:
         server.httpd.serve_forever()
     except KeyboardInterrupt:
