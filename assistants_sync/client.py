@@ -422,6 +422,8 @@ def check_project_endpoint(url: str) -> str:
         why = (" That is an Azure OpenAI resource endpoint: Foundry agents live under a project "
                "(Foundry portal: your project, Overview, Endpoint); for an Azure OpenAI-style server use "
                "--provider azure.")
+    elif parts.query:
+        why = " Leave out the query (?...): the API version is set with --api-version (default v1)."
     elif parts.path.rstrip("/").endswith("/assistants"):
         why = " Leave out /assistants: it is added to every request."
     elif host.endswith(".services.ai.azure.com") and not parts.path.strip("/"):

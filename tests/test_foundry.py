@@ -174,6 +174,8 @@ def test_without_the_azure_extra_the_error_gives_the_pip_command(foundry: Foundr
     pytest.param("https://contoso.services.ai.azure.com/api/projects/sales/assistants", "Leave out /assistants",
                  id="with-assistants"),
     pytest.param("https://contoso.services.ai.azure.com/api/projects", "", id="no-project-name"),
+    pytest.param("https://contoso.services.ai.azure.com/api/projects/sales?api-version=v1", "Leave out the query",
+                 id="with-query"),
     pytest.param("eastus.api.azureml.ms;1234;rg;proj", "hub-based project's connection string", id="conn-string"),
 ])
 def test_an_endpoint_that_is_not_a_project_endpoint_is_refused_before_signing_in(
@@ -243,6 +245,19 @@ def test_threads_refused_with_the_same_token_share_one_fresh_token() -> None:
     assert credential.calls == 2
     static = auth.BearerTokens(auth.StaticToken(first), clock=authority.clock)
     assert static.renew(static.current()) is None  # nothing fresher to try: the 401 stands
+
+
+def test_each_new_token_is_reported_once_to_the_secret_callback() -> None:
+    authority = TokenAuthority(clock=ManualClock())
+    seen: list[str] = []
+    tokens = auth.BearerTokens(auth.CredentialTokens(authority.credential(lifetime=600)), clock=authority.clock,
+                               on_new_secret=seen.append)
+    first = tokens.current()
+    assert tokens.current() == first
+    authority.clock.advance(400)  # within five minutes of expiry: renewed
+    second = tokens.current()
+    assert second != first and seen == [first, second] == authority.minted
+    assert first not in repr(tokens) and second not in repr(tokens)
 
 
 def _fake_az(bin_dir: Path, token_file: Path) -> None:
