@@ -124,7 +124,7 @@ def _target_options(func: F) -> F:
                      help=f"Endpoint base URL (Azure: the resource endpoint; Foundry: the project endpoint). "
                           f"[env: OPENAI_BASE_URL, AZURE_OPENAI_ENDPOINT or AZURE_AI_PROJECT_ENDPOINT; "
                           f"default: {DEFAULT_BASE_URL}]"),
-        click.option("--api-version", default=None, help="Sent as ?api-version= (required by Azure). [env: OPENAI_API_VERSION]"),
+        click.option("--api-version", default=None, help="Sent as ?api-version= (required by Azure; Foundry: default v1). [env: OPENAI_API_VERSION]"),
         click.option("--header", "headers", metavar="'NAME: VALUE'", multiple=True,
                      help="Extra header for every request, e.g. a gateway's key (repeatable; values are never shown)."),
         click.option("--stack", default=None,

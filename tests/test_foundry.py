@@ -117,7 +117,7 @@ def test_a_token_that_expires_mid_apply_gets_one_fresh_token_and_one_resend(foun
     assert applied.exit_code == 0, applied.output
     assert "Apply complete: 40 created, 0 updated, 0 deleted." in applied.stdout
     assert len(foundry.server.store) == 40  # a resent create is never a duplicate: the 401 created nothing
-    assert foundry.tokens.refusals == ["expired"] * 2  # requests 16 and 31 of 41 (a listing, 40 creates)
+    assert foundry.tokens.refusals == ["expired"] * 2  # a token lasts 15 requests; the run makes 41
     assert credential.calls == 3
     assert len(foundry.server.requests) == 43  # 41, and each refused one sent again once
     again = run("plan", "--provider", "foundry", "--detailed-exitcode", str(specs))
@@ -216,16 +216,17 @@ def test_a_pre_obtained_token_in_azure_ai_token_works_and_its_expiry_is_explaine
 
 def test_no_token_appears_in_any_output_log_or_plan_file(foundry: Foundry, example_specs: Path,
                                                           tmp_path: Path) -> None:
-    foundry.sign_in_with(lifetime=15 * 60, reported_lifetime=86400)  # renewals and 401s on the way
+    foundry.sign_in_with(lifetime=3 * 60, reported_lifetime=86400)  # a token expires every third request
     outputs = [
         run("--verbose", "plan", "--provider", "foundry", "--out", "plan.json", str(example_specs)).output,
-        run("--verbose", "apply", "--provider", "foundry", "--plan", "plan.json").output,
+        run("--verbose", "apply", "--provider", "foundry", "--plan", "plan.json", "--parallelism", "1").output,
         run("--verbose", "plan", "--provider", "foundry", "--format", "json", str(example_specs)).output,
         run("--verbose", "plan", "--provider", "foundry", "--format", "markdown", str(example_specs)).output,
     ]
     foundry.tokens.denied.add("emulator-principal")
     outputs.append(run("--verbose", "plan", "--provider", "foundry", str(example_specs)).output)
     assert "Apply complete: 3 created" in outputs[1]
+    assert "401 with the cached token; resending once with a fresh one" in outputs[1]
     assert "lacks the required data action" in outputs[-1]
     assert len(foundry.tokens.minted) >= 3
     texts = [*outputs, (tmp_path / "plan.json").read_text()]
@@ -302,3 +303,27 @@ def test_when_no_credential_in_the_chain_works_the_error_lists_what_was_tried(
     assert "AzureCliCredential: Azure CLI not found on path" in result.stderr
     assert "Sign in one of these ways: `az login` (Azure CLI)" in result.stderr
     assert foundry.server.requests == []
+
+
+def test_the_emulator_requires_api_version_and_its_own_unexpired_token_on_project_paths() -> None:
+    import httpx
+
+    clock = ManualClock()
+    with running_emulator(tokens=TokenAuthority(clock=clock)) as server:
+        url = server.project_url("p") + "/assistants"
+        good = server.tokens.mint(lifetime=60).token
+        other = TokenAuthority(clock=clock).mint().token  # well-formed, signed by someone else
+        beta = {"OpenAI-Beta": "assistants=v2"}
+
+        def status(token: str | None, query: dict[str, str] | None = None) -> tuple[int, str]:
+            headers = {**beta, **({"Authorization": f"Bearer {token}"} if token else {})}
+            answer = httpx.get(url, params={"api-version": "v1"} if query is None else query, headers=headers)
+            return answer.status_code, answer.json()["error"]["code"] if answer.status_code != 200 else ""
+
+        assert status(good) == (200, "")
+        assert status(good, {}) == (400, "MissingApiVersionParameter")
+        assert status(None) == (401, "401")
+        assert status(other) == (401, "401")
+        clock.advance(60)
+        assert status(good) == (401, "401")
+        assert server.tokens.refusals == ["invalid", "invalid", "expired"]
