@@ -400,8 +400,8 @@ def _foundry_hint(status: int, listing: bool, permission_denied: bool) -> str | 
                 "--role \"Azure AI User\" --assignee <principal id> --scope <project resource id>; "
                 "then run again (see https://aka.ms/FoundryPermissions).")
     if status == 401:
-        return ("The Entra ID token was refused, also after one fresh token: check that it is for "
-                "https://ai.azure.com/.default and the project's tenant (AZURE_TENANT_ID), or that "
+        return ("The Entra ID token was refused (a renewable one also after one fresh token): check that it "
+                "is for https://ai.azure.com/.default and the project's tenant (AZURE_TENANT_ID), or that "
                 "AZURE_AI_TOKEN is current.")
     if status == 404 and listing:
         return (f"Check the project endpoint (AZURE_AI_PROJECT_ENDPOINT, shape {FOUNDRY_ENDPOINT_SHAPE}) "

@@ -34,7 +34,7 @@ class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     provider: Provider | None = None
-    base_url: str | None = None  # for azure: the resource endpoint, e.g. https://x.openai.azure.com; for foundry: the project endpoint
+    base_url: str | None = None  # azure: the resource endpoint (https://x.openai.azure.com); foundry: the project's
     api_version: str | None = None
     headers: dict[HeaderName, str] | None = None
     stack: Annotated[str, StringConstraints(pattern=STACK_PATTERN)] | None = None

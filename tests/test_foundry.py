@@ -133,7 +133,8 @@ def test_a_persistent_401_is_resent_once_and_then_reported(foundry: Foundry, exa
     assert result.exit_code == 1
     assert len(foundry.server.requests) == 2
     assert "listing assistants failed: HTTP 401: Access token is missing, invalid, audience is incorrect" in result.stderr
-    assert "also after one fresh token: check that it is for https://ai.azure.com/.default" in result.stderr
+    assert "(a renewable one also after one fresh token): check that it is for https://ai.azure.com/.default" \
+        in result.stderr
 
 
 @pytest.mark.parametrize("status", [401, 403], ids=["foundry-401", "gateway-403"])
