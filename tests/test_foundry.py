@@ -328,3 +328,29 @@ def test_the_emulator_requires_api_version_and_its_own_unexpired_token_on_projec
         clock.advance(60)
         assert status(good) == (401, "401")
         assert server.tokens.refusals == ["invalid", "invalid", "expired"]
+
+
+def test_the_emulator_command_writes_a_token_for_its_foundry_paths(foundry: Foundry, example_specs: Path,
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    token_file = tmp_path / "token.txt"
+    process = subprocess.Popen([sys.executable, "-m", "assistants_sync", "emulator", "--port", "0",
+                                "--token-file", str(token_file)], stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        projects = process.stdout.readline().strip()
+        assert projects.startswith("Foundry project endpoints: http://127.0.0.1:")
+        monkeypatch.setattr(auth, "wall_clock", auth.time.time)  # a real emulator: real time
+        monkeypatch.setenv("AZURE_AI_PROJECT_ENDPOINT", projects.split(": ")[1].replace("NAME", "demo"))
+        monkeypatch.setenv("AZURE_AI_TOKEN", token_file.read_text().strip())
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        result = run("apply", "--provider", "foundry", "--auto-approve", str(example_specs))
+        assert result.exit_code == 0, result.output
+        assert "Apply complete: 3 created" in result.stdout
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
