@@ -6,14 +6,14 @@ from .store import AssistantStore, EmulatorError
 
 __all__ = [
     "AccessToken",
-    "EmulatorCredential",
-    "ManualClock",
-    "TokenAuthority",
     "AssistantStore",
+    "EmulatorCredential",
     "EmulatorError",
     "EmulatorServer",
     "Faults",
+    "ManualClock",
     "RecordedRequest",
+    "TokenAuthority",
     "make_server",
     "running_emulator",
 ]
