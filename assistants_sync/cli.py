@@ -66,8 +66,11 @@ class _Target:
 
         _checked_stack(self.stack)
         arguments = endpoint_settings(self.settings, os.environ)
-        endpoint = Endpoint.azure(**{k: v for k, v in arguments.items() if k != "azure"}) if arguments.pop("azure") \
-            else Endpoint(**arguments)
+        if arguments.pop("foundry", False):
+            endpoint = Endpoint.foundry(**{k: v for k, v in arguments.items() if k != "azure"})
+        else:
+            endpoint = Endpoint.azure(**{k: v for k, v in arguments.items() if k != "azure"}) \
+                if arguments.pop("azure") else Endpoint(**arguments)
         warning = endpoint.plain_http_warning()
         if warning:
             click.echo(warning, err=True)
@@ -114,12 +117,14 @@ def _project_options(func: F) -> F:
 def _target_options(func: F) -> F:
     """Where to connect and as whom, on top of the project options. Flags win over everything."""
     options = [
-        click.option("--provider", type=click.Choice(["openai", "azure"]), default=None,
-                     help="openai (also any compatible endpoint) or azure. [env: ASSISTANTS_SYNC_PROVIDER; default: openai]"),
+        click.option("--provider", type=click.Choice(["openai", "azure", "foundry"]), default=None,
+                     help="openai (also any compatible endpoint), azure (Azure OpenAI's URL shape) or foundry "
+                          "(Azure AI Foundry, Entra ID sign-in). [env: ASSISTANTS_SYNC_PROVIDER; default: openai]"),
         click.option("--base-url", default=None,
-                     help=f"Endpoint base URL (Azure: the resource endpoint). [env: OPENAI_BASE_URL or "
-                          f"AZURE_OPENAI_ENDPOINT; default: {DEFAULT_BASE_URL}]"),
-        click.option("--api-version", default=None, help="Sent as ?api-version= (required by Azure). [env: OPENAI_API_VERSION]"),
+                     help=f"Endpoint base URL (Azure: the resource endpoint; Foundry: the project endpoint). "
+                          f"[env: OPENAI_BASE_URL, AZURE_OPENAI_ENDPOINT or AZURE_AI_PROJECT_ENDPOINT; "
+                          f"default: {DEFAULT_BASE_URL}]"),
+        click.option("--api-version", default=None, help="Sent as ?api-version= (required by Azure; Foundry: default v1). [env: OPENAI_API_VERSION]"),
         click.option("--header", "headers", metavar="'NAME: VALUE'", multiple=True,
                      help="Extra header for every request, e.g. a gateway's key (repeatable; values are never shown)."),
         click.option("--stack", default=None,
@@ -491,9 +496,12 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int)
 @click.option("--malformed-rate", type=click.FloatRange(0, 1), default=0.0,
               help="Fault: share of answers replaced by broken JSON or an HTML error page.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault generator.")
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a bearer token for the Foundry paths (valid one hour) to FILE, for AZURE_AI_TOKEN.")
 def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | None, load_file: str | None,
              api_key_env: str | None, latency_ms: int,
-             error_rate: float, drop_create_rate: float, malformed_rate: float, seed: int) -> None:
+             error_rate: float, drop_create_rate: float, malformed_rate: float, seed: int,
+             token_file: Path | None) -> None:
     """Serve a local emulator of the Assistants API (for tests and trials).
 
     \b
@@ -501,7 +509,11 @@ def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | 
       assistants-sync emulator --port 8080 --state emulator.json &
       OPENAI_BASE_URL=http://127.0.0.1:8080/v1 OPENAI_API_KEY=anything assistants-sync plan specs
       assistants-sync emulator --error-rate 0.25 --latency-ms 20   # a flaky, slow endpoint
-    Serves the OpenAI shape at /v1 and Azure's at /openai (?api-version=, api-key).
+    Serves the OpenAI shape at /v1, Azure's at /openai (?api-version=, api-key) and
+    Foundry's at /api/projects/NAME (?api-version=, a token from --token-file):
+      assistants-sync emulator --token-file token.txt &
+      AZURE_AI_TOKEN=$(cat token.txt) assistants-sync plan --provider foundry \\
+        --base-url http://127.0.0.1:8080/api/projects/demo specs
     """
     from .emulator import AssistantStore, Faults, make_server
 
@@ -514,7 +526,11 @@ def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | 
     required_headers = dict(_header(h) for h in required)
     server = make_server(store, host=host, port=port, api_key=api_key or None, faults=faults,
                          required_headers=required_headers)
+    if token_file is not None:
+        token_file.write_text(server.tokens.mint(lifetime=3600).token + "\n", encoding="utf-8")
+        token_file.chmod(0o600)
     click.echo(f"Emulator serving the Assistants API at {server.base_url} (Ctrl-C to stop)")
+    click.echo(f"Foundry project endpoints: {server.project_url('NAME')}")
     try:
         server.httpd.serve_forever()
     except KeyboardInterrupt:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import re
 import ssl
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -25,11 +26,17 @@ from .defaults import DEFAULT_BASE_URL
 from .errors import AmbiguousRequestError, ApiError, BadResponseError, ConfigError, RemoteError
 from .retry import RETRYABLE_STATUSES, RateLimiter, RetryPolicy, server_wait
 
+if TYPE_CHECKING:
+    from .auth import BearerTokens
+
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 # A listing longer than this many pages is taken to be a server that never says has_more=false.
 MAX_PAGES = 10_000
+FOUNDRY_API_VERSION = "v1"
+FOUNDRY_ENDPOINT_SHAPE = "https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT"
+_PROJECT_PATH = re.compile(r"^/api/projects/[^/]+$")
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class Endpoint:
     `api_key` and every value of `extra_headers` are secrets: they are sent and never
     shown (not in repr, errors, logs or plan files). `auth_header` is "authorization"
     (a bearer token: OpenAI, gateways, Azure Entra tokens) or "api-key" (Azure keys).
+    `tokens` (Foundry) supplies renewable Entra tokens instead of a fixed key.
     """
 
     base_url: str = DEFAULT_BASE_URL
@@ -49,6 +57,7 @@ class Endpoint:
     auth_header: str = "authorization"
     api_version: str | None = None  # sent as ?api-version= on every request (Azure)
     extra_headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    tokens: BearerTokens | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -73,6 +82,18 @@ class Endpoint:
             extra_headers=dict(extra_headers or {}),
         )
 
+    @classmethod
+    def foundry(cls, endpoint: str, *, tokens: BearerTokens, api_version: str = FOUNDRY_API_VERSION,
+                extra_headers: Mapping[str, str] | None = None) -> Endpoint:
+        """Azure AI Foundry: {project endpoint}/assistants?api-version=v1 with Entra ID bearer tokens."""
+        return cls(
+            base_url=check_project_endpoint(endpoint),
+            provider="foundry",
+            api_version=api_version or FOUNDRY_API_VERSION,
+            extra_headers=dict(extra_headers or {}),
+            tokens=tokens,
+        )
+
     @property
     def display_url(self) -> str:
         """The base URL without credentials, query or trailing slash: safe to print and save."""
@@ -95,7 +116,7 @@ class Endpoint:
     def plain_http_warning(self) -> str | None:
         """A warning when a secret would travel unencrypted to another machine."""
         parts = urlsplit(self.base_url)
-        has_secret = bool(self.api_key or self.extra_headers)
+        has_secret = bool(self.api_key or self.extra_headers or self.tokens)
         if parts.scheme != "http" or not has_secret or _is_loopback(parts.hostname or ""):
             return None
         return (f"Warning: sending the API key over plain http:// to {parts.hostname}; "
@@ -167,6 +188,11 @@ class AssistantsClient:
         self._opened: list[httpx.Client] = []
         self._opened_lock = threading.Lock()
         self._ssl_context: ssl.SSLContext | None = None  # built once: loading CA certificates is slow
+        self._auth: httpx.Auth | None = None
+        if endpoint.tokens is not None:  # one token cache for every thread's HTTP client
+            from .auth import BearerAuth
+
+            self._auth = BearerAuth(endpoint.tokens)
 
     def __enter__(self) -> AssistantsClient:
         return self
@@ -191,6 +217,8 @@ class AssistantsClient:
                     verify=self._ssl_context, limits=httpx.Limits(max_connections=2, max_keepalive_connections=2)
                 )
                 options: dict[str, Any] = {"params": self.endpoint.query()} if self.endpoint.query() else {}
+                if self._auth is not None:
+                    options["auth"] = self._auth
                 http = httpx.Client(
                     base_url=self.endpoint.base_url.rstrip("/") + "/",
                     headers=self.endpoint.headers(),
@@ -355,10 +383,63 @@ def _api_error(response: httpx.Response, operation: str, *, listing: bool, provi
         message = str(response.json()["error"]["message"])
     except (ValueError, KeyError, TypeError):
         message = f"(no API error message; the body was {_describe_body(response)})"
-    return ApiError(status, message, operation=operation, hint=_hint(status, listing, provider))
+    denied = provider == "foundry" and _is_permission_denied(response)
+    return ApiError(status, message, operation=operation, hint=_hint(status, listing, provider, denied))
 
 
-def _hint(status: int, listing: bool, provider: str = "openai") -> str:
+def _is_permission_denied(response: httpx.Response) -> bool:
+    from .auth import is_permission_denied
+
+    return is_permission_denied(response)
+
+
+def _foundry_hint(status: int, listing: bool, permission_denied: bool) -> str | None:
+    if permission_denied or status == 403:
+        return ("The signed-in identity lacks a role on this Foundry project: ask an Owner to grant it "
+                "\"Azure AI User\" on the project (or its Foundry resource), e.g. az role assignment create "
+                "--role \"Azure AI User\" --assignee <principal id> --scope <project resource id>; "
+                "then run again (see https://aka.ms/FoundryPermissions).")
+    if status == 401:
+        return ("The Entra ID token was refused (a renewable one also after one fresh token): check that it "
+                "is for https://ai.azure.com/.default and the project's tenant (AZURE_TENANT_ID), or that "
+                "AZURE_AI_TOKEN is current.")
+    if status == 404 and listing:
+        return (f"Check the project endpoint (AZURE_AI_PROJECT_ENDPOINT, shape {FOUNDRY_ENDPOINT_SHAPE}) "
+                "and the API version (default v1).")
+    return None
+
+
+def check_project_endpoint(url: str) -> str:
+    """The Foundry project endpoint without trailing slash, or ConfigError showing the expected shape."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    shown = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+    if parts.scheme in ("http", "https") and host and _PROJECT_PATH.match(parts.path.rstrip("/")) \
+            and not parts.query:
+        return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+    why = ""
+    if host.endswith(".openai.azure.com") or host.endswith(".cognitiveservices.azure.com"):
+        why = (" That is an Azure OpenAI resource endpoint: Foundry agents live under a project "
+               "(Foundry portal: your project, Overview, Endpoint); for an Azure OpenAI-style server use "
+               "--provider azure.")
+    elif parts.query:
+        why = " Leave out the query (?...): the API version is set with --api-version (default v1)."
+    elif parts.path.rstrip("/").endswith("/assistants"):
+        why = " Leave out /assistants: it is added to every request."
+    elif host.endswith(".services.ai.azure.com") and not parts.path.strip("/"):
+        why = " The project path /api/projects/PROJECT is missing."
+    elif ";" in url:
+        why = (" That looks like a hub-based project's connection string, which this provider does not "
+               "use; take the project endpoint from the Foundry portal.")
+    shown = shown if parts.scheme else url.split("?")[0]
+    raise ConfigError(f"{shown} is not an Azure AI Foundry project endpoint; expected {FOUNDRY_ENDPOINT_SHAPE}.{why}")
+
+
+def _hint(status: int, listing: bool, provider: str = "openai", permission_denied: bool = False) -> str:
+    if provider == "foundry":
+        hint = _foundry_hint(status, listing, permission_denied)
+        if hint is not None:
+            return hint
     azure = provider == "azure"
     if status == 401:
         if azure:

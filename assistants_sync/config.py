@@ -26,7 +26,7 @@ from .yamlload import (UnreadableFile, VariableError, documents, format_path, li
 
 CONFIG_NAMES = ("assistants-sync.yaml", "assistants-sync.yml")
 CONFIG_MAX_BYTES = 1024 * 1024
-Provider = Literal["openai", "azure"]
+Provider = Literal["openai", "azure", "foundry"]
 HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")]
 
 
@@ -34,7 +34,7 @@ class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     provider: Provider | None = None
-    base_url: str | None = None  # for azure: the resource endpoint, e.g. https://x.openai.azure.com
+    base_url: str | None = None  # azure: the resource endpoint (https://x.openai.azure.com); foundry: the project's
     api_version: str | None = None
     headers: dict[HeaderName, str] | None = None
     stack: Annotated[str, StringConstraints(pattern=STACK_PATTERN)] | None = None
@@ -129,10 +129,10 @@ def resolve_settings(
     elif env_name is not None:
         raise ConfigError(f"--env {env_name}: there is no project file (assistants-sync.yaml) to define it")
     provider = flags.get("provider") or environ.get("ASSISTANTS_SYNC_PROVIDER") or _pick(layers, "provider")
-    if provider not in (None, "openai", "azure"):
-        raise ConfigError(f"ASSISTANTS_SYNC_PROVIDER={provider!r}: expected openai or azure")
+    if provider not in (None, "openai", "azure", "foundry"):
+        raise ConfigError(f"ASSISTANTS_SYNC_PROVIDER={provider!r}: expected openai, azure or foundry")
     from_env = {
-        "base_url": environ.get("AZURE_OPENAI_ENDPOINT" if provider == "azure" else "OPENAI_BASE_URL"),
+        "base_url": environ.get(_BASE_URL_VARIABLES.get(provider or "openai", "OPENAI_BASE_URL")),
         "api_version": environ.get("OPENAI_API_VERSION"),
         "stack": environ.get("ASSISTANTS_SYNC_STACK"),
         "parallelism": environ.get("ASSISTANTS_SYNC_PARALLELISM"),
@@ -157,7 +157,7 @@ def resolve_settings(
     except ValueError:
         raise ConfigError(f"ASSISTANTS_SYNC_PARALLELISM={chosen['parallelism']!r}: not a whole number") from None
     return Settings(
-        provider="azure" if provider == "azure" else "openai",
+        provider="azure" if provider == "azure" else "foundry" if provider == "foundry" else "openai",
         base_url=chosen.get("base_url"),
         api_version=chosen.get("api_version"),
         headers=headers,
@@ -170,8 +170,13 @@ def resolve_settings(
     )
 
 
+_BASE_URL_VARIABLES = {"azure": "AZURE_OPENAI_ENDPOINT", "foundry": "AZURE_AI_PROJECT_ENDPOINT"}
+
+
 def endpoint_settings(settings: Settings, environ: Mapping[str, str]) -> dict[str, Any]:
     """Keyword arguments for the Endpoint of these settings (keys come from the environment only)."""
+    if settings.provider == "foundry":
+        return _foundry_settings(settings, environ)
     if settings.provider == "azure":
         if not settings.base_url:
             raise ConfigError("--provider azure needs the resource endpoint: set AZURE_OPENAI_ENDPOINT "
@@ -194,6 +199,25 @@ def endpoint_settings(settings: Settings, environ: Mapping[str, str]) -> dict[st
         "organization": environ.get("OPENAI_ORG_ID") or None,
         "project": environ.get("OPENAI_PROJECT_ID") or None,
         "api_version": settings.api_version,
+        "extra_headers": dict(settings.headers),
+    }
+
+
+def _foundry_settings(settings: Settings, environ: Mapping[str, str]) -> dict[str, Any]:
+    """Endpoint.foundry's arguments (marked "foundry": True): the project endpoint and a token cache."""
+    from .auth import BearerTokens, token_provider_from
+    from .client import FOUNDRY_API_VERSION, FOUNDRY_ENDPOINT_SHAPE, check_project_endpoint
+
+    if not settings.base_url:
+        raise ConfigError(f"--provider foundry needs the project endpoint: set AZURE_AI_PROJECT_ENDPOINT "
+                          f"({FOUNDRY_ENDPOINT_SHAPE}) or base_url in assistants-sync.yaml")
+    endpoint = check_project_endpoint(settings.base_url)  # before signing in: a wrong URL needs no token
+    return {
+        "azure": False,
+        "foundry": True,
+        "endpoint": endpoint,
+        "api_version": settings.api_version or FOUNDRY_API_VERSION,
+        "tokens": BearerTokens(token_provider_from(environ)),
         "extra_headers": dict(settings.headers),
     }
 

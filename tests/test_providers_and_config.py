@@ -309,4 +309,4 @@ def test_an_unknown_provider_in_the_environment_is_an_error(clean_env: pytest.Mo
     clean_env.setenv("OPENAI_API_KEY", "sk-x")
     result = run("plan", str(example_specs))
     assert result.exit_code == 1
-    assert "ASSISTANTS_SYNC_PROVIDER='azuer': expected openai or azure" in result.stderr
+    assert "ASSISTANTS_SYNC_PROVIDER='azuer': expected openai, azure or foundry" in result.stderr

@@ -1,14 +1,19 @@
 """A faithful emulator of the Assistants endpoints, for tests, demos and local runs."""
 
+from .entra import AccessToken, EmulatorCredential, ManualClock, TokenAuthority
 from .server import EmulatorServer, Faults, RecordedRequest, make_server, running_emulator
 from .store import AssistantStore, EmulatorError
 
 __all__ = [
+    "AccessToken",
     "AssistantStore",
+    "EmulatorCredential",
     "EmulatorError",
     "EmulatorServer",
     "Faults",
+    "ManualClock",
     "RecordedRequest",
+    "TokenAuthority",
     "make_server",
     "running_emulator",
 ]

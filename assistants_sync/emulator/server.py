@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import socket
 import threading
 import time
@@ -15,10 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .entra import TokenAuthority
 from .store import AssistantStore, EmulatorError
 
 API_PREFIX = "/v1"
 AZURE_PREFIX = "/openai"  # Azure OpenAI: {endpoint}/openai/assistants?api-version=...
+# Azure AI Foundry: {project endpoint}/assistants?api-version=v1, project endpoint = {root}/api/projects/NAME
+FOUNDRY_PROJECT = re.compile(r"^/api/projects/[^/]+(?=/)")
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class EmulatorServer:
     httpd: ThreadingHTTPServer
     requests: list[RecordedRequest] = field(default_factory=list)
     faults: Faults = field(default_factory=Faults)
+    tokens: TokenAuthority = field(default_factory=TokenAuthority)  # Foundry's Entra ID tokens
     in_flight: int = 0
     max_in_flight: int = 0  # most requests handled at once: shows a client's real concurrency
     _count_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -83,19 +88,25 @@ class EmulatorServer:
         host, port = self.httpd.server_address[:2]
         return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
+    def project_url(self, project: str = "emulator") -> str:
+        """A Foundry project endpoint (…/api/projects/PROJECT); every project shares one store."""
+        return f"{self.root_url}/api/projects/{project}"
+
 
 def make_server(
     store: AssistantStore | None = None, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
     faults: Faults | None = None, required_headers: dict[str, str] | None = None,
+    tokens: TokenAuthority | None = None,
 ) -> EmulatorServer:
     """An emulator bound to host:port (0 = any free port), not yet serving.
 
     With `api_key`, only that key is accepted (as a bearer token, or as Azure's api-key
     header under /openai); without, any non-empty key is. `required_headers` must all be
     present with these values, as a gateway such as Portkey requires its own headers.
+    Under /api/projects/NAME (Foundry) only bearer tokens signed by `tokens` are accepted.
     """
     server = EmulatorServer(store=store if store is not None else AssistantStore(), httpd=None,  # type: ignore[arg-type]
-                            faults=faults or Faults())
+                            faults=faults or Faults(), tokens=tokens or TokenAuthority())
     handler = type("Handler", (_Handler,), {"emulator": server, "expected_key": api_key,
                                             "required_headers": dict(required_headers or {})})
     server.httpd = _Server((host, port), handler)
@@ -105,10 +116,10 @@ def make_server(
 @contextmanager
 def running_emulator(
     store: AssistantStore | None = None, *, api_key: str | None = None, faults: Faults | None = None,
-    required_headers: dict[str, str] | None = None,
+    required_headers: dict[str, str] | None = None, tokens: TokenAuthority | None = None,
 ) -> Iterator[EmulatorServer]:
     """Serve an emulator on a free loopback port in a background thread while inside."""
-    server = make_server(store, api_key=api_key, faults=faults, required_headers=required_headers)
+    server = make_server(store, api_key=api_key, faults=faults, required_headers=required_headers, tokens=tokens)
     thread = threading.Thread(
         target=server.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="assistants-emulator", daemon=True
     )
@@ -212,11 +223,14 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        project = FOUNDRY_PROJECT.match(path)
         azure = path.startswith(AZURE_PREFIX + "/")
-        prefix = AZURE_PREFIX if azure else API_PREFIX
+        prefix = project.group(0) if project else AZURE_PREFIX if azure else API_PREFIX
         if not path.startswith(prefix + "/assistants"):
             raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
-        self._check_headers(azure, query)
+        if project:
+            self._check_foundry(method, path, query)
+        self._check_headers(azure, query, foundry=bool(project))
         store = self.emulator.store
         parts = path[len(prefix):].strip("/").split("/")
         if len(parts) == 1 and method == "GET":
@@ -236,9 +250,11 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, store.delete(parts[1])
         raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
 
-    def _check_headers(self, azure: bool, query: dict[str, str]) -> None:
+    def _check_headers(self, azure: bool, query: dict[str, str], *, foundry: bool = False) -> None:
         if azure:
             self._check_azure(query)
+        elif foundry:
+            pass  # checked by _check_foundry
         else:
             self._check_openai()
         for name, value in self.required_headers.items():
@@ -271,6 +287,12 @@ class _Handler(BaseHTTPRequestHandler):
             raise EmulatorError(401, "Access denied due to invalid subscription key or wrong API endpoint. "
                                      "Make sure to provide a valid key for an active subscription and use a "
                                      "correct regional API endpoint for your resource.", code="401")
+
+    def _check_foundry(self, method: str, path: str, query: dict[str, str]) -> None:
+        if not query.get("api-version"):
+            raise EmulatorError(400, "The api-version query parameter (?api-version=) is required for all requests.",
+                                code="MissingApiVersionParameter")
+        self.emulator.tokens.check(self._bearer(), method, path)
 
     def _bearer(self) -> str:
         scheme, _, key = self.headers.get("Authorization", "").partition(" ")
