@@ -327,7 +327,8 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
               help="Directory to write the manifests into.")
 @click.option("--unmanaged", is_flag=True,
               help="Export assistants without any ownership tag, with `adopt:` so apply takes them over.")
-def export(target: _Target, out_dir: Path, unmanaged: bool) -> None:
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in --out (default: refuse).")
+def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None:
     """Write one manifest per remote assistant of the stack (or per unmanaged one).
 
     \b
@@ -340,7 +341,7 @@ def export(target: _Target, out_dir: Path, unmanaged: bool) -> None:
 
     with target.client() as client:
         actual = fetch_actual(client, target.stack)
-    written = export_manifests(actual, out_dir, unmanaged=unmanaged)
+    written = export_manifests(actual, out_dir, unmanaged=unmanaged, force=force)
     for item in written:
         click.echo(f"  {item.path}  ({item.assistant_id})")
     kind = "unmanaged" if unmanaged else f'stack "{target.stack}"'
