@@ -102,7 +102,8 @@ def _project_options(func: F) -> F:
 
     options = [
         click.option("--config", metavar="FILE", help="Project file (default: ./assistants-sync.yaml if present)."),
-        click.option("--env", "env_name", metavar="NAME", help="Use the project file's environment NAME."),
+        click.option("--env", "env_name", metavar="NAME",
+                     help="Use the project file's environment NAME."),
         click.option("--var", "variables", metavar="NAME=VALUE", multiple=True,
                      help="Set ${NAME} in manifests and the project file (repeatable; wins over the environment)."),
     ]
@@ -527,36 +528,40 @@ def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | 
 @cli.command()
 @_reports_errors
 @_paths_argument
-@click.option("--stack", default=DEFAULT_STACK, show_default=True, help="Stack to use on the emulator.")
+@_project_options
+@click.option("--stack", default=None,
+              help=f"Stack to use on the emulator. [env: ASSISTANTS_SYNC_STACK; default: {DEFAULT_STACK}]")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=str),
               help="Emulator state file, so a later demo starts from this one's result.")
-def demo(paths: tuple[str, ...], stack: str, state_file: str | None) -> None:
+def demo(paths: tuple[str, ...], target: _Target, state_file: str | None) -> None:
     """Plan and apply manifests against a throwaway local emulator: no key, no network.
 
     \b
     Example:
       assistants-sync demo specs
-    Runs plan, apply and a second plan, which must report no changes.
+      assistants-sync demo --env production   # the project file's paths, defaults, stack
+    Runs plan, apply and a second plan, which must report no changes. The project file
+    is read as plan reads it; only the endpoint is replaced by the emulator.
     """
     from .client import AssistantsClient, Endpoint
     from .emulator import AssistantStore, running_emulator
     from .manifest import load_manifests
     from .reconcile import plan_from_manifests
 
-    stack = _checked_stack(stack)
-    paths = paths or ("specs",)
-    load_manifests(paths)  # invalid manifests fail before the emulator starts
+    stack = _checked_stack(target.stack)
+    paths = target.paths(paths)
+    load_manifests(paths, **target.manifest_options)  # invalid manifests fail before the emulator starts
     with running_emulator(AssistantStore(state_file)) as server:
         click.echo(f"Started an emulator at {server.base_url}\n")
         with AssistantsClient(Endpoint(server.base_url, api_key="emulator-demo-key")) as client:
             click.echo("$ assistants-sync plan")
-            planned = plan_from_manifests(paths, client, stack)
+            planned = plan_from_manifests(paths, client, stack, **target.manifest_options)
             _show(planned, "text", no_color=False)
             if not planned.is_empty:
                 click.echo("\n$ assistants-sync apply --auto-approve", nl=False)
-                _apply_and_report(planned, client, DEFAULT_PARALLELISM)
+                _apply_and_report(planned, client, target.settings.parallelism)
             click.echo("\n$ assistants-sync plan   # again: the endpoint now matches the manifests")
-            again = plan_from_manifests(paths, client, stack)
+            again = plan_from_manifests(paths, client, stack, **target.manifest_options)
             _show(again, "text", no_color=False)
     if not again.is_empty:
         raise SyncError("the second plan is not empty: this is a bug in assistants-sync, please report it")
