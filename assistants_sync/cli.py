@@ -103,7 +103,7 @@ def _project_options(func: F) -> F:
     options = [
         click.option("--config", metavar="FILE", help="Project file (default: ./assistants-sync.yaml if present)."),
         click.option("--env", "env_name", metavar="NAME",
-                     help="Use the project file's environment NAME."),
+                     help="Use the project file's environment NAME. [env: ASSISTANTS_SYNC_ENV]"),
         click.option("--var", "variables", metavar="NAME=VALUE", multiple=True,
                      help="Set ${NAME} in manifests and the project file (repeatable; wins over the environment)."),
     ]

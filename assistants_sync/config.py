@@ -117,17 +117,24 @@ def resolve_settings(
     env_name: str | None,
     variables: Mapping[str, str],
 ) -> Settings:
-    """Merge flags > environment variables > the file's environment > the file > defaults."""
+    """Merge flags > environment variables > the file's environment > the file > defaults.
+
+    The environment is --env NAME, else ASSISTANTS_SYNC_ENV (as for every other setting).
+    """
     layers: list[dict[str, Any]] = []
+    chosen_env = f"--env {env_name}"
+    if env_name is None and environ.get("ASSISTANTS_SYNC_ENV"):
+        env_name = environ["ASSISTANTS_SYNC_ENV"]
+        chosen_env = f"ASSISTANTS_SYNC_ENV={env_name}"
     if config is not None:
         layers.append(config.model_dump(exclude_none=True, exclude={"environments"}, by_alias=True))
         if env_name is not None:
             if env_name not in config.environments:
                 known = ", ".join(sorted(config.environments)) or "none"
-                raise ConfigError(f"--env {env_name}: no such environment in {config_file} (defined: {known})")
+                raise ConfigError(f"{chosen_env}: no such environment in {config_file} (defined: {known})")
             layers.append(config.environments[env_name].model_dump(exclude_none=True, by_alias=True))
     elif env_name is not None:
-        raise ConfigError(f"--env {env_name}: there is no project file (assistants-sync.yaml) to define it")
+        raise ConfigError(f"{chosen_env}: there is no project file (assistants-sync.yaml) to define it")
     provider = flags.get("provider") or environ.get("ASSISTANTS_SYNC_PROVIDER") or _pick(layers, "provider")
     if provider not in (None, "openai", "azure"):
         raise ConfigError(f"ASSISTANTS_SYNC_PROVIDER={provider!r}: expected openai or azure")
