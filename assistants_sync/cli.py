@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .config import Settings
     from .plan import Plan
     from .render import View
+    from .valuediff import DiffStyle
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
@@ -156,6 +157,24 @@ def _output_options(func: F) -> F:
     return func
 
 
+def _diff_options(func: F) -> F:
+    """--diff-context N and --full-diff: passed on as `diff` (a DiffStyle)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, diff_context: int | None, full_diff: bool, **kwargs: Any) -> Any:
+        from .valuediff import CONTEXT_LINES, DiffStyle
+
+        context = CONTEXT_LINES if diff_context is None else diff_context
+        diff = DiffStyle.full(context) if full_diff else DiffStyle(context=context)
+        return func(*args, diff=diff, **kwargs)
+
+    wrapper = click.option("--full-diff", is_flag=True,
+                           help="Show text diffs whole: never cut a long diff or a long new text.")(wrapper)
+    wrapper = click.option("--diff-context", type=click.IntRange(0, 100_000), default=None, metavar="N",
+                           help="Unchanged lines shown around each change of a multi-line text. [default: 2]")(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
 def _delete_options(func: F) -> F:
     func = click.option("--allow-delete-all", is_flag=True,
                         help="Allow a plan that deletes every managed assistant of the stack.")(func)
@@ -167,17 +186,20 @@ def _use_color(no_color: bool) -> bool:
     return _stdout_is_terminal() and not no_color and not os.environ.get("NO_COLOR")
 
 
-def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan") -> None:
+def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan", diff: DiffStyle | None = None
+          ) -> None:
     """Print a plan in the chosen format (colour only for text on a terminal)."""
     from .render import render_json, render_markdown, render_text
+    from .valuediff import DiffStyle
 
+    diff = diff or DiffStyle()
     if output_format == "json":
         click.echo(render_json(plan), nl=False)
     elif output_format == "markdown":
-        click.echo(render_markdown(plan, view=view), nl=False)
+        click.echo(render_markdown(plan, view=view, diff=diff), nl=False)
     else:
         color = _use_color(no_color)
-        click.echo(render_text(plan, color=color, view=view), nl=False, color=color)
+        click.echo(render_text(plan, color=color, view=view, diff=diff), nl=False, color=color)
 
 
 def _reports_errors(func: F) -> F:
@@ -269,13 +291,14 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
 @_paths_argument
 @_target_options
 @_output_options
+@_diff_options
 @_delete_options
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str),
               help="Save the plan to FILE for `apply --plan FILE`.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when there is nothing to do, 2 when there are changes, 1 on errors.")
-def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, no_delete: bool,
-         allow_delete_all: bool, out_file: str | None, detailed_exitcode: bool) -> None:
+def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, diff: DiffStyle,
+         no_delete: bool, allow_delete_all: bool, out_file: str | None, detailed_exitcode: bool) -> None:
     """Show what apply would change: + create, > adopt, ~ update, - delete.
 
     \b
@@ -283,13 +306,14 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
       assistants-sync plan specs --detailed-exitcode   # 0 nothing to do, 2 changes
       assistants-sync plan --env production --format markdown >> "$GITHUB_STEP_SUMMARY"
       assistants-sync plan specs --format json --out plan.json
+      assistants-sync plan specs --full-diff      # long text diffs whole, not cut
     """
     from .reconcile import plan_from_manifests, save_plan
 
     with target.client() as client:
         result = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
                                      allow_delete_all=allow_delete_all, **target.manifest_options)
-    _show(result, output_format, no_color)
+    _show(result, output_format, no_color, diff=diff)
     if out_file:
         save_plan(result, out_file)
         click.echo(f"Saved the plan to {out_file}; apply exactly it with: assistants-sync apply --plan {out_file}",
@@ -303,7 +327,8 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
 @_paths_argument
 @_target_options
 @_output_options
-def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool) -> None:
+@_diff_options
+def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, diff: DiffStyle) -> None:
     """Report only changes made outside assistants-sync, for cron jobs that page someone.
 
     \b
@@ -316,7 +341,7 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
     with target.client() as client:
         full = plan_from_manifests(target.paths(paths), client, target.stack, **target.manifest_options)
     result = drift_only(full)
-    _show(result, output_format, no_color, view="drift")
+    _show(result, output_format, no_color, view="drift", diff=diff)
     if not result.is_empty:
         sys.exit(EXIT_CHANGES)
 
@@ -360,8 +385,9 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None
 @click.option("--parallelism", type=click.IntRange(1, 256), default=None, envvar="ASSISTANTS_SYNC_PARALLELISM",
               help=f"Changes applied at once. [env: ASSISTANTS_SYNC_PARALLELISM; default: {DEFAULT_PARALLELISM}]")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set).")
+@_diff_options
 def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete_all: bool,
-          auto_approve: bool, plan_file: str | None, parallelism: int, no_color: bool) -> None:
+          auto_approve: bool, plan_file: str | None, parallelism: int, no_color: bool, diff: DiffStyle) -> None:
     """Make the endpoint match the manifests (or carry out a saved plan).
 
     \b
@@ -383,7 +409,7 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
         else:
             planned = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
                                           allow_delete_all=allow_delete_all, **target.manifest_options)
-        _show(planned, "text", no_color)
+        _show(planned, "text", no_color, diff=diff)
         if planned.is_empty:
             return
         if not (plan_file or auto_approve):
