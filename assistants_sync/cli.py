@@ -229,8 +229,49 @@ def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+class _VerboseHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The stderr handler of -v (a class of its own, to find it again)."""
+
+
+def _log_requests(ctx: click.Context, param: click.Parameter, verbose: bool) -> None:
+    """-v: log every request to stderr, until the command ends (once, however often -v is given)."""
+    logger = logging.getLogger("assistants_sync")
+    if not verbose or any(isinstance(h, _VerboseHandler) for h in logger.handlers):
+        return
+    handler = _VerboseHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+    def stop_logging() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    ctx.call_on_close(stop_logging)
+
+
+_VERBOSE_HELP = "Log every request (method, URL with its query, status, time; never headers)."
+
+
+def _verbose_option(func: F) -> F:
+    return click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=_log_requests,
+                        help=_VERBOSE_HELP)(func)
+
+
+class _Command(click.Command):
+    """A command that also takes -v after its name (`assistants-sync plan -v`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(click.Option(["-v", "--verbose"], is_flag=True, expose_value=False,
+                                        callback=_log_requests, help=_VERBOSE_HELP))
+
+
 class _Cli(click.Group):
     """A group whose usage errors exit 1 (2 is reserved for "there are changes")."""
+
+    command_class = _Command
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
         try:
@@ -248,8 +289,8 @@ class _Cli(click.Group):
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="assistants-sync")
-@click.option("-v", "--verbose", is_flag=True, help="Log every request (method, URL, status, time; never headers).")
-def cli(verbose: bool) -> None:
+@_verbose_option
+def cli() -> None:
     """Declarative plan/apply for Assistants on any OpenAI-compatible endpoint.
 
     \b
@@ -259,12 +300,6 @@ def cli(verbose: bool) -> None:
       assistants-sync plan specs --out plan.json
       assistants-sync apply --plan plan.json
     """
-    if verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger = logging.getLogger("assistants_sync")
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
 
 
 @cli.command()

@@ -157,10 +157,12 @@ def _label(change: Change) -> str:
 
 
 def _nothing_to_do(plan: Plan, view: View) -> str:
+    """The line above the summary of an empty plan (the summary already says "No drift.")."""
     count = plan.managed_count
+    assistants = f"{count} managed assistant{'s' if count != 1 else ''}"
     if view == "drift":
-        return f"No drift. The {count} managed assistant{'s' if count != 1 else ''} are as last applied."
-    return f"No changes. The {count} managed assistant{'s' if count != 1 else ''} match the manifests."
+        return f"The {assistants} {'are' if count != 1 else 'is'} as last applied."
+    return f"No changes. The {assistants} {'match' if count != 1 else 'matches'} the manifests."
 
 
 def _delete_banner(plan: Plan, *, markdown: bool) -> str:

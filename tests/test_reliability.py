@@ -290,7 +290,7 @@ def test_plain_http_to_another_host_warns_before_anything_is_sent(tmp_path: Path
 def test_verbose_logs_requests_but_never_headers(env: EmulatorServer, example_specs: Path) -> None:
     result = run("--verbose", "plan", str(example_specs))
     assert result.exit_code == 0
-    assert "GET /v1/assistants -> 200 in " in result.stderr.replace(env.base_url.removesuffix("/v1"), "")
+    assert "GET /v1/assistants?limit=100&order=asc -> 200 in " in result.stderr.replace(env.base_url.removesuffix("/v1"), "")
     assert API_KEY not in result.output and "Bearer" not in result.output
 
 
