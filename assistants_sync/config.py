@@ -238,7 +238,7 @@ def _check_base_url(url: str, source: str) -> None:
     """A base URL is a prefix for request paths: a query or fragment would end up in the wrong place."""
     parts = urlsplit(url)
     if parts.query or parts.fragment:
-        host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""  # no user:password@
+        host = parts.netloc.rpartition("@")[2]  # never user:password@
         shown = urlunsplit((parts.scheme, host, parts.path, "", ""))
         raise ConfigError(
             f"{source}: the base URL {shown} has a {'query (?...)' if parts.query else 'fragment (#...)'}, "

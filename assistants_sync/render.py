@@ -231,7 +231,8 @@ def _section_cut_note(headers: list[str], room: int) -> str:
     if not headers:
         return "\n… (this change is cut here; the JSON plan has all of it)\n"
     listed = _fitting_lines(headers, room)
-    more = f"… and {len(headers) - len(listed)} more hunks\n" if len(listed) < len(headers) else ""
+    hidden = len(headers) - len(listed)
+    more = f"… and {hidden} more hunk{'s' if hidden != 1 else ''}\n" if hidden else ""
     return ("\n… (this change is cut here; the JSON plan has all of it); the hunks past the cut:\n"
             + "".join(line + "\n" for line in listed) + more)
 

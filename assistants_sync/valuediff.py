@@ -59,8 +59,8 @@ def value_lines(name: str, value: Any, style: DiffStyle = DiffStyle()) -> list[D
         limit = len(lines) if style.max_block_lines is None else style.max_block_lines
         shown = [DiffLine("added", f"  | {line}") for line in lines[:limit]]
         if len(lines) > limit:
-            shown.append(DiffLine("note", f"  ... {len(lines) - limit} more lines (--full-diff or --format json "
-                                          "shows everything)"))
+            shown.append(DiffLine("note", f"  ... {_count(len(lines) - limit, 'more line')} (--full-diff or "
+                                          "--format json shows everything)"))
         return [DiffLine("added", f"{name}: ({_count(len(lines), 'line')})"), *shown]
     return [DiffLine("added", f"{name}: {to_json(value)}")]
 

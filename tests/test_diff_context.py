@@ -114,3 +114,11 @@ def test_a_small_markdown_cap_lists_the_headers_that_fit_and_counts_the_rest() -
     assert shown and shown[0] == "@@ -4,5 +4,5 @@"
     assert f"… and {500 - len(shown)} more hunks" in text
     assert text.endswith("```\n\n</details>\n\n")
+
+
+def test_full_diff_shows_the_whole_text_of_a_create(env: EmulatorServer, tmp_path: Path) -> None:
+    specs = manifest(tmp_path, rules()[:30])
+    cut = run("plan", str(specs)).stdout
+    assert "        | Rule 19: be helpful in situation 19.\n        ... 10 more lines (--full-diff or" in cut
+    whole = run("plan", str(specs), "--full-diff").stdout
+    assert "        | Rule 29: be helpful in situation 29.\n" in whole and "more lines" not in whole
