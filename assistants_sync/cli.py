@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .config import Settings
     from .plan import Plan
     from .render import View
+    from .valuediff import DiffStyle
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
@@ -105,7 +106,8 @@ def _project_options(func: F) -> F:
 
     options = [
         click.option("--config", metavar="FILE", help="Project file (default: ./assistants-sync.yaml if present)."),
-        click.option("--env", "env_name", metavar="NAME", help="Use the project file's environment NAME."),
+        click.option("--env", "env_name", metavar="NAME",
+                     help="Use the project file's environment NAME. [env: ASSISTANTS_SYNC_ENV]"),
         click.option("--var", "variables", metavar="NAME=VALUE", multiple=True,
                      help="Set ${NAME} in manifests and the project file (repeatable; wins over the environment)."),
     ]
@@ -160,6 +162,24 @@ def _output_options(func: F) -> F:
     return func
 
 
+def _diff_options(func: F) -> F:
+    """--diff-context N and --full-diff: passed on as `diff` (a DiffStyle)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, diff_context: int | None, full_diff: bool, **kwargs: Any) -> Any:
+        from .valuediff import CONTEXT_LINES, DiffStyle
+
+        context = CONTEXT_LINES if diff_context is None else diff_context
+        diff = DiffStyle.full(context) if full_diff else DiffStyle(context=context)
+        return func(*args, diff=diff, **kwargs)
+
+    wrapper = click.option("--full-diff", is_flag=True,
+                           help="Show text diffs whole: never cut a long diff or a long new text.")(wrapper)
+    wrapper = click.option("--diff-context", type=click.IntRange(0, 100_000), default=None, metavar="N",
+                           help="Unchanged lines shown around each change of a multi-line text. [default: 2]")(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
 def _delete_options(func: F) -> F:
     func = click.option("--allow-delete-all", is_flag=True,
                         help="Allow a plan that deletes every managed assistant of the stack.")(func)
@@ -171,17 +191,20 @@ def _use_color(no_color: bool) -> bool:
     return _stdout_is_terminal() and not no_color and not os.environ.get("NO_COLOR")
 
 
-def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan") -> None:
+def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan", diff: DiffStyle | None = None
+          ) -> None:
     """Print a plan in the chosen format (colour only for text on a terminal)."""
     from .render import render_json, render_markdown, render_text
+    from .valuediff import DiffStyle
 
+    diff = diff or DiffStyle()
     if output_format == "json":
         click.echo(render_json(plan), nl=False)
     elif output_format == "markdown":
-        click.echo(render_markdown(plan, view=view), nl=False)
+        click.echo(render_markdown(plan, view=view, diff=diff), nl=False)
     else:
         color = _use_color(no_color)
-        click.echo(render_text(plan, color=color, view=view), nl=False, color=color)
+        click.echo(render_text(plan, color=color, view=view, diff=diff), nl=False, color=color)
 
 
 def _reports_errors(func: F) -> F:
@@ -211,8 +234,49 @@ def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+class _VerboseHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The stderr handler of -v (a class of its own, to find it again)."""
+
+
+def _log_requests(ctx: click.Context, param: click.Parameter, verbose: bool) -> None:
+    """-v: log every request to stderr, until the command ends (once, however often -v is given)."""
+    logger = logging.getLogger("assistants_sync")
+    if not verbose or any(isinstance(h, _VerboseHandler) for h in logger.handlers):
+        return
+    handler = _VerboseHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+    def stop_logging() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    ctx.call_on_close(stop_logging)
+
+
+_VERBOSE_HELP = "Log every request (method, URL with its query, status, time; never headers)."
+
+
+def _verbose_option(func: F) -> F:
+    return click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=_log_requests,
+                        help=_VERBOSE_HELP)(func)
+
+
+class _Command(click.Command):
+    """A command that also takes -v after its name (`assistants-sync plan -v`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(click.Option(["-v", "--verbose"], is_flag=True, expose_value=False,
+                                        callback=_log_requests, help=_VERBOSE_HELP))
+
+
 class _Cli(click.Group):
     """A group whose usage errors exit 1 (2 is reserved for "there are changes")."""
+
+    command_class = _Command
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
         try:
@@ -230,8 +294,8 @@ class _Cli(click.Group):
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="assistants-sync")
-@click.option("-v", "--verbose", is_flag=True, help="Log every request (method, URL, status, time; never headers).")
-def cli(verbose: bool) -> None:
+@_verbose_option
+def cli() -> None:
     """Declarative plan/apply for Assistants on any OpenAI-compatible endpoint.
 
     \b
@@ -241,12 +305,6 @@ def cli(verbose: bool) -> None:
       assistants-sync plan specs --out plan.json
       assistants-sync apply --plan plan.json
     """
-    if verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger = logging.getLogger("assistants_sync")
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
 
 
 @cli.command()
@@ -273,13 +331,14 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
 @_paths_argument
 @_target_options
 @_output_options
+@_diff_options
 @_delete_options
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str),
               help="Save the plan to FILE for `apply --plan FILE`.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when there is nothing to do, 2 when there are changes, 1 on errors.")
-def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, no_delete: bool,
-         allow_delete_all: bool, out_file: str | None, detailed_exitcode: bool) -> None:
+def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, diff: DiffStyle,
+         no_delete: bool, allow_delete_all: bool, out_file: str | None, detailed_exitcode: bool) -> None:
     """Show what apply would change: + create, > adopt, ~ update, - delete.
 
     \b
@@ -287,13 +346,14 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
       assistants-sync plan specs --detailed-exitcode   # 0 nothing to do, 2 changes
       assistants-sync plan --env production --format markdown >> "$GITHUB_STEP_SUMMARY"
       assistants-sync plan specs --format json --out plan.json
+      assistants-sync plan specs --full-diff      # long text diffs whole, not cut
     """
     from .reconcile import plan_from_manifests, save_plan
 
     with target.client() as client:
         result = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
                                      allow_delete_all=allow_delete_all, **target.manifest_options)
-    _show(result, output_format, no_color)
+    _show(result, output_format, no_color, diff=diff)
     if out_file:
         save_plan(result, out_file)
         click.echo(f"Saved the plan to {out_file}; apply exactly it with: assistants-sync apply --plan {out_file}",
@@ -307,7 +367,8 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
 @_paths_argument
 @_target_options
 @_output_options
-def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool) -> None:
+@_diff_options
+def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, diff: DiffStyle) -> None:
     """Report only changes made outside assistants-sync, for cron jobs that page someone.
 
     \b
@@ -320,7 +381,7 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
     with target.client() as client:
         full = plan_from_manifests(target.paths(paths), client, target.stack, **target.manifest_options)
     result = drift_only(full)
-    _show(result, output_format, no_color, view="drift")
+    _show(result, output_format, no_color, view="drift", diff=diff)
     if not result.is_empty:
         sys.exit(EXIT_CHANGES)
 
@@ -332,7 +393,8 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
               help="Directory to write the manifests into.")
 @click.option("--unmanaged", is_flag=True,
               help="Export assistants without any ownership tag, with `adopt:` so apply takes them over.")
-def export(target: _Target, out_dir: Path, unmanaged: bool) -> None:
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in --out (default: refuse).")
+def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None:
     """Write one manifest per remote assistant of the stack (or per unmanaged one).
 
     \b
@@ -345,7 +407,7 @@ def export(target: _Target, out_dir: Path, unmanaged: bool) -> None:
 
     with target.client() as client:
         actual = fetch_actual(client, target.stack)
-    written = export_manifests(actual, out_dir, unmanaged=unmanaged)
+    written = export_manifests(actual, out_dir, unmanaged=unmanaged, force=force)
     for item in written:
         click.echo(f"  {item.path}  ({item.assistant_id})")
     kind = "unmanaged" if unmanaged else f'stack "{target.stack}"'
@@ -363,8 +425,9 @@ def export(target: _Target, out_dir: Path, unmanaged: bool) -> None:
 @click.option("--parallelism", type=click.IntRange(1, 256), default=None, envvar="ASSISTANTS_SYNC_PARALLELISM",
               help=f"Changes applied at once. [env: ASSISTANTS_SYNC_PARALLELISM; default: {DEFAULT_PARALLELISM}]")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set).")
+@_diff_options
 def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete_all: bool,
-          auto_approve: bool, plan_file: str | None, parallelism: int, no_color: bool) -> None:
+          auto_approve: bool, plan_file: str | None, parallelism: int, no_color: bool, diff: DiffStyle) -> None:
     """Make the endpoint match the manifests (or carry out a saved plan).
 
     \b
@@ -386,7 +449,7 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
         else:
             planned = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
                                           allow_delete_all=allow_delete_all, **target.manifest_options)
-        _show(planned, "text", no_color)
+        _show(planned, "text", no_color, diff=diff)
         if planned.is_empty:
             return
         if not (plan_file or auto_approve):
@@ -542,36 +605,40 @@ def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | 
 @cli.command()
 @_reports_errors
 @_paths_argument
-@click.option("--stack", default=DEFAULT_STACK, show_default=True, help="Stack to use on the emulator.")
+@_project_options
+@click.option("--stack", default=None,
+              help=f"Stack to use on the emulator. [env: ASSISTANTS_SYNC_STACK; default: {DEFAULT_STACK}]")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=str),
               help="Emulator state file, so a later demo starts from this one's result.")
-def demo(paths: tuple[str, ...], stack: str, state_file: str | None) -> None:
+def demo(paths: tuple[str, ...], target: _Target, state_file: str | None) -> None:
     """Plan and apply manifests against a throwaway local emulator: no key, no network.
 
     \b
     Example:
       assistants-sync demo specs
-    Runs plan, apply and a second plan, which must report no changes.
+      assistants-sync demo --env production   # the project file's paths, defaults, stack
+    Runs plan, apply and a second plan, which must report no changes. The project file
+    is read as plan reads it; only the endpoint is replaced by the emulator.
     """
     from .client import AssistantsClient, Endpoint
     from .emulator import AssistantStore, running_emulator
     from .manifest import load_manifests
     from .reconcile import plan_from_manifests
 
-    stack = _checked_stack(stack)
-    paths = paths or ("specs",)
-    load_manifests(paths)  # invalid manifests fail before the emulator starts
+    stack = _checked_stack(target.stack)
+    paths = target.paths(paths)
+    load_manifests(paths, **target.manifest_options)  # invalid manifests fail before the emulator starts
     with running_emulator(AssistantStore(state_file)) as server:
         click.echo(f"Started an emulator at {server.base_url}\n")
         with AssistantsClient(Endpoint(server.base_url, api_key="emulator-demo-key")) as client:
             click.echo("$ assistants-sync plan")
-            planned = plan_from_manifests(paths, client, stack)
+            planned = plan_from_manifests(paths, client, stack, **target.manifest_options)
             _show(planned, "text", no_color=False)
             if not planned.is_empty:
                 click.echo("\n$ assistants-sync apply --auto-approve", nl=False)
-                _apply_and_report(planned, client, DEFAULT_PARALLELISM)
+                _apply_and_report(planned, client, target.settings.parallelism)
             click.echo("\n$ assistants-sync plan   # again: the endpoint now matches the manifests")
-            again = plan_from_manifests(paths, client, stack)
+            again = plan_from_manifests(paths, client, stack, **target.manifest_options)
             _show(again, "text", no_color=False)
     if not again.is_empty:
         raise SyncError("the second plan is not empty: this is a bug in assistants-sync, please report it")

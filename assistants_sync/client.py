@@ -322,14 +322,14 @@ class AssistantsClient:
         try:
             response = self._http.request(method, path, params=params, content=content)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            log.debug("%s %s: %s", method, path, type(exc).__name__)
+            log.debug("%s %s: %s", method, _url_of(exc, path), type(exc).__name__)
             return _Unreached(self.endpoint.display_url, exc), None, False
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            log.debug("%s %s: %s", method, path, type(exc).__name__)
+            log.debug("%s %s: %s", method, _url_of(exc, path), type(exc).__name__)
             return _Lost(self.endpoint.display_url, exc), None, True
-        if log.isEnabledFor(logging.DEBUG):  # the URL copy is not free: only when logging
-            log.debug("%s %s -> %d in %.0f ms (attempt %d)", method, response.url.copy_with(query=None),
-                      response.status_code, (time.monotonic() - sent) * 1000, attempt)
+        # The whole URL, query included (?api-version=, the page cursor after=): it holds no secret.
+        log.debug("%s %s -> %d in %.0f ms (attempt %d)", method, response.url, response.status_code,
+                  (time.monotonic() - sent) * 1000, attempt)
         if response.status_code in RETRYABLE_STATUSES:
             wait = server_wait(response.headers)
             if response.status_code == 429:
@@ -470,6 +470,14 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _url_of(exc: httpx.HTTPError, path: str) -> str:
+    """The URL of the request that failed, query included; the path when httpx does not know it."""
+    try:
+        return str(exc.request.url)
+    except RuntimeError:
+        return path
 
 
 def _describe_body(response: httpx.Response) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -117,17 +118,24 @@ def resolve_settings(
     env_name: str | None,
     variables: Mapping[str, str],
 ) -> Settings:
-    """Merge flags > environment variables > the file's environment > the file > defaults."""
+    """Merge flags > environment variables > the file's environment > the file > defaults.
+
+    The environment is --env NAME, else ASSISTANTS_SYNC_ENV (as for every other setting).
+    """
     layers: list[dict[str, Any]] = []
+    chosen_env = f"--env {env_name}"
+    if env_name is None and environ.get("ASSISTANTS_SYNC_ENV"):
+        env_name = environ["ASSISTANTS_SYNC_ENV"]
+        chosen_env = f"ASSISTANTS_SYNC_ENV={env_name}"
     if config is not None:
         layers.append(config.model_dump(exclude_none=True, exclude={"environments"}, by_alias=True))
         if env_name is not None:
             if env_name not in config.environments:
                 known = ", ".join(sorted(config.environments)) or "none"
-                raise ConfigError(f"--env {env_name}: no such environment in {config_file} (defined: {known})")
+                raise ConfigError(f"{chosen_env}: no such environment in {config_file} (defined: {known})")
             layers.append(config.environments[env_name].model_dump(exclude_none=True, by_alias=True))
     elif env_name is not None:
-        raise ConfigError(f"--env {env_name}: there is no project file (assistants-sync.yaml) to define it")
+        raise ConfigError(f"{chosen_env}: there is no project file (assistants-sync.yaml) to define it")
     provider = flags.get("provider") or environ.get("ASSISTANTS_SYNC_PROVIDER") or _pick(layers, "provider")
     if provider not in (None, "openai", "azure", "foundry"):
         raise ConfigError(f"ASSISTANTS_SYNC_PROVIDER={provider!r}: expected openai, azure or foundry")
@@ -144,6 +152,11 @@ def resolve_settings(
             value = from_env[key] or _pick(layers, key)
         if value is not None:
             chosen[key] = value
+    if chosen.get("base_url"):
+        env_var = "AZURE_OPENAI_ENDPOINT" if provider == "azure" else "OPENAI_BASE_URL"
+        source = ("--base-url" if flags.get("base_url") is not None else env_var if from_env["base_url"]
+                  else _file_source(layers, "base_url", config_file, env_name))
+        _check_base_url(chosen["base_url"], source)
     headers: dict[str, str] = {}
     for layer in layers:
         headers.update(layer.get("headers") or {})
@@ -243,6 +256,26 @@ def variables_from(environ: Mapping[str, str], assignments: tuple[str, ...]) -> 
     variables = dict(environ)
     variables.update(parse_variable(a) for a in assignments)
     return variables
+
+
+def _check_base_url(url: str, source: str) -> None:
+    """A base URL is a prefix for request paths: a query or fragment would end up in the wrong place."""
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        host = parts.netloc.rpartition("@")[2]  # never user:password@
+        shown = urlunsplit((parts.scheme, host, parts.path, "", ""))
+        raise ConfigError(
+            f"{source}: the base URL {shown} has a {'query (?...)' if parts.query else 'fragment (#...)'}, "
+            "which cannot be combined with the request paths appended to it; remove it (use --api-version "
+            "for ?api-version=, --header for credentials)"
+        )
+
+
+def _file_source(layers: list[dict[str, Any]], key: str, config_file: Path | None, env_name: str | None) -> str:
+    """Where in the project file `key` was found: the environment's overrides or the top level."""
+    if env_name is not None and len(layers) > 1 and layers[-1].get(key) is not None:
+        return f"{config_file}: environments.{env_name}.{key}"
+    return f"{config_file}: {key}"
 
 
 def _pick(layers: list[dict[str, Any]], key: str) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from .canonical import CanonicalAssistant
+from .errors import ConfigError
 from .ownership import KEY_PATTERN, applied_record, is_protected, user_metadata
 from .remote import ActualState, RemoteAssistant
 
@@ -30,27 +31,50 @@ class ExportedFile:
     assistant_id: str
 
 
-def export_manifests(actual: ActualState, out_dir: Path, *, unmanaged: bool = False) -> list[ExportedFile]:
-    """Write one manifest per managed assistant (or per unmanaged one) into `out_dir`."""
-    chosen = _unmanaged_with_keys(actual.unowned) if unmanaged else _managed_oldest_first(actual.assistants)
+def export_manifests(actual: ActualState, out_dir: Path, *, unmanaged: bool = False, force: bool = False
+                     ) -> list[ExportedFile]:
+    """Write one manifest per managed assistant (or per unmanaged one) into `out_dir`.
+
+    Refuses (ConfigError, nothing written) when a file to write exists, unless `force`:
+    a hand edit in an earlier export must not be lost silently.
+    """
+    if unmanaged:
+        chosen = _unmanaged_with_keys(actual.unowned, taken={r.key for r in actual.assistants if r.key})
+    else:
+        chosen = _managed_oldest_first(actual.assistants)
+    files = [_exported_files(key, remote, adopt=unmanaged) for key, remote in chosen]
+    if not force:
+        existing = [str(out_dir / name) for texts in files for name in texts if (out_dir / name).exists()]
+        if existing:
+            more = f" and {len(existing) - 10} more" if len(existing) > 10 else ""
+            raise ConfigError(
+                f"export would overwrite {len(existing)} existing file{'s' if len(existing) != 1 else ''}: "
+                f"{', '.join(existing[:10])}{more}; nothing was written. Pass --force to overwrite them, "
+                "or choose another --out"
+            )
     written: list[ExportedFile] = []
-    for key, remote in chosen:
-        path = out_dir / f"{key}.yaml"
-        document = manifest_document(key, remote, adopt=unmanaged)
-        instructions = remote.canonical.instructions
-        if instructions and ("\n" in instructions or len(instructions) > INLINE_INSTRUCTIONS_MAX):
-            reference = f"{INSTRUCTIONS_DIR}/{key}.md"
-            (out_dir / INSTRUCTIONS_DIR).mkdir(parents=True, exist_ok=True)
-            (out_dir / reference).write_text(instructions, encoding="utf-8", newline="")
-            document = {**document, "instructions_file": reference}
-            document.pop("instructions", None)
-            document = _ordered(document)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        header = f"# Exported by assistants-sync from {remote.id}.\n"
-        path.write_text(header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100),
-                        encoding="utf-8")
-        written.append(ExportedFile(path, key, remote.id))
+    for (key, remote), texts in zip(chosen, files, strict=True):
+        for name, text in texts.items():
+            (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            (out_dir / name).write_text(text, encoding="utf-8", newline="")
+        written.append(ExportedFile(out_dir / f"{key}.yaml", key, remote.id))
     return written
+
+
+def _exported_files(key: str, remote: RemoteAssistant, *, adopt: bool) -> dict[str, str]:
+    """File name (relative to the export directory) -> content, for one assistant."""
+    files: dict[str, str] = {}
+    document = manifest_document(key, remote, adopt=adopt)
+    instructions = remote.canonical.instructions
+    if instructions and ("\n" in instructions or len(instructions) > INLINE_INSTRUCTIONS_MAX):
+        reference = f"{INSTRUCTIONS_DIR}/{key}.md"
+        files[reference] = instructions
+        document = {**document, "instructions_file": reference}
+        document.pop("instructions", None)
+        document = _ordered(document)
+    header = f"# Exported by assistants-sync from {remote.id}.\n"
+    files[f"{key}.yaml"] = header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    return files
 
 
 def manifest_document(key: str, remote: RemoteAssistant, *, adopt: bool) -> dict[str, Any]:
@@ -93,10 +117,16 @@ def _managed_oldest_first(assistants: tuple[RemoteAssistant, ...]) -> list[tuple
     return sorted(chosen.items())
 
 
-def _unmanaged_with_keys(assistants: tuple[RemoteAssistant, ...]) -> list[tuple[str, RemoteAssistant]]:
-    used: set[str] = set()
+def _unmanaged_with_keys(assistants: tuple[RemoteAssistant, ...], taken: set[str]
+                         ) -> list[tuple[str, RemoteAssistant]]:
+    """A key for each assistant, from its name (else its id), never one in `taken` or given twice.
+
+    Oldest first (ties in the server's listing order), so the same endpoint always gets the
+    same keys: the oldest keeps the plain key, later ones get -2, -3, ...
+    """
+    used = set(taken)
     chosen = []
-    for remote in assistants:
+    for remote in sorted(assistants, key=lambda r: r.created_at):
         base = _slug(remote.canonical.name or "") or _slug(remote.id)
         key, number = base, 1
         while key in used:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from .apply import ApplyResult, Outcome
 from .plan import Action, Change, Plan
-from .valuediff import DiffLine, change_lines, to_json, value_lines
+from .valuediff import DiffLine, DiffStyle, change_lines, to_json, value_lines
 
 MARKDOWN_LIMIT = 65_536  # GitHub's limit for a comment body and a step summary
 View = Literal["plan", "drift"]
@@ -35,20 +35,24 @@ def render_json(plan: Plan) -> str:
     return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_text(plan: Plan, *, color: bool = False, view: View = "plan") -> str:
+def render_text(plan: Plan, *, color: bool = False, view: View = "plan", diff: DiffStyle = DiffStyle()) -> str:
     """A Terraform-like plan: + create, > adopt, ~ update, - delete, then the counts."""
     paint = _painter(color)
     header = f'Stack "{plan.stack}" at {plan.endpoint}'
     if plan.is_empty:
         return f"{header}\n\n{_nothing_to_do(plan, view)}\n\n{summary_line(plan, view)}\n"
-    blocks = [_text_change(change, paint) for change in plan.changes]
+    blocks = [_text_change(change, paint, diff) for change in plan.changes]
     banner = _delete_banner(plan, markdown=False)
     warning = f"\n{paint('Warning: ' + banner, 'red', bold=True)}\n" if banner else ""
     return header + "\n\n" + "\n".join(blocks) + warning + "\n" + paint(summary_line(plan, view), bold=True) + "\n"
 
 
-def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LIMIT) -> str:
-    """For pull-request comments and $GITHUB_STEP_SUMMARY: never longer than `limit` characters."""
+def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LIMIT,
+                    diff: DiffStyle = DiffStyle()) -> str:
+    """For pull-request comments and $GITHUB_STEP_SUMMARY: never longer than `limit` characters.
+
+    A change cut to fit still lists the @@ header of every hunk of its text diffs.
+    """
     title = "drift report" if view == "drift" else "plan"
     head = [f"### assistants-sync {title}: stack `{plan.stack}`", "", f"**{summary_line(plan, view)}**", ""]
     banner = _delete_banner(plan, markdown=True)
@@ -57,7 +61,7 @@ def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LI
     if plan.is_empty:
         head += [_nothing_to_do(plan, view), ""]
     text = "\n".join(head) + "\n"
-    sections = [_markdown_change(change) for change in plan.changes]
+    sections = [_markdown_change(change, diff) for change in plan.changes]
     for shown, section in enumerate(sections):
         note = _cut_note(len(sections) - shown)
         if len(text) + len(section) + len(note) <= limit:
@@ -135,14 +139,14 @@ def change_title(change: Change) -> str:
     return f"{_label(change)}{name} {what}{detail}"
 
 
-def field_diff(change: Change) -> list[DiffLine]:
+def field_diff(change: Change, diff: DiffStyle = DiffStyle()) -> list[DiffLine]:
     """Every line describing the change's fields, as both text and Markdown show them."""
     lines: list[DiffLine] = []
     for name, field in change.fields.items():
         if change.action is Action.CREATE:
-            lines += value_lines(name, field.after)
+            lines += value_lines(name, field.after, diff)
         else:
-            lines += change_lines(name, field.before, field.after)
+            lines += change_lines(name, field.before, field.after, diff)
     if change.action in (Action.UPDATE, Action.ADOPT) and change.unchanged:
         lines.append(DiffLine("note", f"({change.unchanged} unchanged field{'s' if change.unchanged != 1 else ''} hidden)"))
     return lines
@@ -153,10 +157,12 @@ def _label(change: Change) -> str:
 
 
 def _nothing_to_do(plan: Plan, view: View) -> str:
+    """The line above the summary of an empty plan (the summary already says "No drift.")."""
     count = plan.managed_count
+    assistants = f"{count} managed assistant{'s' if count != 1 else ''}"
     if view == "drift":
-        return f"No drift. The {count} managed assistant{'s' if count != 1 else ''} are as last applied."
-    return f"No changes. The {count} managed assistant{'s' if count != 1 else ''} match the manifests."
+        return f"The {assistants} {'are' if count != 1 else 'is'} as last applied."
+    return f"No changes. The {assistants} {'match' if count != 1 else 'matches'} the manifests."
 
 
 def _delete_banner(plan: Plan, *, markdown: bool) -> str:
@@ -179,15 +185,15 @@ def _painter(color: bool) -> Callable[..., str]:
     return paint
 
 
-def _text_change(change: Change, paint: Callable[..., str]) -> str:
+def _text_change(change: Change, paint: Callable[..., str], diff: DiffStyle) -> str:
     color = _ACTION_COLOR[change.action]
     lines = [paint(f"  {_SYMBOL[change.action]} {change_title(change)}", color, bold=True)]
-    lines += [paint(f"      {line.text}", _KIND_COLOR[line.kind]) for line in field_diff(change)]
+    lines += [paint(f"      {line.text}", _KIND_COLOR[line.kind]) for line in field_diff(change, diff)]
     return "\n".join(lines) + "\n"
 
 
-def _markdown_change(change: Change) -> str:
-    body = "\n".join(_markdown_prefix(line) for line in field_diff(change))
+def _markdown_change(change: Change, diff: DiffStyle) -> str:
+    body = "\n".join(_markdown_prefix(line) for line in field_diff(change, diff))
     fence = "`" * max(3, _longest_backtick_run(body) + 1)
     summary = f"<code>{_SYMBOL[change.action]} {change.action.value}</code> {_escape_html(change_title(change))}"
     content = f"\n{fence}diff\n{body}\n{fence}\n" if body else "\n"
@@ -207,9 +213,40 @@ def _markdown_prefix(line: DiffLine) -> str:
 
 
 def _shorten_section(section: str, room: int) -> str:
+    """The section cut to `room` characters, keeping the @@ header of each hunk past the cut (as room allows)."""
     fence = next((line[:-4] for line in section.splitlines() if line.startswith("```") and line.endswith("diff")), "```")
-    note = f"\n… (this change is cut here; the JSON plan has all of it)\n{fence}\n\n</details>\n\n"
-    return section[: max(0, room - len(note))].rsplit("\n", 1)[0] + note
+    end = f"{fence}\n\n</details>\n\n"
+    cut = room
+    for _ in range(8):  # a shorter cut moves more headers past it; this settles in a step or two
+        kept = section[:cut].rsplit("\n", 1)[0]
+        headers = [line for line in section[len(kept):].splitlines() if line.startswith("@@")]
+        note = _section_cut_note(headers, room // 2)
+        if len(kept) + len(note) + len(end) <= room:
+            return kept + note + end
+        cut = max(0, room - len(note) - len(end))
+    return section[:cut].rsplit("\n", 1)[0] + _section_cut_note([], 0) + end
+
+
+def _section_cut_note(headers: list[str], room: int) -> str:
+    if not headers:
+        return "\n… (this change is cut here; the JSON plan has all of it)\n"
+    listed = _fitting_lines(headers, room)
+    hidden = len(headers) - len(listed)
+    more = f"… and {hidden} more hunk{'s' if hidden != 1 else ''}\n" if hidden else ""
+    return ("\n… (this change is cut here; the JSON plan has all of it); the hunks past the cut:\n"
+            + "".join(line + "\n" for line in listed) + more)
+
+
+def _fitting_lines(lines: list[str], room: int) -> list[str]:
+    """The first of `lines` that fit in `room` characters (each with its newline)."""
+    fitting: list[str] = []
+    used = 0
+    for line in lines:
+        used += len(line) + 1
+        if used > room:
+            break
+        fitting.append(line)
+    return fitting
 
 
 def _cut_note(hidden: int) -> str:

@@ -39,7 +39,8 @@ def responses_request(desired: DesiredAssistant) -> dict[str, Any]:
         request["metadata"] = dict(assistant.metadata)
     dropped = [name for name in ("name", "description") if getattr(assistant, name)]
     if dropped:
-        notes.append(f"{' and '.join(dropped)} have no Responses equivalent: a response is not a stored object; "
+        verb = "have" if len(dropped) > 1 else "has"
+        notes.append(f"{' and '.join(dropped)} {verb} no Responses equivalent: a response is not a stored object; "
                      "keep them in your application (or in metadata)")
     return {"key": desired.key, "request": request, "notes": notes}
 

@@ -12,7 +12,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -76,20 +76,25 @@ def parse_duration(text: str) -> float | None:
 
 
 class RateLimiter:
-    """A pause shared by all requests of a run: set by any 429, honoured by every request."""
+    """A pause shared by all requests of a run: set by any 429, honoured by every request.
 
-    def __init__(self) -> None:
+    `clock` (seconds, monotonic) is injectable so a test can hold a pause as long as it
+    needs to, instead of racing a real one.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._until = 0.0
+        self._clock = clock
 
     def pause(self, seconds: float) -> None:
         with self._lock:
-            self._until = max(self._until, time.monotonic() + seconds)
+            self._until = max(self._until, self._clock() + seconds)
 
     def remaining(self) -> float:
         """Seconds until requests may go again (0 when not paused)."""
         with self._lock:
-            return max(0.0, self._until - time.monotonic())
+            return max(0.0, self._until - self._clock())
 
     def wait(self, stop: threading.Event) -> bool:
         """Sleep out the pause; False if `stop` was set meanwhile."""

@@ -36,27 +36,43 @@ class DiffLine:
     text: str
 
 
-def value_lines(name: str, value: Any) -> list[DiffLine]:
+@dataclass(frozen=True)
+class DiffStyle:
+    """How much of a multi-line text to show: context lines, and where to cut (None: never)."""
+
+    context: int = CONTEXT_LINES
+    max_lines: int | None = MAX_DIFF_LINES
+    max_block_lines: int | None = MAX_BLOCK_LINES
+
+    @classmethod
+    def full(cls, context: int = CONTEXT_LINES) -> DiffStyle:
+        """Nothing cut: every line of every hunk, every line of a new text."""
+        return cls(context=context, max_lines=None, max_block_lines=None)
+
+
+def value_lines(name: str, value: Any, style: DiffStyle = DiffStyle()) -> list[DiffLine]:
     """A field as set by a create: the value, multi-line text as a block."""
     if name == "metadata" and isinstance(value, dict):
         value = _visible_metadata(value)
     if isinstance(value, str) and "\n" in value:
         lines = value.splitlines()
-        shown = [DiffLine("added", f"  | {line}") for line in lines[:MAX_BLOCK_LINES]]
-        if len(lines) > MAX_BLOCK_LINES:
-            shown.append(DiffLine("note", f"  ... {len(lines) - MAX_BLOCK_LINES} more lines (--format json shows everything)"))
-        return [DiffLine("added", f"{name}: ({len(lines)} lines)"), *shown]
+        limit = len(lines) if style.max_block_lines is None else style.max_block_lines
+        shown = [DiffLine("added", f"  | {line}") for line in lines[:limit]]
+        if len(lines) > limit:
+            shown.append(DiffLine("note", f"  ... {_count(len(lines) - limit, 'more line')} (--full-diff or "
+                                          "--format json shows everything)"))
+        return [DiffLine("added", f"{name}: ({_count(len(lines), 'line')})"), *shown]
     return [DiffLine("added", f"{name}: {to_json(value)}")]
 
 
-def change_lines(name: str, before: Any, after: Any) -> list[DiffLine]:
+def change_lines(name: str, before: Any, after: Any, style: DiffStyle = DiffStyle()) -> list[DiffLine]:
     """A field changed by an update or adopt; empty when only bookkeeping changed."""
     if name == "metadata":
         before, after = _visible_metadata(before or {}), _visible_metadata(after or {})
         if before == after:
             return []
     if (before is None or isinstance(before, str)) and (after is None or isinstance(after, str)):
-        return _text_lines(name, before, after)
+        return _text_lines(name, before, after, style)
     if name == "tools" and isinstance(before, list) and isinstance(after, list):
         return _tool_lines(before, after)
     if isinstance(before, (dict, list)) or isinstance(after, (dict, list)):
@@ -105,19 +121,35 @@ def _visible_metadata(metadata: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in metadata.items() if k != APPLIED_KEY}
 
 
-def _text_lines(name: str, before: str | None, after: str | None) -> list[DiffLine]:
+def _text_lines(name: str, before: str | None, after: str | None, style: DiffStyle) -> list[DiffLine]:
     old, new = before or "", after or ""
     if "\n" in old or "\n" in new:
-        diff = list(difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=CONTEXT_LINES))[2:]
-        shown = [DiffLine(_diff_kind(line), f"  {line}") for line in diff[:MAX_DIFF_LINES]]
-        if len(diff) > MAX_DIFF_LINES:
-            shown.append(DiffLine("note", f"  ... diff cut: {len(diff) - MAX_DIFF_LINES} more lines "
-                                          "(--format json shows the whole text)"))
-        return [DiffLine("changed", f"{name}: (line diff)"), *shown]
+        diff = list(difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=style.context))[2:]
+        return [DiffLine("changed", f"{name}: (line diff)"), *_cut_diff(diff, style.max_lines)]
     if len(old) > LONG_LINE or len(new) > LONG_LINE:
         old_part, new_part = _differing_window(old, new)
         return [DiffLine("changed", f"{name}: {old_part} -> {new_part}")]
     return [DiffLine("changed", f"{name}: {to_json(before)} -> {to_json(after)}")]
+
+
+def _cut_diff(diff: list[str], max_lines: int | None) -> list[DiffLine]:
+    """A unified diff shown up to `max_lines` lines; past the cut, every hunk still shows its header.
+
+    So an edit deep in a long text is never invisible: its @@ line says where it is.
+    """
+    if max_lines is None or len(diff) <= max_lines:
+        return [DiffLine(_diff_kind(line), f"  {line}") for line in diff]
+    rest = diff[max_lines:]
+    headers = [DiffLine("hunk", f"  {line}") for line in rest if line.startswith("@@")]
+    where = "; the hunks past the cut:" if headers else ""
+    note = (f"  ... diff cut: {_count(len(rest) - len(headers), 'more line')} (--full-diff shows them, "
+            f"--format json the whole text){where}")
+    return [*(DiffLine(_diff_kind(line), f"  {line}") for line in diff[:max_lines]), DiffLine("note", note), *headers]
+
+
+def _count(number: int, noun: str) -> str:
+    """'1 line', '2 lines'."""
+    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 def _differing_window(old: str, new: str) -> tuple[str, str]:

@@ -89,24 +89,20 @@ def test_pull_request_plan_then_merge_applies_the_reviewed_plan(project: Path, t
         assert models == ["gpt-4.1-mini", "gpt-4o"]  # production's default model for the FAQ
         stale = run_steps(apply_steps, project, env)[0]
         assert stale.returncode == 1 and "have changed since the plan was made" in stale.stderr
+        assert stale.stdout.startswith("::error::The reviewed plan was not (fully) applied; the reason is above.")
+        assert "To go on, open a pull request (an empty commit will do), review its new plan, and merge it." in (
+            stale.stdout)
 
 
-def test_the_scheduled_drift_check_fails_on_drift_and_reports_it(project: Path, tmp_path: Path) -> None:
-    summary = tmp_path / "summary.md"
-    workflow_env, [check] = workflow_steps("drift.yml", "drift")
-    with running_emulator() as emulator:
-        env = {**shell_env(emulator, summary), **workflow_env}
-        assert subprocess.run(["assistants-sync", "apply", "--auto-approve", "--env", "production"], cwd=project,
-                              env=env, capture_output=True).returncode == 0
-        [clean] = run_steps([check], project, env)
-        assert clean.returncode == 0, clean.stderr
-        assert "No drift." in summary.read_text()
-        faq = next(a for a in emulator.store.list()["data"] if a["name"].startswith("FAQ"))
-        emulator.store.modify(faq["id"], {"temperature": 1.5})
-        [drifted] = run_steps([check], project, env)
-        assert drifted.returncode == 2
-        assert "::error::assistants were changed outside assistants-sync" in drifted.stdout
-        assert "**Drift: 1 assistant changed outside assistants-sync.**" in summary.read_text()
+def test_every_pull_request_commit_gets_a_plan_the_merge_can_apply() -> None:
+    """The apply job downloads the plan of the pull request's last commit: no commit may skip the plan job."""
+    workflow = yaml.safe_load((EXAMPLES / "github-actions" / "assistants-sync.yml").read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert "paths" not in (triggers["pull_request"] or {}) and "paths-ignore" not in (triggers["pull_request"] or {})
+    assert "paths" not in (triggers["push"] or {}) and "paths-ignore" not in (triggers["push"] or {})
+    assert workflow["jobs"]["plan"]["if"] == "github.event_name == 'pull_request'"
+    download = next(s for s in workflow["jobs"]["apply"]["steps"] if "download-artifact" in s.get("uses", ""))
+    assert download["with"]["pr"] == "${{ steps.pr.outputs.number }}"
 
 
 @pytest.mark.parametrize(("file", "kind"), [("assistants-sync.schema.json", "manifest"),

@@ -137,29 +137,59 @@ def test_malformed_answers_are_clear_errors_and_a_rerun_converges(env: EmulatorS
 
 
 def test_one_429_pauses_every_worker() -> None:
-    started = time.monotonic()
-    arrivals: list[tuple[float, str]] = []
-    lock = threading.Lock()
-    limited_at: list[float] = []
+    """A 429 answered to one worker holds every worker until the server's wait is over.
+
+    The limiter runs on the test's clock, which stands still until both workers are seen
+    waiting: the proof does not depend on how fast or busy the machine is.
+    """
+    now = [0.0]
+    arrivals: list[tuple[float, str]] = []  # (the limiter's time, path) of every request received
+    waiting: set[int] = set()  # threads that found the limiter paused
+    changed = threading.Condition()
+    paused = threading.Event()
+
+    class WatchedLimiter(RateLimiter):
+        def pause(self, seconds: float) -> None:
+            super().pause(seconds)
+            paused.set()
+
+        def remaining(self) -> float:
+            left = super().remaining()
+            if left > 0:
+                with changed:
+                    waiting.add(threading.get_ident())
+                    changed.notify_all()
+            return left
 
     def handler(request: httpx.Request) -> httpx.Response:
-        with lock:
-            arrivals.append((time.monotonic() - started, request.url.path))
-            first = not limited_at
-            if first:
-                limited_at.append(time.monotonic() - started)
-        if first:
+        with changed:
+            arrivals.append((now[0], request.url.path))
+            number = len(arrivals)
+            changed.notify_all()
+            if number == 1:  # answered once the other worker's request is in flight, sent before the pause
+                assert changed.wait_for(lambda: len(arrivals) >= 2, timeout=30)
+        if number == 1:
             return httpx.Response(429, json={"error": {"message": "slow down"}}, headers={"retry-after-ms": "500"})
-        time.sleep(0.05)
+        if number == 2:  # the other worker moves on only once the pause is set
+            assert paused.wait(timeout=30)
         return httpx.Response(200, json={"id": request.url.path.rsplit("/", 1)[-1]})
 
-    client = AssistantsClient(Endpoint(api_key=API_KEY), transport=httpx.MockTransport(handler), retry=FAST)
+    client = AssistantsClient(Endpoint(api_key=API_KEY), transport=httpx.MockTransport(handler), retry=FAST,
+                              limiter=WatchedLimiter(clock=lambda: now[0]))
     changes = [Change(action=Action.UPDATE, key=f"k{i}", assistant_id=f"asst_{i}",
                       fields={"name": FieldChange(before="a", after="b")}) for i in range(6)]
-    result = apply_plan(Plan(stack="s", endpoint="e", remote_fingerprint="f", changes=changes), client, parallelism=2)
-    assert not result.failed
-    later = [t for t, _ in arrivals if t > limited_at[0] + 0.01]
-    assert later and min(later) >= limited_at[0] + 0.45  # nobody went ahead during the pause
+    results: list[Any] = []
+    worker = threading.Thread(target=lambda: results.append(apply_plan(
+        Plan(stack="s", endpoint="e", remote_fingerprint="f", changes=changes), client, parallelism=2)))
+    worker.start()
+    with changed:
+        assert changed.wait_for(lambda: len(waiting) == 2, timeout=30)  # both workers hold
+        assert len(arrivals) == 2  # nobody went ahead during the pause
+    now[0] = 0.5  # the server's wait is over
+    worker.join(timeout=60)
+    assert not worker.is_alive() and not results[0].failed
+    assert len(arrivals) == 7  # six changes, one of them retried
+    assert all(at >= 0.5 for at, _ in arrivals[2:])
 
 
 def test_apply_uses_the_parallelism_asked_for_and_no_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -290,7 +320,7 @@ def test_plain_http_to_another_host_warns_before_anything_is_sent(tmp_path: Path
 def test_verbose_logs_requests_but_never_headers(env: EmulatorServer, example_specs: Path) -> None:
     result = run("--verbose", "plan", str(example_specs))
     assert result.exit_code == 0
-    assert "GET /v1/assistants -> 200 in " in result.stderr.replace(env.base_url.removesuffix("/v1"), "")
+    assert "GET /v1/assistants?limit=100&order=asc -> 200 in " in result.stderr.replace(env.base_url.removesuffix("/v1"), "")
     assert API_KEY not in result.output and "Bearer" not in result.output
 
 

@@ -67,7 +67,7 @@ class TestReadableDiffs:
         write(tmp_path / "bot.yaml", "key: bot\nmodel: m\ninstructions: |\n" + "".join(f"  b{i}\n" for i in range(300)))
         block = field_block(run("plan", str(tmp_path)).stdout, "instructions")
         assert len(block) == 42
-        assert block[-1] == "        ... diff cut: 561 more lines (--format json shows the whole text)"
+        assert block[-1] == "        ... diff cut: 561 more lines (--full-diff shows them, --format json the whole text)"
 
     def test_a_long_single_line_shows_only_what_differs(self, env: EmulatorServer, tmp_path: Path) -> None:
         write(tmp_path / "bot.yaml", f"key: bot\nmodel: m\ninstructions: {'x' * 500}OLD{'y' * 500}\n")
