@@ -175,8 +175,6 @@ def test_without_the_azure_extra_the_error_gives_the_pip_command(foundry: Foundr
     pytest.param("https://contoso.services.ai.azure.com/api/projects/sales/assistants", "Leave out /assistants",
                  id="with-assistants"),
     pytest.param("https://contoso.services.ai.azure.com/api/projects", "", id="no-project-name"),
-    pytest.param("https://contoso.services.ai.azure.com/api/projects/sales?api-version=v1", "Leave out the query",
-                 id="with-query"),
     pytest.param("eastus.api.azureml.ms;1234;rg;proj", "hub-based project's connection string", id="conn-string"),
 ])
 def test_an_endpoint_that_is_not_a_project_endpoint_is_refused_before_signing_in(
@@ -189,6 +187,16 @@ def test_an_endpoint_that_is_not_a_project_endpoint_is_refused_before_signing_in
             "https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT.") in result.stderr
     assert why in result.stderr
     assert credential.calls == 0 and foundry.server.requests == []
+
+
+def test_a_project_endpoint_with_a_query_is_refused_before_signing_in(foundry: Foundry, example_specs: Path) -> None:
+    credential = foundry.sign_in_with()
+    result = run("plan", "--provider", "foundry", "--base-url",
+                 "https://contoso.services.ai.azure.com/api/projects/sales?api-version=v1", str(example_specs))
+    assert result.exit_code == 1
+    assert "--base-url: the base URL https://contoso.services.ai.azure.com/api/projects/sales has a query" in result.stderr
+    assert credential.calls == 0 and foundry.server.requests == []
+
 
 
 def test_a_missing_project_endpoint_says_where_to_set_it(foundry: Foundry, example_specs: Path,
