@@ -310,11 +310,10 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
       assistants-sync drift specs || [ $? -ne 2 ] || notify-on-call
     Exit 0 no drift, 2 drift, 1 error.
     """
-    from .reconcile import drift_only, plan_from_manifests
+    from .reconcile import drift_from_manifests
 
     with target.client() as client:
-        full = plan_from_manifests(target.paths(paths), client, target.stack, **target.manifest_options)
-    result = drift_only(full)
+        result = drift_from_manifests(target.paths(paths), client, target.stack, **target.manifest_options)
     _show(result, output_format, no_color, view="drift")
     if not result.is_empty:
         sys.exit(EXIT_CHANGES)
