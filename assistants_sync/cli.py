@@ -303,7 +303,11 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
 @_target_options
 @_output_options
 def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool) -> None:
-    """Report only changes made outside assistants-sync, for cron jobs that page someone.
+    """Report what differs from the manifests outside assistants-sync, for cron jobs that page someone.
+
+    Changed, missing, tagged-by-hand and duplicated assistants are drift; updates
+    explained by edited manifests and deletes explained by removed ones are not.
+    The delete guards never fail a drift report.
 
     \b
     Example:

@@ -76,8 +76,8 @@ def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LI
         head += ["> [!WARNING]", f"> {banner}", ""]
     if plan.is_empty:
         head += [_nothing_to_do(plan, view), ""]
-    for note in plan.notes:
-        head += ["> [!NOTE]", f"> `{note.key}`: {_escape_html(note.text)}", ""]
+    for remark in plan.notes:
+        head += ["> [!NOTE]", f"> `{remark.key}`: {_escape_html(remark.text)}", ""]
     text = "\n".join(head) + "\n"
     sections = [_markdown_change(change, view) for change in plan.changes]
     for shown, section in enumerate(sections):

@@ -30,8 +30,7 @@ def test_a_renamed_key_is_updated_in_place_and_keeps_its_id(env: EmulatorServer,
 
     text = run("plan", str(tmp_path)).stdout
     assert f'  ~ weather-bot (was weather) ({old_id}) "Weather" will be updated in place (manifest changed)' in text
-    assert '      ~ metadata["assistants-sync"]: "default/weather" -> "default/weather-bot"' in text \
-        or 'metadata["assistants-sync"]: "default/weather" -> "default/weather-bot"' in text
+    assert '      metadata["assistants-sync"]: "default/weather" -> "default/weather-bot"' in text
     assert "Plan: 0 to create, 1 to update, 0 to delete." in text
     [change] = plan_json(str(tmp_path))["changes"]
     assert (change["action"], change["key"], change["previous_key"], change["assistant_id"]) == (
