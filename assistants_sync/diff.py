@@ -230,7 +230,8 @@ def _modification(action: Action, remote: RemoteAssistant, wanted: DesiredAssist
 
 
 def _create(key: str, wanted: CanonicalAssistant) -> Change:
-    # Missing: a new manifest, or an assistant deleted outside assistants-sync; the desired state is not live either way.
+    # Drift calls every create missing: a new manifest and an assistant deleted outside
+    # assistants-sync look the same, and the desired state is not live either way.
     values = wanted.as_dict()
     fields = {
         name: FieldChange(before=None, after=values[name])

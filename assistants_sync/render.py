@@ -76,8 +76,7 @@ def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LI
         head += ["> [!WARNING]", f"> {banner}", ""]
     if plan.is_empty:
         head += [_nothing_to_do(plan, view), ""]
-    for remark in plan.notes:
-        head += ["> [!NOTE]", f"> `{remark.key}`: {_escape_html(remark.text)}", ""]
+    head += _markdown_notes(plan, room=limit // 4)
     text = "\n".join(head) + "\n"
     sections = [_markdown_change(change, view) for change in plan.changes]
     for shown, section in enumerate(sections):
@@ -218,6 +217,20 @@ def _text_change(change: Change, paint: Callable[..., str], view: View) -> str:
     lines = [paint(f"  {_SYMBOL[change.action]} {change_title(change, view)}", color, bold=True)]
     lines += [paint(f"      {line.text}", _KIND_COLOR[line.kind]) for line in field_diff(change)]
     return "\n".join(lines) + "\n"
+
+
+def _markdown_notes(plan: Plan, room: int) -> list[str]:
+    """One [!NOTE] block per note, within `room` characters (the changes need the rest of the limit)."""
+    lines: list[str] = []
+    for index, remark in enumerate(plan.notes):
+        block = ["> [!NOTE]", f"> `{remark.key}`: {_escape_html(remark.text)}", ""]
+        room -= sum(len(line) + 1 for line in block)
+        if room < 0:
+            hidden = len(plan.notes) - index
+            return lines + [f"_… {hidden} more note{'s' if hidden != 1 else ''} not shown; "
+                            "`--format json` lists them all._", ""]
+        lines += block
+    return lines
 
 
 def _markdown_change(change: Change, view: View) -> str:

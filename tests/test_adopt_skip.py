@@ -121,3 +121,15 @@ def test_the_same_manifests_for_another_endpoint_create_instead(
         assert f"Note: bot: adopt: {legacy.id} skipped: no assistant {legacy.id} on this endpoint" in result.stdout
         apply_ok(str(tmp_path))
         assert len(other.store) == 1
+
+
+def test_many_skip_notes_keep_the_markdown_report_within_githubs_limit() -> None:
+    from assistants_sync.plan import Note, Plan
+    from assistants_sync.render import MARKDOWN_LIMIT, render_markdown
+
+    notes = [Note(key=f"bot-{i:04d}", kind="adopt_skipped", text="adopt: asst_x skipped: " + "why " * 40)
+             for i in range(3000)]
+    markdown = render_markdown(Plan(stack="s", endpoint="e", remote_fingerprint="f", notes=notes))
+    assert len(markdown) <= MARKDOWN_LIMIT
+    assert "> `bot-0000`: adopt: asst_x skipped:" in markdown
+    assert "more notes not shown; `--format json` lists them all._" in markdown

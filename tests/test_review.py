@@ -314,7 +314,8 @@ class TestExportAndAdopt:
                 "taken from another stack") in result.stdout
         assert "Plan: 1 to create, 0 to update, 0 to delete." in result.stdout
         write(tmp_path / "mine" / "bot.yaml", "key: mine\nmodel: m\nadopt: asst_nothere\n")
-        assert "adopt: asst_nothere skipped: no assistant asst_nothere on this endpoint" in run("plan", str(tmp_path / "mine")).stdout
+        skipped = run("plan", str(tmp_path / "mine")).stdout
+        assert "adopt: asst_nothere skipped: no assistant asst_nothere on this endpoint" in skipped
 
 
 def _many_changes(count: int) -> Plan:
