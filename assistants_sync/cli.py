@@ -369,18 +369,21 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
 @_output_options
 @_diff_options
 def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, diff: DiffStyle) -> None:
-    """Report only changes made outside assistants-sync, for cron jobs that page someone.
+    """Report what differs from the manifests outside assistants-sync, for cron jobs that page someone.
+
+    Changed, missing, tagged-by-hand and duplicated assistants are drift; updates
+    explained by edited manifests and deletes explained by removed ones are not.
+    The delete guards never fail a drift report.
 
     \b
     Example:
       assistants-sync drift specs || [ $? -ne 2 ] || notify-on-call
     Exit 0 no drift, 2 drift, 1 error.
     """
-    from .reconcile import drift_only, plan_from_manifests
+    from .reconcile import drift_from_manifests
 
     with target.client() as client:
-        full = plan_from_manifests(target.paths(paths), client, target.stack, **target.manifest_options)
-    result = drift_only(full)
+        result = drift_from_manifests(target.paths(paths), client, target.stack, **target.manifest_options)
     _show(result, output_format, no_color, view="drift", diff=diff)
     if not result.is_empty:
         sys.exit(EXIT_CHANGES)

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .canonical import DEFAULTS, FIELDS, CanonicalAssistant, fingerprint
 from .errors import PlanError
 from .manifest import DesiredAssistant
 from .ownership import APPLIED_KEY, applied_record, is_protected
-from .plan import Action, Cause, Change, FieldChange, Plan
+from .plan import Action, Cause, Change, DriftKind, FieldChange, Note, Plan
 from .remote import ActualState, RemoteAssistant
 
 
 def compute_plan(
     desired: Sequence[DesiredAssistant], actual: ActualState, endpoint: str, *, allow_delete: bool = True
 ) -> Plan:
-    """The changes that make `actual` match `desired`, sorted by key.
+    """The changes that make `actual` match `desired`, sorted by key, with notes for people.
 
-    Raises PlanError for an adopt that cannot be carried out (unknown id, another
-    stack's assistant, or a key already managed by a different assistant).
+    A manifest's `previous_keys` turn the assistant of an old key into an update of the
+    new one (same id). An `adopt:` that cannot apply (the key is already managed, the id
+    is gone or belongs to another stack) is planned as if it were not there, with a note.
+    Raises PlanError only for an adopt of an assistant this stack manages under another key.
     """
     by_key = {d.key: d for d in desired}
     found: dict[str, list[RemoteAssistant]] = defaultdict(list)
@@ -28,38 +30,51 @@ def compute_plan(
         assert remote.key is not None
         found[remote.key].append(remote)
 
+    notes: list[Note] = []
+    renames = _renames(desired, by_key.keys(), found, notes)
+    unowned_records = _unowned_by_record(actual)
     changes: list[Change] = []
-    for key in sorted(by_key.keys() | found.keys()):
+    for key in sorted((by_key.keys() | found.keys()) - set(renames.values())):
+        previous = renames.get(key)
         # Oldest first; the listing is oldest-first too, which breaks created_at ties.
-        remotes = sorted(found.get(key, []), key=lambda r: r.created_at)
+        remotes = sorted(found.get(previous or key, []), key=lambda r: r.created_at)
         wanted = by_key.get(key)
         if wanted is None:
-            changes.extend(_delete(r, "no manifest for this key", is_protected(r.canonical.metadata)) for r in remotes)
+            changes.extend(_delete(r, "no manifest for this key", is_protected(r.canonical.metadata),
+                                   drift=_unexplained_drift(r)) for r in remotes)
             continue
         base = wanted.canonical_without_record(actual.stack)
         if not remotes:
             target = wanted.with_applied_record(base)
-            changes.append(_adopt(wanted, target, actual) if wanted.adopt else _create(key, target))
+            adopted = _adoptable(wanted, actual, notes)
+            if adopted is not None:
+                changes.append(_modification(Action.ADOPT, adopted, wanted, target, name=target.name, drift="missing"))
+                continue
+            changes.append(_create(key, target))
+            notes.extend(_unowned_matches(key, target, unowned_records))
             continue
         kept, duplicates = remotes[0], remotes[1:]
         if wanted.adopt and wanted.adopt != kept.id:
-            raise PlanError(
-                f"{wanted.source}: adopt: key {key!r} is already managed by {kept.id}, not {wanted.adopt}; "
-                "remove the adopt line, or delete one of the two assistants"
-            )
-        update = _update(kept, wanted, base)
+            fate = "is a duplicate of it" if any(r.id == wanted.adopt for r in duplicates) else "is left alone"
+            notes.append(Note(key=key, kind="adopt_skipped", text=(
+                f"adopt: {wanted.adopt} skipped: the key is already managed by this stack as {kept.id}; "
+                f"{wanted.adopt} {fate}")))
+        update = _update(kept, wanted, base, previous)
         if update is not None:
             changes.append(update)
-        changes.extend(_delete(r, f"duplicate of {kept.id} (the oldest is kept)", False) for r in duplicates)
+        changes.extend(_delete(r, f"duplicate of {kept.id} (the oldest is kept)", False, drift="duplicate")
+                       for r in duplicates)
     if not allow_delete:
         changes = [c for c in changes if c.action is not Action.DELETE]
-    adopted = [c.assistant_id for c in changes if c.action is Action.ADOPT and c.assistant_id]
+    changes.sort(key=lambda c: c.key)  # stable: a renamed key's duplicates carry the old key
+    adopted_ids = [c.assistant_id for c in changes if c.action is Action.ADOPT and c.assistant_id]
     return Plan(
         stack=actual.stack,
         endpoint=endpoint,
-        remote_fingerprint=actual.fingerprint(also=adopted),
+        remote_fingerprint=actual.fingerprint(also=adopted_ids),
         managed_count=len(actual.assistants),
         changes=changes,
+        notes=sorted(notes, key=lambda n: n.key),
     )
 
 
@@ -97,34 +112,113 @@ def drift_cause(remote: RemoteAssistant, wanted: DesiredAssistant, target: Canon
     return "drift" if drifted else "manifest"
 
 
-def _update(remote: RemoteAssistant, wanted: DesiredAssistant, base: CanonicalAssistant) -> Change | None:
+def _update(remote: RemoteAssistant, wanted: DesiredAssistant, base: CanonicalAssistant,
+            previous_key: str | None = None) -> Change | None:
+    record = applied_record(remote.canonical.metadata)
     # Most assistants match: find that out without hashing anything (the record is ignored).
     if not diff_fields(remote.canonical, base, skip=wanted.unmanaged):
-        return None
+        return None if record is not None else _record_only(remote, wanted, base)
     target = wanted.with_applied_record(base)
+    cause = drift_cause(remote, wanted, target)
+    drift: DriftKind | None = "untracked" if record is None else None if cause == "manifest" else "changed"
     return _modification(
         Action.UPDATE, remote, wanted, target,
-        cause=drift_cause(remote, wanted, target),
+        cause=cause, drift=drift, previous_key=previous_key,
         name=target.name if "name" not in wanted.unmanaged else remote.canonical.name,
     )
 
 
-def _adopt(wanted: DesiredAssistant, target: CanonicalAssistant, actual: ActualState) -> Change:
-    assert wanted.adopt is not None
+def _record_only(remote: RemoteAssistant, wanted: DesiredAssistant, base: CanonicalAssistant) -> Change:
+    """An update writing only the applied tag, for an assistant tagged with this stack by someone else.
+
+    Its fields match, but no apply wrote it: until an apply records it, drift reports it.
+    """
+    target = wanted.with_applied_record(base)
+    return Change(
+        action=Action.UPDATE, key=wanted.key, assistant_id=remote.id, cause="drift", drift="untracked",
+        fields={"metadata": FieldChange(before=remote.canonical.metadata, after=target.metadata)},
+        unchanged=len(FIELDS) - len(wanted.unmanaged) - 1,
+        name=target.name if "name" not in wanted.unmanaged else remote.canonical.name,
+    )
+
+
+def _adoptable(wanted: DesiredAssistant, actual: ActualState, notes: list[Note]) -> RemoteAssistant | None:
+    """The unowned assistant `wanted` adopts, or None (with a note when an adopt line was skipped)."""
+    if wanted.adopt is None:
+        return None
     if wanted.adopt in actual.foreign:
-        raise PlanError(
-            f"{wanted.source}: adopt: {wanted.adopt} belongs to stack {actual.foreign[wanted.adopt]!r}, "
-            f"not {actual.stack!r}; an assistant is never taken from another stack"
-        )
+        notes.append(_adopt_skipped(wanted, (
+            f"it belongs to stack {actual.foreign[wanted.adopt]!r}, not {actual.stack!r}, and an assistant is "
+            "never taken from another stack")))
+        return None
     managed = next((r for r in actual.assistants if r.id == wanted.adopt), None)
     if managed is not None:
         raise PlanError(
-            f"{wanted.source}: adopt: {wanted.adopt} is already managed by this stack as key {managed.key!r}"
+            f"{wanted.source}: adopt: {wanted.adopt} is already managed by this stack as key {managed.key!r}; "
+            f"to rename that key to {wanted.key!r}, list it in previous_keys instead"
         )
     remote = next((r for r in actual.unowned if r.id == wanted.adopt), None)
     if remote is None:
-        raise PlanError(f"{wanted.source}: adopt: no assistant {wanted.adopt} on this endpoint")
-    return _modification(Action.ADOPT, remote, wanted, target, name=target.name)
+        notes.append(_adopt_skipped(wanted, (
+            f"no assistant {wanted.adopt} on this endpoint (deleted since, or the manifest was written for "
+            "another endpoint)")))
+    return remote
+
+
+def _adopt_skipped(wanted: DesiredAssistant, why: str) -> Note:
+    return Note(key=wanted.key, kind="adopt_skipped",
+                text=f"adopt: {wanted.adopt} skipped: {why}; planned as if the adopt line were not there")
+
+
+def _renames(desired: Sequence[DesiredAssistant], manifest_keys: Collection[str],
+             found: Mapping[str, list[RemoteAssistant]], notes: list[Note]) -> dict[str, str]:
+    """New key -> the previous key whose assistants it takes over: the first listed that has any.
+
+    When the new key has assistants already, it wins: the old key's are planned like any
+    key without a manifest (deleted, unless --no-delete).
+    """
+    renames: dict[str, str] = {}
+    for wanted in desired:
+        live = [p for p in wanted.previous_keys if found.get(p) and p not in manifest_keys]
+        if not live:
+            continue
+        if found.get(wanted.key):
+            kept = min(found[wanted.key], key=lambda r: r.created_at).id
+            reason = f"{wanted.key!r} already has an assistant ({kept}), which is kept"
+        else:
+            renames[wanted.key], live = live[0], live[1:]
+            reason = f"{renames[wanted.key]!r} is the one renamed to {wanted.key!r}"
+        notes.extend(Note(key=wanted.key, kind="rename_skipped", text=(
+            f"previous key {p!r} not renamed: {reason}; the assistants under {p!r} are planned like any key "
+            "without a manifest")) for p in live)
+    return renames
+
+
+def _unexplained_drift(remote: RemoteAssistant) -> DriftKind | None:
+    """Why deleting `remote` (whose manifest is gone) is drift too, or None if an apply left it as it is."""
+    record = applied_record(remote.canonical.metadata)
+    if record is None:
+        return "untracked"
+    return None if fingerprint(remote.canonical, record.unmanaged) == record.fingerprint else "changed"
+
+
+def _unowned_by_record(actual: ActualState) -> dict[str, list[str]]:
+    """Ids of unowned assistants by the fingerprint of their applied tag (left when an ownership tag is removed)."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for remote in actual.unowned:
+        record = applied_record(remote.canonical.metadata)
+        if record is not None:
+            index[record.fingerprint].append(remote.id)
+    return index
+
+
+def _unowned_matches(key: str, target: CanonicalAssistant, index: Mapping[str, list[str]]) -> list[Note]:
+    record = applied_record(target.metadata)
+    assert record is not None
+    return [Note(key=key, kind="unowned_match", text=(
+        f"the unowned assistant {assistant_id} carries the applied tag of this manifest (was its ownership tag "
+        f"removed?); to take it back instead of creating another, add \"adopt: {assistant_id}\" to the manifest"))
+        for assistant_id in index.get(record.fingerprint, [])]
 
 
 def _modification(action: Action, remote: RemoteAssistant, wanted: DesiredAssistant, target: CanonicalAssistant,
@@ -136,20 +230,22 @@ def _modification(action: Action, remote: RemoteAssistant, wanted: DesiredAssist
 
 
 def _create(key: str, wanted: CanonicalAssistant) -> Change:
+    # Drift calls every create missing: a new manifest and an assistant deleted outside
+    # assistants-sync look the same, and the desired state is not live either way.
     values = wanted.as_dict()
     fields = {
         name: FieldChange(before=None, after=values[name])
         for name in FIELDS
         if name in ("model", "metadata") or not _is_default(name, values[name])
     }
-    return Change(action=Action.CREATE, key=key, fields=fields, name=wanted.name)
+    return Change(action=Action.CREATE, key=key, fields=fields, name=wanted.name, drift="missing")
 
 
-def _delete(remote: RemoteAssistant, reason: str, protected: bool) -> Change:
+def _delete(remote: RemoteAssistant, reason: str, protected: bool, drift: DriftKind | None) -> Change:
     assert remote.key is not None
     return Change(
         action=Action.DELETE, key=remote.key, assistant_id=remote.id, reason=reason,
-        name=remote.canonical.name, protected=protected,
+        name=remote.canonical.name, protected=protected, drift=drift,
     )
 
 

@@ -44,6 +44,7 @@ class DesiredAssistant:
     protect: bool = False
     ignore_changes: frozenset[str] = frozenset()
     adopt: str | None = None  # id of an unmanaged assistant to take over
+    previous_keys: tuple[str, ...] = ()  # keys it was managed under before a rename, first match wins
 
     @property
     def unmanaged(self) -> frozenset[str]:
@@ -105,9 +106,26 @@ def load_manifests(
                 continue
             first_seen[assistant.key] = assistant.source
             desired.append(assistant)
+    problems.extend(_previous_key_problems(desired))
     if problems:
         raise ManifestError(problems)
     return desired
+
+
+def _previous_key_problems(desired: Sequence[DesiredAssistant]) -> Iterator[Problem]:
+    """A previous key must be free (no manifest has it) and renamed into one key only."""
+    sources = {d.key: d.source for d in desired}
+    claimed: dict[str, DesiredAssistant] = {}
+    for assistant in desired:
+        file_name, _, line = assistant.source.rpartition(":")
+        where = f"key {assistant.key!r}: previous_keys"
+        for previous in assistant.previous_keys:
+            if previous in sources:
+                yield Problem(file_name, int(line), where, f"{previous!r} is the key of the manifest at "
+                              f"{sources[previous]}; a previous key must no longer be in use")
+            elif claimed.setdefault(previous, assistant) is not assistant:
+                yield Problem(file_name, int(line), where, f"{previous!r} is also claimed by "
+                              f"{claimed[previous].source}; one previous key can only be renamed to one key")
 
 
 def _manifest_files(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -> Iterator[tuple[Path, Path]]:
@@ -203,7 +221,7 @@ def _load_document(data: dict[str, Any], node: yaml.Node, ctx: _Context) -> Desi
     count = len(ctx.problems)
     request = manifest.model_dump(
         mode="json", by_alias=True, exclude_none=True,
-        exclude={"key", "instructions_file", "protect", "ignore_changes", "adopt"},
+        exclude={"key", "previous_keys", "instructions_file", "protect", "ignore_changes", "adopt"},
     )
     if manifest.instructions_file is not None:
         at: list[int | str] = ["instructions_file"]
@@ -226,6 +244,7 @@ def _load_document(data: dict[str, Any], node: yaml.Node, ctx: _Context) -> Desi
         protect=manifest.protect,
         ignore_changes=frozenset(manifest.ignore_changes),
         adopt=manifest.adopt,
+        previous_keys=tuple(manifest.previous_keys),
     )
 
 

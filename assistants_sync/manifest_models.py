@@ -157,6 +157,8 @@ class AssistantManifest(_Strict):
     """One YAML document: one desired assistant."""
 
     key: Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+    # Keys this assistant was managed under before a rename: its assistant is kept, not replaced.
+    previous_keys: list[Annotated[str, StringConstraints(pattern=KEY_PATTERN)]] = Field(default_factory=list)
     # Before metadata: its pair budget depends on protect.
     protect: bool = False
     ignore_changes: list[Literal[IGNORABLE_FIELDS]] = Field(default_factory=list)  # type: ignore[valid-type]

@@ -24,6 +24,9 @@ class Action(str, Enum):
 
 
 Cause = Literal["manifest", "drift", "both"]
+# Why `drift` reports a change: what differs from the manifests that no manifest edit explains.
+DriftKind = Literal["changed", "missing", "untracked", "duplicate"]
+NoteKind = Literal["adopt_skipped", "rename_skipped", "unowned_match"]
 
 
 class FieldChange(BaseModel):
@@ -45,7 +48,13 @@ class Change(BaseModel):
       `cause` says whether the manifest changed, the assistant was changed outside
       assistants-sync (drift), or both.
     - delete: `fields` is empty; `reason` says why (no manifest, or a duplicate).
-    `reason`, `name`, `unchanged` and `cause` are for people: apply never reads them.
+    `previous_key` marks an update that renames the key (the ownership tag is rewritten,
+    the id is kept). `drift` is None when the manifests explain the change (an edited or
+    removed manifest); otherwise why `drift` reports it: changed outside assistants-sync,
+    missing (deleted outside, or never applied), tagged with this stack outside
+    assistants-sync (untracked), or a duplicate.
+    `reason`, `name`, `unchanged`, `cause`, `previous_key` and `drift` are for people:
+    apply never reads them.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -59,6 +68,18 @@ class Change(BaseModel):
     name: str | None = None  # the assistant's name (after the change), to recognise it
     unchanged: int = 0  # managed fields compared and found equal
     protected: bool = False  # a delete of an assistant whose manifest said protect: true
+    previous_key: str | None = None
+    drift: DriftKind | None = None
+
+
+class Note(BaseModel):
+    """Something a reviewer should know that is not a change, e.g. an adopt that was skipped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    kind: NoteKind
+    text: str
 
 
 class Summary(BaseModel):
@@ -83,6 +104,7 @@ class Plan(BaseModel):
     remote_fingerprint: str
     managed_count: int = 0  # managed remote assistants of the stack when planned
     changes: list[Change] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)  # for people; never a change
 
     @computed_field  # type: ignore[prop-decorator]
     @property

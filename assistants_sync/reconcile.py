@@ -45,10 +45,25 @@ def plan_from_manifests(
     return plan
 
 
+def drift_from_manifests(
+    paths: Sequence[str | os.PathLike[str]],
+    client: AssistantsClient,
+    stack: str,
+    *,
+    defaults: Mapping[str, Any] | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> Plan:
+    """The drift report: like `plan_from_manifests`, but never refused by the delete guards (it only reports)."""
+    desired = load_manifests(paths, defaults=defaults, variables=variables)
+    actual = fetch_actual(client, stack)
+    return drift_only(compute_plan(desired, actual, client.endpoint.identity))
+
+
 def drift_only(plan: Plan) -> Plan:
-    """The part of `plan` caused by changes made outside assistants-sync."""
-    drifted = [c for c in plan.changes if c.action is Action.UPDATE and c.cause in ("drift", "both")]
-    return plan.model_copy(update={"changes": drifted})
+    """The part of `plan` that no manifest edit explains: every change but manifest-caused updates and deletes."""
+    drifted = [c for c in plan.changes if c.drift is not None]
+    keys = {c.key for c in drifted}
+    return plan.model_copy(update={"changes": drifted, "notes": [n for n in plan.notes if n.key in keys]})
 
 
 def save_plan(plan: Plan, path: str | os.PathLike[str]) -> None:

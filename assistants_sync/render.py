@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from .apply import ApplyResult, Outcome
-from .plan import Action, Change, Plan
+from .plan import Action, Change, DriftKind, Plan
 from .valuediff import DiffLine, DiffStyle, change_lines, to_json, value_lines
 
 MARKDOWN_LIMIT = 65_536  # GitHub's limit for a comment body and a step summary
@@ -21,6 +21,21 @@ _CAUSE_TEXT = {
     "drift": "changed outside assistants-sync",
     "both": "manifest changed, and changed outside assistants-sync",
 }
+_UNTRACKED = "carries this stack's tag but not the applied tag every apply writes"
+# What the drift report adds to a create, adopt or delete title: why no manifest edit explains it.
+_DRIFT_TEXT: dict[Action, dict[DriftKind, str]] = {
+    Action.CREATE: {"missing": ": missing (deleted outside assistants-sync, or never applied)"},
+    Action.ADOPT: {"missing": ": missing (never adopted, or its ownership tag was removed outside assistants-sync)"},
+    Action.DELETE: {
+        "untracked": f", and it {_UNTRACKED} (created or retagged outside assistants-sync)",
+        "changed": ", and it was changed outside assistants-sync since the last apply",
+    },
+}
+# Counted in the drift summary, in this order: "Drift: 1 assistant changed outside assistants-sync, 1 missing."
+_DRIFT_COUNTED: tuple[tuple[DriftKind, str], ...] = (
+    ("changed", "changed outside assistants-sync"), ("missing", "missing"),
+    ("untracked", "tagged outside assistants-sync"), ("duplicate", "duplicated"),
+)
 
 
 def render_json(plan: Plan) -> str:
@@ -30,7 +45,8 @@ def render_json(plan: Plan) -> str:
         "format_version": data["format_version"],
         "summary": data["summary"],
         "changes": data["changes"],
-        **{k: v for k, v in data.items() if k not in ("format_version", "summary", "changes")},
+        "notes": data["notes"],
+        **{k: v for k, v in data.items() if k not in ("format_version", "summary", "changes", "notes")},
     }
     return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
 
@@ -39,12 +55,16 @@ def render_text(plan: Plan, *, color: bool = False, view: View = "plan", diff: D
     """A Terraform-like plan: + create, > adopt, ~ update, - delete, then the counts."""
     paint = _painter(color)
     header = f'Stack "{plan.stack}" at {plan.endpoint}'
+    notes = "".join(f"Note: {note.key}: {note.text}\n" for note in plan.notes)
     if plan.is_empty:
-        return f"{header}\n\n{_nothing_to_do(plan, view)}\n\n{summary_line(plan, view)}\n"
-    blocks = [_text_change(change, paint, diff) for change in plan.changes]
+        notes = f"\n{notes}" if notes else ""
+        return f"{header}\n\n{_nothing_to_do(plan, view)}\n{notes}\n{summary_line(plan, view)}\n"
+    blocks = [_text_change(change, paint, view, diff) for change in plan.changes]
     banner = _delete_banner(plan, markdown=False)
     warning = f"\n{paint('Warning: ' + banner, 'red', bold=True)}\n" if banner else ""
-    return header + "\n\n" + "\n".join(blocks) + warning + "\n" + paint(summary_line(plan, view), bold=True) + "\n"
+    notes = f"\n{notes}" if notes else ""
+    return (header + "\n\n" + "\n".join(blocks) + warning + notes + "\n" + paint(summary_line(plan, view), bold=True)
+            + "\n")
 
 
 def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LIMIT,
@@ -60,8 +80,9 @@ def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LI
         head += ["> [!WARNING]", f"> {banner}", ""]
     if plan.is_empty:
         head += [_nothing_to_do(plan, view), ""]
+    head += _markdown_notes(plan, room=limit // 4)
     text = "\n".join(head) + "\n"
-    sections = [_markdown_change(change, diff) for change in plan.changes]
+    sections = [_markdown_change(change, view, diff) for change in plan.changes]
     for shown, section in enumerate(sections):
         note = _cut_note(len(sections) - shown)
         if len(text) + len(section) + len(note) <= limit:
@@ -78,9 +99,13 @@ def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LI
 def summary_line(plan: Plan, view: View = "plan") -> str:
     s = plan.summary
     if view == "drift":
-        count = s.update
-        return (f"Drift: {count} assistant{'s' if count != 1 else ''} changed outside assistants-sync."
-                if count else "No drift.")
+        counts = [(sum(1 for c in plan.changes if c.drift == kind), text) for kind, text in _DRIFT_COUNTED]
+        shown = [(count, text) for count, text in counts if count]
+        if not shown:
+            return "No drift."
+        (count, text), rest = shown[0], shown[1:]
+        first = f"{count} assistant{'s' if count != 1 else ''} {text}"
+        return "Drift: " + ", ".join([first, *(f"{n} {t}" for n, t in rest)]) + "."
     adopt = f"{s.adopt} to adopt, " if s.adopt else ""
     return f"Plan: {adopt}{s.create} to create, {s.update} to update, {s.delete} to delete."
 
@@ -122,8 +147,11 @@ def render_apply_summary(result: ApplyResult, *, retries: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
-def change_title(change: Change) -> str:
-    """What will happen to whom, e.g. 'support-bot (asst_1) "Support" will be updated in place'."""
+def change_title(change: Change, view: View = "plan") -> str:
+    """What will happen to whom, e.g. 'support-bot (asst_1) "Support" will be updated in place'.
+
+    The drift report also says why no manifest edit explains a create, adopt or delete.
+    """
     name = f" {to_json(change.name)}" if change.name else ""
     what = {
         Action.CREATE: "will be created",
@@ -132,10 +160,14 @@ def change_title(change: Change) -> str:
         Action.DELETE: "will be deleted",
     }[change.action]
     detail = ""
-    if change.action is Action.UPDATE and change.cause:
+    if change.action is Action.UPDATE and change.drift == "untracked":
+        detail = f" ({_UNTRACKED}: created or retagged outside assistants-sync)"
+    elif change.action is Action.UPDATE and change.cause:
         detail = f" ({_CAUSE_TEXT[change.cause]})"
     elif change.action is Action.DELETE and change.reason:
         detail = f": {change.reason}"
+    if view == "drift" and change.drift:
+        detail += _DRIFT_TEXT.get(change.action, {}).get(change.drift, "")
     return f"{_label(change)}{name} {what}{detail}"
 
 
@@ -153,7 +185,8 @@ def field_diff(change: Change, diff: DiffStyle = DiffStyle()) -> list[DiffLine]:
 
 
 def _label(change: Change) -> str:
-    return f"{change.key} ({change.assistant_id})" if change.assistant_id else change.key
+    key = f"{change.key} (was {change.previous_key})" if change.previous_key else change.key
+    return f"{key} ({change.assistant_id})" if change.assistant_id else key
 
 
 def _nothing_to_do(plan: Plan, view: View) -> str:
@@ -185,17 +218,31 @@ def _painter(color: bool) -> Callable[..., str]:
     return paint
 
 
-def _text_change(change: Change, paint: Callable[..., str], diff: DiffStyle) -> str:
+def _text_change(change: Change, paint: Callable[..., str], view: View, diff: DiffStyle) -> str:
     color = _ACTION_COLOR[change.action]
-    lines = [paint(f"  {_SYMBOL[change.action]} {change_title(change)}", color, bold=True)]
+    lines = [paint(f"  {_SYMBOL[change.action]} {change_title(change, view)}", color, bold=True)]
     lines += [paint(f"      {line.text}", _KIND_COLOR[line.kind]) for line in field_diff(change, diff)]
     return "\n".join(lines) + "\n"
 
 
-def _markdown_change(change: Change, diff: DiffStyle) -> str:
+def _markdown_notes(plan: Plan, room: int) -> list[str]:
+    """One [!NOTE] block per note, within `room` characters (the changes need the rest of the limit)."""
+    lines: list[str] = []
+    for index, remark in enumerate(plan.notes):
+        block = ["> [!NOTE]", f"> `{remark.key}`: {_escape_html(remark.text)}", ""]
+        room -= sum(len(line) + 1 for line in block)
+        if room < 0:
+            hidden = len(plan.notes) - index
+            return lines + [f"_… {hidden} more note{'s' if hidden != 1 else ''} not shown; "
+                            "`--format json` lists them all._", ""]
+        lines += block
+    return lines
+
+
+def _markdown_change(change: Change, view: View, diff: DiffStyle) -> str:
     body = "\n".join(_markdown_prefix(line) for line in field_diff(change, diff))
     fence = "`" * max(3, _longest_backtick_run(body) + 1)
-    summary = f"<code>{_SYMBOL[change.action]} {change.action.value}</code> {_escape_html(change_title(change))}"
+    summary = f"<code>{_SYMBOL[change.action]} {change.action.value}</code> {_escape_html(change_title(change, view))}"
     content = f"\n{fence}diff\n{body}\n{fence}\n" if body else "\n"
     return f"<details><summary>{summary}</summary>\n{content}\n</details>\n\n"
 

@@ -103,7 +103,8 @@ def test_normalising_twice_changes_nothing() -> None:
 
 
 def test_plan_against_server_defaults_is_empty() -> None:
-    plan = compute_plan([desired(**MINIMAL_REQUEST)], actual_state([SERVER_FILLED], "default"), "e")
+    applied = {**SERVER_FILLED, "metadata": desired(**MINIMAL_REQUEST).canonical("default").metadata}
+    plan = compute_plan([desired(**MINIMAL_REQUEST)], actual_state([applied], "default"), "e")
     assert plan.changes == []
 
 
@@ -126,7 +127,9 @@ def test_update_lists_only_differing_fields_and_reset_values_the_spec_accepts() 
 
 
 def test_reasoning_effort_left_out_is_not_managed() -> None:
-    plan = compute_plan([desired()], actual_state([remote("asst_1", reasoning_effort="high")], "default"), "e")
+    applied = desired().canonical("default").metadata
+    plan = compute_plan([desired()], actual_state([remote("asst_1", reasoning_effort="high", metadata=applied)],
+                                                  "default"), "e")
     assert plan.changes == []
     plan = compute_plan([desired(reasoning_effort="low")], actual_state([remote("asst_1", reasoning_effort="high")], "default"), "e")
     assert plan.changes[0].fields["reasoning_effort"].after == "low"

@@ -11,6 +11,7 @@ import pytest
 from assistants_sync import cli as cli_module
 from assistants_sync.cli import cli
 from assistants_sync.emulator import EmulatorServer, running_emulator
+from assistants_sync.manifest import DesiredAssistant
 
 from .conftest import API_KEY, plan_json, run, write
 
@@ -57,6 +58,8 @@ def test_json_plan_of_a_create_has_the_documented_shape(env: EmulatorServer, tmp
         "name": "Bot",
         "unchanged": 0,
         "protected": False,
+        "previous_key": None,
+        "drift": "missing",
     }]
 
 
@@ -156,8 +159,9 @@ def test_stack_comes_from_the_environment(env: EmulatorServer, tmp_path: Path, m
 
 
 def test_pagination_over_more_than_250_assistants(env: EmulatorServer, tmp_path: Path) -> None:
-    for i in range(260):
-        env.store.create({"model": "gpt-4o", "metadata": {"assistants-sync": f"default/bot-{i:03d}"}})
+    for i in range(260):  # as an apply leaves them: with the applied tag
+        applied = DesiredAssistant(f"bot-{i:03d}", "", {"model": "gpt-4o"}).canonical("default").metadata
+        env.store.create({"model": "gpt-4o", "metadata": applied})
     for i in range(0, 260, 2):
         write(tmp_path / f"bot-{i:03d}.yaml", f"key: bot-{i:03d}\nmodel: gpt-4o\n")
     write(tmp_path / "bot-999.yaml", "key: bot-999\nmodel: gpt-4o\n")

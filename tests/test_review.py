@@ -309,10 +309,13 @@ class TestExportAndAdopt:
         theirs = env.store.list()["data"][0]["id"]
         write(tmp_path / "mine" / "bot.yaml", f"key: mine\nmodel: m\nadopt: {theirs}\n")
         result = run("plan", str(tmp_path / "mine"), "--stack", "team-a")
-        assert result.exit_code == 1
-        assert f"adopt: {theirs} belongs to stack 'team-b', not 'team-a'; an assistant is never taken from another stack" in result.stderr
+        assert result.exit_code == 0  # skipped, with a note: the plan creates instead
+        assert (f"adopt: {theirs} skipped: it belongs to stack 'team-b', not 'team-a', and an assistant is never "
+                "taken from another stack") in result.stdout
+        assert "Plan: 1 to create, 0 to update, 0 to delete." in result.stdout
         write(tmp_path / "mine" / "bot.yaml", "key: mine\nmodel: m\nadopt: asst_nothere\n")
-        assert "adopt: no assistant asst_nothere on this endpoint" in run("plan", str(tmp_path / "mine")).stderr
+        skipped = run("plan", str(tmp_path / "mine")).stdout
+        assert "adopt: asst_nothere skipped: no assistant asst_nothere on this endpoint" in skipped
 
 
 def _many_changes(count: int) -> Plan:
