@@ -314,7 +314,8 @@ class AssistantsClient:
             log.debug("%s %s: %s", method, path, type(exc).__name__)
             unreached = _Unreached(self.endpoint.display_url, exc, self.redactor)
             if isinstance(exc, httpx.ConnectError) and not self._answered:
-                raise unreached from None  # refused or unknown host at first contact: a wrong address
+                # Refused, or an unknown host, at first contact: a wrong address, not a passing fault.
+                raise RemoteError(f"{operation}: {unreached}") from None
             return unreached, None, False
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             log.debug("%s %s: %s", method, path, type(exc).__name__)
@@ -353,8 +354,8 @@ class AssistantsClient:
 
 class _Unreached(RemoteError):
     def __init__(self, url: str, exc: Exception, redactor: Redactor) -> None:
-        reason = redactor.mask(str(exc))
-        super().__init__(f"cannot reach {url} ({type(exc).__name__}: {reason}); check the base URL and your network")
+        super().__init__(redactor.mask(
+            f"cannot reach {url} ({type(exc).__name__}: {exc}); check the base URL and your network"))
 
 
 class _Lost(RemoteError):

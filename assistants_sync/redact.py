@@ -5,7 +5,8 @@ A secret is the API key, a configured header value, or a token registered later
 is any part of it of 8 or more characters that starts or ends it (a server that
 echoes "sk-proj-AbCd...wXyZ", or cuts a key short, must not show it either). A secret
 shorter than 8 characters is masked only whole, where it stands alone (not inside a
-longer word), so that a short header value such as "1" does not mangle every number.
+longer word or name), so that a short header value such as "1" does not mangle every
+number.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Redactor:
             if short != self._short_values:
                 self._short_values = frozenset(short)
                 alternatives = "|".join(re.escape(s) for s in sorted(short, key=len, reverse=True))
-                self._short = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+                self._short = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
 
     def mask(self, text: str) -> str:
         """`text` with every secret, and every prefix or suffix of 8+ characters of one, as ``****``."""

@@ -62,7 +62,7 @@ def test_a_refused_connection_at_first_contact_fails_at_once_naming_the_endpoint
     result = run("plan", str(specs))
 
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: cannot reach {url} (ConnectError: ")
+    assert result.stderr.startswith(f"Error: listing assistants: cannot reach {url} (ConnectError: ")
     assert result.stderr.rstrip().endswith("check the base URL and your network")
     attempts = [r for r in client_log if r.getMessage() == "GET assistants: ConnectError"]
     assert len(attempts) == 1  # not retried: the endpoint never answered

@@ -171,7 +171,7 @@ def test_a_connection_error_before_any_answer_names_no_secret(specs: Path, monke
     (f"{KEY[:7]} and {KEY[-7:]}", f"{KEY[:7]} and {KEY[-7:]}"),  # fewer do not
     (f"{KEY[3:20]}", f"{KEY[3:20]}"),  # nor a piece from the middle
     (f"{KEY}{KEY}x", "****x"),
-    ("pin 4711, 47110, 14711", "pin ****, 47110, 14711"),  # a short secret: whole, standing alone
+    ("pin 4711, 47110, 14711, x-4711", "pin ****, 47110, 14711, x-4711"),  # a short secret: whole, alone
 ])
 def test_what_is_masked(text: str, masked: str) -> None:
     assert Redactor([KEY, "4711"]).mask(text) == masked
