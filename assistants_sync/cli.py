@@ -28,7 +28,7 @@ import click
 from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, SyncError
 from .ownership import check_stack
-from .redact import MaskingStream, Redactor
+from .redact import MaskedListing, MaskingStream, Redactor
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -385,7 +385,7 @@ def export(target: _Target, out_dir: Path, unmanaged: bool) -> None:
     from .remote import fetch_actual
 
     with target.client() as client:
-        actual = fetch_actual(client, target.stack)
+        actual = fetch_actual(MaskedListing(client, client.redactor), target.stack)  # the files hold no secret
     written = export_manifests(actual, out_dir, unmanaged=unmanaged)
     for item in written:
         click.echo(f"  {item.path}  ({item.assistant_id})")

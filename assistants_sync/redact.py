@@ -105,6 +105,21 @@ def _replace(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
+class MaskedListing:
+    """Wraps anything with `list_assistants` so that its listing comes back masked.
+
+    For what is saved from a listing (export). Never for planning: the plan must
+    compare what is really there.
+    """
+
+    def __init__(self, lister: Any, redactor: Redactor) -> None:
+        self._lister = lister
+        self._redactor = redactor
+
+    def list_assistants(self) -> list[dict[str, Any]]:
+        return [self._redactor.mask_data(item) for item in self._lister.list_assistants()]
+
+
 class MaskingStream:
     """A text stream that masks every write before passing it on (stdout, stderr, a log)."""
 

@@ -183,3 +183,22 @@ def test_a_secret_added_later_is_masked_from_then_on() -> None:
     assert redactor.mask(token) == token
     redactor.add(token)
     assert redactor.mask(f"Bearer {token}") == "Bearer ****"
+
+
+def test_export_writes_no_secret_a_server_stored_in_an_assistant(specs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def script(request: Request) -> tuple[int, str, bytes]:
+        unmanaged = {**managed_assistant(request), "id": "asst_loose", "metadata": {}, "name": "Loose"}
+        long_prompt = {**unmanaged, "id": "asst_long", "name": "Long", "instructions": "line\n" + echoed(request)}
+        return listing(managed_assistant(request), unmanaged, long_prompt)
+
+    with loopback_server(script) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        managed = run("export", "--out", "managed", "--header", f"X-Gateway-Key: {GATEWAY}")
+        loose = run("export", "--unmanaged", "--out", "loose", "--header", f"X-Gateway-Key: {GATEWAY}")
+
+    assert managed.exit_code == loose.exit_code == 0, shown(managed) + shown(loose)
+    files = sorted(p for folder in ("managed", "loose") for p in Path(folder).rglob("*") if p.is_file())
+    assert len(files) == 4  # bot.yaml; loose.yaml, long.yaml and long's instructions file
+    contents = [p.read_text(encoding="utf-8") for p in files]
+    assert sum("Incorrect API key provided: ****" in text for text in contents) == 3  # all but long.yaml
+    assert_hidden(shown(managed), shown(loose), *contents)
