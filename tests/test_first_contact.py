@@ -14,7 +14,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+
+from assistants_sync.client import AssistantsClient, Endpoint
+from assistants_sync.errors import RemoteError
 
 from .conftest import run, write
 from .loopback import LoopbackServer, Request, json_answer, listing, loopback_server
@@ -138,3 +142,18 @@ def test_garbage_at_first_contact_still_asks_about_the_base_url(
     assert result.exit_code == 1
     assert result.stderr == (f"Error: listing assistants: {server.base_url} answered HTTP 200 with 20 bytes of "
                              "text/html, not JSON; is the base URL an Assistants API?\n")
+
+
+def test_an_unknown_host_at_first_contact_is_not_retried() -> None:
+    attempts: list[httpx.Request] = []
+
+    def unknown_host(request: httpx.Request) -> httpx.Response:
+        attempts.append(request)
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+    endpoint = Endpoint(base_url="https://assistants.example.invalid/v1", api_key=KEY)
+    with AssistantsClient(endpoint, transport=httpx.MockTransport(unknown_host)) as client:
+        with pytest.raises(RemoteError, match=r"^listing assistants: cannot reach https://assistants.example.invalid/v1 "
+                                              r"\(ConnectError: \[Errno -2\] Name or service not known\)"):
+            client.list_assistants()
+    assert len(attempts) == 1
