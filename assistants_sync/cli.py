@@ -188,13 +188,14 @@ def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan") -
 
 def _save(plan: Plan, out_file: str) -> None:
     """Save a plan with every secret masked (a server may have echoed one into a field)."""
+    from .errors import PlanError
     from .reconcile import save_plan
 
     data = plan.model_dump(mode="json")
     masked = _current_redactor().mask_data(data)
     if _after_values(masked) != _after_values(data):  # masking them would make apply write "****"
-        raise ConfigError(f"not saving the plan to {out_file}: a manifest value holds the API key or a header "
-                          "value, and a plan file never holds a secret; take the secret out of the manifest")
+        raise PlanError(f"not saving the plan to {out_file}: a manifest value holds the API key or a header "
+                        "value, and a plan file never holds a secret; take the secret out of the manifest")
     save_plan(type(plan).model_validate(masked), out_file)
 
 
