@@ -135,7 +135,7 @@ class BearerTokens:
                  clock: Callable[[], float] | None = None) -> None:
         self._provider = provider
         self._margin = margin
-        self._on_new_secret = on_new_secret
+        self.on_new_secret = on_new_secret  # set later by the client that uses these tokens, to mask them
         self._clock = clock or wall_clock  # looked up now, so a test's fake clock applies
         self._lock = threading.Lock()
         self._token: str | None = None
@@ -169,8 +169,8 @@ class BearerTokens:
         self._renew_at = max(expires_on - self._margin, now + (expires_on - now) / 2)
         if token != self._token:
             self.fetched += 1
-            if self._on_new_secret is not None:
-                self._on_new_secret(token)
+            if self.on_new_secret is not None:
+                self.on_new_secret(token)
         self._token = token
         log.debug("signed in: new bearer token valid for %.0f s", expires_on - now)
 

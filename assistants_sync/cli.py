@@ -3,7 +3,8 @@
 Exit codes: 0 success (and, with --detailed-exitcode, "no changes"); 1 any error,
 usage errors included; 2 changes present (--detailed-exitcode, drift); 130 apply
 interrupted by Ctrl-C. Usage errors exit 1, not click's usual 2, so that a cron job
-never reads a typo as drift.
+never reads a typo as drift. Errors become messages in one place (`_Cli.main`), and
+everything printed passes a `Redactor` there: no secret reaches stdout or stderr.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,6 +28,7 @@ import click
 from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, SyncError
 from .ownership import check_stack
+from .redact import MaskedListing, MaskingStream, Redactor
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -38,6 +42,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 EXIT_INTERRUPTED = 130
+# Secrets known by the environment variables that hold them; more are added as settings resolve.
+_SECRET_VARIABLES = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "AZURE_AI_TOKEN")
+_redactor: ContextVar[Redactor] = ContextVar("assistants_sync_redactor")
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ class _Target:
         if warning:
             click.echo(warning, err=True)
         policy = RetryPolicy(max_attempts=self.max_attempts, deadline=self.request_timeout)
-        return AssistantsClient(endpoint, retry=policy, stop=stop)
+        return AssistantsClient(endpoint, retry=policy, stop=stop, redactor=_current_redactor())
 
 
 def _resolve(config: str | None, env_name: str | None, variables: tuple[str, ...], flags: dict[str, Any]) -> Settings:
@@ -207,16 +214,46 @@ def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan", d
         click.echo(render_text(plan, color=color, view=view, diff=diff), nl=False, color=color)
 
 
-def _reports_errors(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except SyncError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(EXIT_ERROR)
+def _save(plan: Plan, out_file: str) -> None:
+    """Save a plan with every secret masked (a server may have echoed one into a field)."""
+    from .errors import PlanError
+    from .reconcile import save_plan
 
-    return wrapper  # type: ignore[return-value]
+    data = plan.model_dump(mode="json")
+    masked = _current_redactor().mask_data(data)
+    if _after_values(masked) != _after_values(data):  # masking them would make apply write "****"
+        raise PlanError(f"not saving the plan to {out_file}: a manifest value holds the API key or a header "
+                        "value, and a plan file never holds a secret; take the secret out of the manifest")
+    save_plan(type(plan).model_validate(masked), out_file)
+
+
+def _after_values(plan_data: dict[str, Any]) -> list[Any]:
+    """What apply would send, from a plan's JSON data."""
+    return [[field["after"] for field in change["fields"].values()] for change in plan_data["changes"]]
+
+
+def _current_redactor() -> Redactor:
+    """This run's Redactor (a fresh one when the library is used without the CLI's main)."""
+    try:
+        return _redactor.get()
+    except LookupError:
+        redactor = Redactor()
+        _redactor.set(redactor)
+        return redactor
+
+
+@contextmanager
+def _masked_output(redactor: Redactor) -> Iterator[None]:
+    """stdout and stderr (so also click, progress lines and the -v log) masked by `redactor`."""
+    token = _redactor.set(redactor)
+    saved = sys.stdout, sys.stderr
+    sys.stdout = MaskingStream(sys.stdout, redactor)  # type: ignore[assignment]
+    sys.stderr = MaskingStream(sys.stderr, redactor)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+        _redactor.reset(token)
 
 
 def _checked_stack(stack: str) -> str:
@@ -274,22 +311,36 @@ class _Command(click.Command):
 
 
 class _Cli(click.Group):
-    """A group whose usage errors exit 1 (2 is reserved for "there are changes")."""
+    """The one place where errors become messages and exit codes, and where output is masked.
+
+    Usage errors exit 1 (2 is reserved for "there are changes"); library errors
+    (SyncError) and failures of the system (OSError: a port in use, a directory that
+    cannot be written) print "Error: ..." and exit 1.
+    """
 
     command_class = _Command
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
-        try:
-            result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
-        except click.exceptions.Abort:
-            click.echo("Aborted.", err=True)
-            sys.exit(EXIT_ERROR)
-        except click.ClickException as exc:
-            exc.show()
-            sys.exit(EXIT_ERROR)
+        redactor = Redactor(os.environ.get(name, "") for name in _SECRET_VARIABLES)
+        with _masked_output(redactor):
+            result = self._main_reporting_errors(*args, **kwargs)
         if standalone_mode:
             sys.exit(result if isinstance(result, int) else 0)
         return result
+
+    def _main_reporting_errors(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+        except click.ClickException as exc:
+            exc.show()
+        except SyncError as exc:
+            click.echo(f"Error: {exc}", err=True)
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
@@ -308,7 +359,6 @@ def cli() -> None:
 
 
 @cli.command()
-@_reports_errors
 @_paths_argument
 @_project_options
 def validate(paths: tuple[str, ...], target: _Target) -> None:
@@ -327,7 +377,6 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
 
 
 @cli.command()
-@_reports_errors
 @_paths_argument
 @_target_options
 @_output_options
@@ -348,14 +397,14 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
       assistants-sync plan specs --format json --out plan.json
       assistants-sync plan specs --full-diff      # long text diffs whole, not cut
     """
-    from .reconcile import plan_from_manifests, save_plan
+    from .reconcile import plan_from_manifests
 
     with target.client() as client:
         result = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
                                      allow_delete_all=allow_delete_all, **target.manifest_options)
     _show(result, output_format, no_color, diff=diff)
     if out_file:
-        save_plan(result, out_file)
+        _save(result, out_file)
         click.echo(f"Saved the plan to {out_file}; apply exactly it with: assistants-sync apply --plan {out_file}",
                    err=output_format != "text")
     if detailed_exitcode and not result.is_empty:
@@ -363,7 +412,6 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
 
 
 @cli.command()
-@_reports_errors
 @_paths_argument
 @_target_options
 @_output_options
@@ -390,7 +438,6 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
 
 
 @cli.command()
-@_reports_errors
 @_target_options
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the manifests into.")
@@ -409,7 +456,7 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None
     from .remote import fetch_actual
 
     with target.client() as client:
-        actual = fetch_actual(client, target.stack)
+        actual = fetch_actual(MaskedListing(client, client.redactor), target.stack)  # the files hold no secret
     written = export_manifests(actual, out_dir, unmanaged=unmanaged, force=force)
     for item in written:
         click.echo(f"  {item.path}  ({item.assistant_id})")
@@ -418,7 +465,6 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None
 
 
 @cli.command()
-@_reports_errors
 @_paths_argument
 @_target_options
 @_delete_options
@@ -461,7 +507,6 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
 
 
 @cli.command()
-@_reports_errors
 @_paths_argument
 @_project_options
 @click.option("--format", "output_format", type=click.Choice(["responses"]), required=True,
@@ -494,7 +539,6 @@ def render(paths: tuple[str, ...], target: _Target, output_format: str, out_dir:
 
 
 @cli.command()
-@_reports_errors
 @click.option("--kind", type=click.Choice(["manifest", "config"]), default="manifest", show_default=True,
               help="manifest: one assistant document; config: assistants-sync.yaml.")
 def schema(kind: str) -> None:
@@ -606,7 +650,6 @@ def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | 
 
 
 @cli.command()
-@_reports_errors
 @_paths_argument
 @_project_options
 @click.option("--stack", default=None,

@@ -3,7 +3,8 @@
 The transport is injectable (``transport=``) so tests can run it against the
 emulator over loopback or against an ``httpx.MockTransport``. Every failure becomes a
 `RemoteError` whose message has the status, the API's own ``error.message`` and what
-to do next, and never the key or any header value.
+to do next, and never the key or any header value: whatever the server says passes
+through the client's `Redactor` first (servers and gateways do echo keys).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import httpx
 
 from .defaults import DEFAULT_BASE_URL
 from .errors import AmbiguousRequestError, ApiError, BadResponseError, ConfigError, RemoteError
+from .redact import Redactor
 from .retry import RETRYABLE_STATUSES, RateLimiter, RetryPolicy, server_wait
 
 if TYPE_CHECKING:
@@ -122,6 +124,11 @@ class Endpoint:
         return (f"Warning: sending the API key over plain http:// to {parts.hostname}; "
                 "anyone on the network path can read it. Use https://.")
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be shown: the key and every extra header value."""
+        return tuple(value for value in (self.api_key, *self.extra_headers.values()) if value)
+
     def headers(self) -> dict[str, str]:
         headers = {"OpenAI-Beta": "assistants=v2", "Content-Type": "application/json"}
         if self.api_key:
@@ -160,7 +167,11 @@ class AssistantsClient:
 
     Thread-safe: one client serves all workers of a parallel apply, sharing one
     connection pool, one `RateLimiter` and one `stop` event (set on Ctrl-C, it ends
-    retry waits at once).
+    retry waits at once). `redactor` masks the endpoint's secrets out of every message
+    taken from a server; pass the caller's to have it learn them too.
+
+    Until the endpoint has answered once, a refused connection or an unknown host is a
+    wrong address, not a transient fault: it fails at once. After that it is retried.
     """
 
     def __init__(
@@ -173,8 +184,16 @@ class AssistantsClient:
         limiter: RateLimiter | None = None,
         stop: threading.Event | None = None,
         max_pages: int = MAX_PAGES,
+        redactor: Redactor | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.redactor = redactor if redactor is not None else Redactor()
+        for secret in endpoint.secrets:
+            self.redactor.add(secret)
+        if endpoint.tokens is not None:  # bearer tokens arrive during the run: each is masked from then on
+            endpoint.tokens.on_new_secret = self.redactor.add
+        self._answered = False  # any HTTP answer yet: connect errors are transient from then on
+        self._answered_json = False  # a JSON answer yet: a later non-JSON one is not a wrong base URL
         self.max_pages = max_pages
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or RateLimiter()
@@ -323,36 +342,51 @@ class AssistantsClient:
             response = self._http.request(method, path, params=params, content=content)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.debug("%s %s: %s", method, _url_of(exc, path), type(exc).__name__)
-            return _Unreached(self.endpoint.display_url, exc), None, False
+            unreached = _Unreached(self.endpoint.display_url, exc, self.redactor)
+            if isinstance(exc, httpx.ConnectError) and not self._answered:
+                # Refused, or an unknown host, at first contact: a wrong address, not a passing fault.
+                raise RemoteError(f"{operation}: {unreached}") from None
+            return unreached, None, False
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             log.debug("%s %s: %s", method, _url_of(exc, path), type(exc).__name__)
             return _Lost(self.endpoint.display_url, exc), None, True
-        # The whole URL, query included (?api-version=, the page cursor after=): it holds no secret.
-        log.debug("%s %s -> %d in %.0f ms (attempt %d)", method, response.url, response.status_code,
-                  (time.monotonic() - sent) * 1000, attempt)
+        self._answered = True
+        if log.isEnabledFor(logging.DEBUG):
+            # The whole URL, query included (?api-version=, the page cursor after=); the -v log stream is masked.
+            log.debug("%s %s -> %d in %.0f ms (attempt %d)", method, response.url, response.status_code,
+                      (time.monotonic() - sent) * 1000, attempt)
         if response.status_code in RETRYABLE_STATUSES:
             wait = server_wait(response.headers)
             if response.status_code == 429:
                 self.limiter.pause(wait if wait is not None else self.retry.backoff(attempt - 1))
-            error = _api_error(response, operation, listing=(method == "GET"), provider=self.endpoint.provider)
+            error = _api_error(response, operation, listing=(method == "GET"), provider=self.endpoint.provider,
+                               redactor=self.redactor)
             return error, wait, response.status_code >= 500
         if response.status_code >= 400:
-            raise _api_error(response, operation, listing=(method == "GET"), provider=self.endpoint.provider)
+            raise _api_error(response, operation, listing=(method == "GET"), provider=self.endpoint.provider,
+                             redactor=self.redactor)
         try:
             payload = response.json()
         except ValueError:
-            raise BadResponseError(
-                f"{operation}: {self.endpoint.display_url} answered HTTP {response.status_code} with "
-                f"{_describe_body(response)}, not JSON; is the base URL an Assistants API?"
-            ) from None
+            raise BadResponseError(self._not_json(operation, response)) from None
         if not isinstance(payload, dict):
             raise BadResponseError(f"{operation}: expected a JSON object, got {type(payload).__name__}")
+        self._answered_json = True
         return payload, None, False
+
+    def _not_json(self, operation: str, response: httpx.Response) -> str:
+        """Why an answer is unusable: what came back, and a hint only when no answer was ever JSON."""
+        said = (f"{operation}: {self.endpoint.display_url} answered HTTP {response.status_code} with "
+                f"{_describe_body(response)}, not JSON")
+        if not self._answered_json:
+            return f"{said}; is the base URL an Assistants API?"
+        return f"{said}: {_excerpt(response, self.redactor)}"
 
 
 class _Unreached(RemoteError):
-    def __init__(self, url: str, exc: Exception) -> None:
-        super().__init__(f"cannot reach {url} ({type(exc).__name__}: {exc}); check the base URL and your network")
+    def __init__(self, url: str, exc: Exception, redactor: Redactor) -> None:
+        super().__init__(redactor.mask(
+            f"cannot reach {url} ({type(exc).__name__}: {exc}); check the base URL and your network"))
 
 
 class _Lost(RemoteError):
@@ -377,10 +411,11 @@ def _final_error(
     return RemoteError(f"{operation}: {failure} ({why})")
 
 
-def _api_error(response: httpx.Response, operation: str, *, listing: bool, provider: str = "openai") -> ApiError:
+def _api_error(response: httpx.Response, operation: str, *, listing: bool, provider: str = "openai",
+               redactor: Redactor) -> ApiError:
     status = response.status_code
     try:
-        message = str(response.json()["error"]["message"])
+        message = redactor.mask(str(response.json()["error"]["message"]))
     except (ValueError, KeyError, TypeError):
         message = f"(no API error message; the body was {_describe_body(response)})"
     denied = provider == "foundry" and _is_permission_denied(response)
@@ -483,3 +518,10 @@ def _url_of(exc: httpx.HTTPError, path: str) -> str:
 def _describe_body(response: httpx.Response) -> str:
     kind = response.headers.get("content-type", "no content type").split(";")[0]
     return f"{len(response.content)} bytes of {kind}"
+
+
+def _excerpt(response: httpx.Response, redactor: Redactor, limit: int = 80) -> str:
+    """The start of a body, on one line and masked, to show what came back."""
+    text = " ".join(response.content[: limit * 4].decode("utf-8", errors="replace").split())
+    text = redactor.mask(text)
+    return repr(text[:limit] + ("..." if len(text) > limit else ""))

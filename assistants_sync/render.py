@@ -126,7 +126,7 @@ def render_outcome(outcome: Outcome) -> str:
 
 
 def render_apply_summary(result: ApplyResult, *, retries: int = 0) -> str:
-    """The closing lines of an apply: what succeeded, what failed and why, what to do next."""
+    """The closing lines of an apply: what succeeded, which changes failed, what to do next."""
     adopted = result.count(Action.ADOPT)
     counts = (
         (f"{adopted} adopted, " if adopted else "")
@@ -141,7 +141,8 @@ def render_apply_summary(result: ApplyResult, *, retries: int = 0) -> str:
         lines = [f"Apply finished with errors: {counts}, {len(failed)} failed{retried}:"]
     else:
         return f"Apply complete: {counts}{retried}.\n"
-    lines += [f"  ! {o.change.key} ({o.change.action.value}): {o.error}" for o in failed]
+    # Each error was printed as its change failed: here only which changes failed, not why again.
+    lines += [f"  ! {o.change.key} ({o.change.action.value})" for o in failed]
     lines.append("Run apply again: it plans only what is still different." if result.interrupted else
                  "Fix the cause and run apply again: it plans only what is still different.")
     return "\n".join(lines) + "\n"
