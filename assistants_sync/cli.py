@@ -8,12 +8,14 @@ never reads a typo as drift.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
+import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,7 +26,7 @@ import click
 # (pydantic, httpx, jsonschema) is imported inside the commands that use it.
 from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, SyncError
-from .ownership import check_stack
+from .ownership import KEY_PATTERN, check_stack
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -155,6 +157,21 @@ def _output_options(func: F) -> F:
     return func
 
 
+def _targets_option(func: F) -> F:
+    return click.option(
+        "--target", "targets", metavar="KEY", multiple=True, callback=_checked_keys,
+        help="Plan only this key (repeatable): a partial plan, as Terraform's -target. A key without a manifest "
+             "is planned for deletion.",
+    )(func)
+
+
+def _checked_keys(ctx: click.Context, param: click.Parameter, keys: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [k for k in keys if not re.fullmatch(KEY_PATTERN, k)]
+    if bad:
+        raise click.BadParameter(f"{bad[0]!r} is not a manifest key (pattern {KEY_PATTERN})")
+    return keys
+
+
 def _delete_options(func: F) -> F:
     func = click.option("--allow-delete-all", is_flag=True,
                         help="Allow a plan that deletes every managed assistant of the stack.")(func)
@@ -255,11 +272,12 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
     Example:
       assistants-sync validate specs
       assistants-sync validate --env staging --var TEAM=search
-    Exit 0 when every manifest is valid, 1 otherwise.
+    Exit 0 when every manifest is valid, 1 otherwise (also when there is none at all).
     """
-    from .manifest import load_manifests
+    from .manifest import load_manifests, require_manifests
 
     desired = load_manifests(target.paths(paths), **target.manifest_options)
+    require_manifests(desired, target.paths(paths))
     click.echo(f"{len(desired)} assistant manifest{'s' if len(desired) != 1 else ''} valid.")
 
 
@@ -269,12 +287,13 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
 @_target_options
 @_output_options
 @_delete_options
+@_targets_option
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str),
               help="Save the plan to FILE for `apply --plan FILE`.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when there is nothing to do, 2 when there are changes, 1 on errors.")
 def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, no_delete: bool,
-         allow_delete_all: bool, out_file: str | None, detailed_exitcode: bool) -> None:
+         allow_delete_all: bool, targets: tuple[str, ...], out_file: str | None, detailed_exitcode: bool) -> None:
     """Show what apply would change: + create, > adopt, ~ update, - delete.
 
     \b
@@ -282,12 +301,14 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
       assistants-sync plan specs --detailed-exitcode   # 0 nothing to do, 2 changes
       assistants-sync plan --env production --format markdown >> "$GITHUB_STEP_SUMMARY"
       assistants-sync plan specs --format json --out plan.json
+      assistants-sync plan specs --target support-bot    # only this key
     """
     from .reconcile import plan_from_manifests, save_plan
 
     with target.client() as client:
         result = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
-                                     allow_delete_all=allow_delete_all, **target.manifest_options)
+                                     allow_delete_all=allow_delete_all, allow_no_manifests=allow_delete_all,
+                                     targets=targets, **target.manifest_options)
     _show(result, output_format, no_color)
     if out_file:
         save_plan(result, out_file)
@@ -302,7 +323,8 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
 @_paths_argument
 @_target_options
 @_output_options
-def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool) -> None:
+@_targets_option
+def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, targets: tuple[str, ...]) -> None:
     """Report only changes made outside assistants-sync, for cron jobs that page someone.
 
     \b
@@ -313,7 +335,8 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
     from .reconcile import drift_only, plan_from_manifests
 
     with target.client() as client:
-        full = plan_from_manifests(target.paths(paths), client, target.stack, **target.manifest_options)
+        full = plan_from_manifests(target.paths(paths), client, target.stack, targets=targets,
+                                   **target.manifest_options)
     result = drift_only(full)
     _show(result, output_format, no_color, view="drift")
     if not result.is_empty:
@@ -352,13 +375,14 @@ def export(target: _Target, out_dir: Path, unmanaged: bool) -> None:
 @_paths_argument
 @_target_options
 @_delete_options
+@_targets_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=str),
               help="Apply exactly this saved plan (from `plan --out`); it is the approval.")
 @click.option("--parallelism", type=click.IntRange(1, 256), default=None, envvar="ASSISTANTS_SYNC_PARALLELISM",
               help=f"Changes applied at once. [env: ASSISTANTS_SYNC_PARALLELISM; default: {DEFAULT_PARALLELISM}]")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set).")
-def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete_all: bool,
+def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete_all: bool, targets: tuple[str, ...],
           auto_approve: bool, plan_file: str | None, parallelism: int, no_color: bool) -> None:
     """Make the endpoint match the manifests (or carry out a saved plan).
 
@@ -374,13 +398,17 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
 
     if plan_file and paths:
         raise ConfigError("give either manifest PATHs or --plan FILE, not both: a saved plan already holds its changes")
+    if plan_file and targets:
+        raise ConfigError("give either --target or --plan FILE, not both: a saved plan already holds its targets")
     with target.client() as client:
-        if plan_file:
-            planned = load_plan(plan_file)
-            check_saved_plan(planned, client, target.stack)
-        else:
-            planned = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
-                                          allow_delete_all=allow_delete_all, **target.manifest_options)
+        with _interrupted_before_any_change():
+            if plan_file:
+                planned = load_plan(plan_file)
+                check_saved_plan(planned, client, target.stack)
+            else:
+                planned = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
+                                              allow_delete_all=allow_delete_all, allow_no_manifests=allow_delete_all,
+                                              targets=targets, **target.manifest_options)
         _show(planned, "text", no_color)
         if planned.is_empty:
             return
@@ -442,6 +470,16 @@ def schema(kind: str) -> None:
     click.echo(json.dumps(manifest_schema() if kind == "manifest" else config_schema(), indent=2))
 
 
+@contextlib.contextmanager
+def _interrupted_before_any_change() -> Iterator[None]:
+    """Ctrl-C while apply lists and plans: nothing is written yet, so say so and exit 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted before any change was made; nothing was changed.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
 def _confirm() -> None:
     if not _stdin_is_terminal():
         raise ConfigError(
@@ -465,7 +503,8 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int)
     with ApplyProgress(len(planned.changes), sys.stdout, terminal=terminal,
                        rate_limit_wait=client.limiter.remaining) as progress:
         result = apply_plan(planned, client, on_outcome=progress, parallelism=parallelism)
-    click.echo("\n" + render_apply_summary(result, retries=client.stats.retries - retried_before), nl=False)
+    click.echo("\n" + render_apply_summary(result, retries=client.stats.retries - retried_before,
+                                            partial=bool(planned.targets)), nl=False)
     if result.interrupted:
         sys.exit(EXIT_INTERRUPTED)
     if result.failed:

@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from .canonical import UNMANAGED_WHEN_UNSET, CanonicalAssistant, fingerprint, normalise
-from .errors import ManifestError, Problem
+from .errors import ManifestError, NoManifestsError, Problem
 from .manifest_models import INSTRUCTIONS_MAX, KNOWN_FIELD_NAMES, AssistantManifest
 from .ownership import APPLIED_KEY, PROTECT_KEY, TAG_KEY, AppliedRecord, tag_value
 from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
@@ -108,6 +108,13 @@ def load_manifests(
     if problems:
         raise ManifestError(problems)
     return desired
+
+
+def require_manifests(desired: Sequence[DesiredAssistant], paths: Sequence[str | os.PathLike[str]], *,
+                      hint: str = "") -> None:
+    """NoManifestsError when `paths` held no manifest at all (`hint` says what to do instead)."""
+    if not desired:
+        raise NoManifestsError([str(p) for p in paths], hint)
 
 
 def _manifest_files(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -> Iterator[tuple[Path, Path]]:
