@@ -324,7 +324,8 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
 @_target_options
 @_output_options
 @_targets_option
-def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, targets: tuple[str, ...]) -> None:
+def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool,
+          targets: tuple[str, ...]) -> None:
     """Report only changes made outside assistants-sync, for cron jobs that page someone.
 
     \b

@@ -38,7 +38,8 @@ def render_json(plan: Plan) -> str:
 def render_text(plan: Plan, *, color: bool = False, view: View = "plan") -> str:
     """A Terraform-like plan: + create, > adopt, ~ update, - delete, then the counts."""
     paint = _painter(color)
-    header = f'Stack "{plan.stack}" at {plan.endpoint}' + "".join(f"\n{paint(line, 'yellow')}" for line in targets_note(plan))
+    header = f'Stack "{plan.stack}" at {plan.endpoint}'
+    header += "".join(f"\n{paint(line, 'yellow')}" for line in targets_note(plan))
     if plan.is_empty:
         return f"{header}\n\n{_nothing_to_do(plan, view)}\n\n{summary_line(plan, view)}\n"
     blocks = [_text_change(change, paint) for change in plan.changes]

@@ -41,7 +41,8 @@ def test_on_a_terminal_every_finished_change_is_printed_with_its_id_above_the_st
     created = screen.index(f"{CLEAR_LINE}  + beta: created {beta}\nApplying: 1/2 done, 0 failed")
     updated = screen.index(f"{CLEAR_LINE}  ~ alpha ({alpha}): updated\nApplying: 2/2 done, 0 failed")
     assert created < updated
-    assert screen.endswith(f"{CLEAR_LINE}Applying: 2/2 done, 0 failed\n\nApply complete: 1 created, 1 updated, 0 deleted.\n")
+    assert screen.endswith(
+        f"{CLEAR_LINE}Applying: 2/2 done, 0 failed\n\nApply complete: 1 created, 1 updated, 0 deleted.\n")
 
 
 class _SlowListing(http.server.BaseHTTPRequestHandler):
