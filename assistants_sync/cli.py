@@ -9,9 +9,11 @@ everything printed passes a `Redactor` there: no secret reaches stdout or stderr
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -27,7 +29,7 @@ import click
 # (pydantic, httpx, jsonschema) is imported inside the commands that use it.
 from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, SyncError
-from .ownership import check_stack
+from .ownership import KEY_PATTERN, check_stack
 from .redact import MaskedListing, MaskingStream, Redactor
 from .retry import RetryPolicy
 
@@ -185,6 +187,21 @@ def _diff_options(func: F) -> F:
     wrapper = click.option("--diff-context", type=click.IntRange(0, 100_000), default=None, metavar="N",
                            help="Unchanged lines shown around each change of a multi-line text. [default: 2]")(wrapper)
     return wrapper  # type: ignore[return-value]
+
+
+def _targets_option(func: F) -> F:
+    return click.option(
+        "--target", "targets", metavar="KEY", multiple=True, callback=_checked_keys,
+        help="Plan only this key (repeatable): a partial plan, as Terraform's -target. A key without a manifest "
+             "is planned for deletion.",
+    )(func)
+
+
+def _checked_keys(ctx: click.Context, param: click.Parameter, keys: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [k for k in keys if not re.fullmatch(KEY_PATTERN, k)]
+    if bad:
+        raise click.BadParameter(f"{bad[0]!r} is not a manifest key (pattern {KEY_PATTERN})")
+    return keys
 
 
 def _delete_options(func: F) -> F:
@@ -368,11 +385,12 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
     Example:
       assistants-sync validate specs
       assistants-sync validate --env staging --var TEAM=search
-    Exit 0 when every manifest is valid, 1 otherwise.
+    Exit 0 when every manifest is valid, 1 otherwise (also when there is none at all).
     """
-    from .manifest import load_manifests
+    from .manifest import load_manifests, require_manifests
 
     desired = load_manifests(target.paths(paths), **target.manifest_options)
+    require_manifests(desired, target.paths(paths))
     click.echo(f"{len(desired)} assistant manifest{'s' if len(desired) != 1 else ''} valid.")
 
 
@@ -382,12 +400,14 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
 @_output_options
 @_diff_options
 @_delete_options
+@_targets_option
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str),
               help="Save the plan to FILE for `apply --plan FILE`.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when there is nothing to do, 2 when there are changes, 1 on errors.")
 def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, diff: DiffStyle,
-         no_delete: bool, allow_delete_all: bool, out_file: str | None, detailed_exitcode: bool) -> None:
+         no_delete: bool, allow_delete_all: bool, targets: tuple[str, ...], out_file: str | None,
+         detailed_exitcode: bool) -> None:
     """Show what apply would change: + create, > adopt, ~ update, - delete.
 
     \b
@@ -396,12 +416,14 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
       assistants-sync plan --env production --format markdown >> "$GITHUB_STEP_SUMMARY"
       assistants-sync plan specs --format json --out plan.json
       assistants-sync plan specs --full-diff      # long text diffs whole, not cut
+      assistants-sync plan specs --target support-bot    # only this key
     """
     from .reconcile import plan_from_manifests
 
     with target.client() as client:
         result = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
-                                     allow_delete_all=allow_delete_all, **target.manifest_options)
+                                     allow_delete_all=allow_delete_all, allow_no_manifests=allow_delete_all,
+                                     targets=targets, **target.manifest_options)
     _show(result, output_format, no_color, diff=diff)
     if out_file:
         _save(result, out_file)
@@ -416,7 +438,9 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
 @_target_options
 @_output_options
 @_diff_options
-def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, diff: DiffStyle) -> None:
+@_targets_option
+def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, diff: DiffStyle,
+          targets: tuple[str, ...]) -> None:
     """Report what differs from the manifests outside assistants-sync, for cron jobs that page someone.
 
     Changed, missing, tagged-by-hand and duplicated assistants are drift; updates
@@ -431,7 +455,8 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
     from .reconcile import drift_from_manifests
 
     with target.client() as client:
-        result = drift_from_manifests(target.paths(paths), client, target.stack, **target.manifest_options)
+        result = drift_from_manifests(target.paths(paths), client, target.stack, targets=targets,
+                                      **target.manifest_options)
     _show(result, output_format, no_color, view="drift", diff=diff)
     if not result.is_empty:
         sys.exit(EXIT_CHANGES)
@@ -468,6 +493,7 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None
 @_paths_argument
 @_target_options
 @_delete_options
+@_targets_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=str),
               help="Apply exactly this saved plan (from `plan --out`); it is the approval.")
@@ -475,7 +501,7 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None
               help=f"Changes applied at once. [env: ASSISTANTS_SYNC_PARALLELISM; default: {DEFAULT_PARALLELISM}]")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set).")
 @_diff_options
-def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete_all: bool,
+def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete_all: bool, targets: tuple[str, ...],
           auto_approve: bool, plan_file: str | None, parallelism: int, no_color: bool, diff: DiffStyle) -> None:
     """Make the endpoint match the manifests (or carry out a saved plan).
 
@@ -491,13 +517,17 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
 
     if plan_file and paths:
         raise ConfigError("give either manifest PATHs or --plan FILE, not both: a saved plan already holds its changes")
+    if plan_file and targets:
+        raise ConfigError("give either --target or --plan FILE, not both: a saved plan already holds its targets")
     with target.client() as client:
-        if plan_file:
-            planned = load_plan(plan_file)
-            check_saved_plan(planned, client, target.stack)
-        else:
-            planned = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
-                                          allow_delete_all=allow_delete_all, **target.manifest_options)
+        with _interrupted_before_any_change():
+            if plan_file:
+                planned = load_plan(plan_file)
+                check_saved_plan(planned, client, target.stack)
+            else:
+                planned = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
+                                              allow_delete_all=allow_delete_all, allow_no_manifests=allow_delete_all,
+                                              targets=targets, **target.manifest_options)
         _show(planned, "text", no_color, diff=diff)
         if planned.is_empty:
             return
@@ -557,6 +587,16 @@ def schema(kind: str) -> None:
     click.echo(json.dumps(manifest_schema() if kind == "manifest" else config_schema(), indent=2))
 
 
+@contextlib.contextmanager
+def _interrupted_before_any_change() -> Iterator[None]:
+    """Ctrl-C while apply lists and plans: nothing is written yet, so say so and exit 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted before any change was made; nothing was changed.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
 def _confirm() -> None:
     if not _stdin_is_terminal():
         raise ConfigError(
@@ -580,7 +620,8 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int)
     with ApplyProgress(len(planned.changes), sys.stdout, terminal=terminal,
                        rate_limit_wait=client.limiter.remaining) as progress:
         result = apply_plan(planned, client, on_outcome=progress, parallelism=parallelism)
-    click.echo("\n" + render_apply_summary(result, retries=client.stats.retries - retried_before), nl=False)
+    click.echo("\n" + render_apply_summary(result, retries=client.stats.retries - retried_before,
+                                            partial=bool(planned.targets)), nl=False)
     if result.interrupted:
         sys.exit(EXIT_INTERRUPTED)
     if result.failed:

@@ -2,6 +2,7 @@
 
     SyncError                  root: the CLI prints the message and exits 1
     ├── ManifestError          manifests are invalid (carries every problem found)
+    │   └── NoManifestsError   the paths hold no manifest at all
     ├── ConfigError            settings are missing or malformed (e.g. no API key)
     ├── RemoteError            the endpoint could not be used
     │   ├── ApiError           the endpoint answered with an HTTP error
@@ -45,6 +46,16 @@ class ManifestError(SyncError):
         count = len(problems)
         header = f"{count} problem{'s' if count != 1 else ''} in the manifests:"
         super().__init__("\n".join([header, *(f"  {p}" for p in problems)]))
+
+
+class NoManifestsError(ManifestError):
+    """The paths hold no manifest at all: an empty or mistyped path, never an empty desired state."""
+
+    def __init__(self, paths: list[str], hint: str = "") -> None:
+        where = ", ".join(paths) or "(no path)"
+        message = f"no assistant manifests (*.yaml or *.yml files) in {where}"
+        self.problems = [Problem(where, None, "", "no assistant manifests")]
+        SyncError.__init__(self, f"{message}; {hint}" if hint else message)
 
 
 class ConfigError(SyncError):

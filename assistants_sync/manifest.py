@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from .canonical import UNMANAGED_WHEN_UNSET, CanonicalAssistant, fingerprint, normalise
-from .errors import ManifestError, Problem
+from .errors import ManifestError, NoManifestsError, Problem
 from .manifest_models import INSTRUCTIONS_MAX, KNOWN_FIELD_NAMES, AssistantManifest
 from .ownership import APPLIED_KEY, PROTECT_KEY, TAG_KEY, AppliedRecord, tag_value
 from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
@@ -126,6 +126,13 @@ def _previous_key_problems(desired: Sequence[DesiredAssistant]) -> Iterator[Prob
             elif claimed.setdefault(previous, assistant) is not assistant:
                 yield Problem(file_name, int(line), where, f"{previous!r} is also claimed by "
                               f"{claimed[previous].source}; one previous key can only be renamed to one key")
+
+
+def require_manifests(desired: Sequence[DesiredAssistant], paths: Sequence[str | os.PathLike[str]], *,
+                      hint: str = "") -> None:
+    """NoManifestsError when `paths` held no manifest at all (`hint` says what to do instead)."""
+    if not desired:
+        raise NoManifestsError([str(p) for p in paths], hint)
 
 
 def _manifest_files(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -> Iterator[tuple[Path, Path]]:

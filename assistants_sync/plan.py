@@ -94,6 +94,10 @@ class Plan(BaseModel):
 
     `endpoint` and `remote_fingerprint` let a saved plan refuse to run anywhere else or
     after the remote side changed. Never holds secrets.
+
+    `targets` (from ``--target``) makes the plan partial: only those keys were planned,
+    and the fingerprint covers only their assistants. Empty: the whole desired state.
+    `unmatched_targets`, for people, names targets with neither a manifest nor an assistant.
     """
 
     model_config = ConfigDict(extra="ignore")  # a saved plan's summary is recomputed
@@ -103,6 +107,8 @@ class Plan(BaseModel):
     endpoint: str
     remote_fingerprint: str
     managed_count: int = 0  # managed remote assistants of the stack when planned
+    targets: list[str] = Field(default_factory=list)
+    unmatched_targets: list[str] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)  # for people; never a change
 

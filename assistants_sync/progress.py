@@ -1,8 +1,9 @@
 """How a running apply reports itself.
 
 On a terminal: one status line, redrawn in place (changes done / total, failures so
-far, the current rate-limit wait), with failures printed above it as they happen.
-In CI logs (no terminal): one plain line per change, nothing redrawn.
+far, the current rate-limit wait), with one line per finished change (its id, or why
+it failed) printed above it as it happens. In CI logs (no terminal): the same line per
+change, and no status line.
 """
 
 from __future__ import annotations
@@ -56,10 +57,8 @@ class ApplyProgress:
             line = render_outcome(outcome)
             if not self._terminal:
                 self._stream.write(line + "\n")
-            elif not outcome.ok:
-                self._stream.write(_CLEAR_LINE + line + "\n" + self.status())
             else:
-                self._stream.write(_CLEAR_LINE + self.status())
+                self._stream.write(_CLEAR_LINE + line + "\n" + self.status())
             self._stream.flush()
 
     def status(self) -> str:

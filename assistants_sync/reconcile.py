@@ -11,20 +11,25 @@ input never reaches the API.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from .client import AssistantsClient
-from .diff import compute_plan
 from .errors import PlanError
-from .manifest import load_manifests
+from .manifest import load_manifests, require_manifests
 from .plan import Action, Plan
 from .remote import fetch_actual
 from .render import render_json
 from .safety import check_deletes
+from .targeting import plan_for_targets
+
+NO_MANIFESTS_HINT = (
+    "a plan from no manifests would delete every managed assistant of the stack; "
+    "if that is what you want, pass --allow-delete-all"
+)
 
 
 def plan_from_manifests(
@@ -34,13 +39,22 @@ def plan_from_manifests(
     *,
     allow_delete: bool = True,
     allow_delete_all: bool = False,
+    allow_no_manifests: bool = False,
+    targets: Collection[str] = (),
     defaults: Mapping[str, Any] | None = None,
     variables: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Validate the manifests, list the endpoint once, diff, and check the deletes are safe."""
+    """Validate the manifests, list the endpoint once, diff, and check the deletes are safe.
+
+    Paths holding no manifest at all are refused (NoManifestsError) unless
+    `allow_no_manifests`: planning from nothing deletes everything. `targets` limits
+    the plan to those keys (see `plan_for_targets`); the guards judge that partial plan.
+    """
     desired = load_manifests(paths, defaults=defaults, variables=variables)
+    if not allow_no_manifests:
+        require_manifests(desired, paths, hint=NO_MANIFESTS_HINT)
     actual = fetch_actual(client, stack)
-    plan = compute_plan(desired, actual, client.endpoint.identity, allow_delete=allow_delete)
+    plan = plan_for_targets(desired, actual, client.endpoint.identity, targets, allow_delete=allow_delete)
     check_deletes(plan, allow_delete_all=allow_delete_all)
     return plan
 
@@ -50,13 +64,19 @@ def drift_from_manifests(
     client: AssistantsClient,
     stack: str,
     *,
+    targets: Collection[str] = (),
     defaults: Mapping[str, Any] | None = None,
     variables: Mapping[str, str] | None = None,
 ) -> Plan:
-    """The drift report: like `plan_from_manifests`, but never refused by the delete guards (it only reports)."""
+    """The drift report: like `plan_from_manifests`, but never refused by the delete guards (it only reports).
+
+    Paths holding no manifest at all are still refused: every managed assistant would
+    be reported, which says nothing about drift.
+    """
     desired = load_manifests(paths, defaults=defaults, variables=variables)
+    require_manifests(desired, paths)
     actual = fetch_actual(client, stack)
-    return drift_only(compute_plan(desired, actual, client.endpoint.identity))
+    return drift_only(plan_for_targets(desired, actual, client.endpoint.identity, targets))
 
 
 def drift_only(plan: Plan) -> Plan:
@@ -99,6 +119,8 @@ def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str) -> None:
             f"the saved plan was made for {plan.endpoint}, not {client.endpoint.identity}; nothing was changed"
         )
     actual = fetch_actual(client, stack)
+    if plan.targets:  # a targeted plan's fingerprint covers only its keys (see plan_for_targets)
+        actual = actual.limited_to(plan.targets)
     adopted = [c.assistant_id for c in plan.changes if c.action is Action.ADOPT and c.assistant_id]
     if actual.fingerprint(also=adopted) != plan.remote_fingerprint:
         raise PlanError(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from .canonical import CanonicalAssistant, normalise
@@ -50,6 +50,10 @@ class ActualState:
             record = [assistant.id, assistant.key or "", assistant.canonical.as_dict()]
             digest.update(json.dumps(record, sort_keys=True, separators=(",", ":")).encode())
         return "sha256:" + digest.hexdigest()
+
+    def limited_to(self, keys: Collection[str]) -> ActualState:
+        """The same state with only the managed assistants of `keys` (unowned and foreign ones kept)."""
+        return replace(self, assistants=tuple(a for a in self.assistants if a.key in keys))
 
 
 def actual_state(objects: Iterable[Mapping[str, Any]], stack: str) -> ActualState:

@@ -56,6 +56,7 @@ def render_text(plan: Plan, *, color: bool = False, view: View = "plan", diff: D
     paint = _painter(color)
     header = f'Stack "{plan.stack}" at {plan.endpoint}'
     notes = "".join(f"Note: {note.key}: {note.text}\n" for note in plan.notes)
+    header += "".join(f"\n{paint(line, 'yellow')}" for line in targets_note(plan))
     if plan.is_empty:
         notes = f"\n{notes}" if notes else ""
         return f"{header}\n\n{_nothing_to_do(plan, view)}\n{notes}\n{summary_line(plan, view)}\n"
@@ -78,6 +79,8 @@ def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LI
     banner = _delete_banner(plan, markdown=True)
     if banner:
         head += ["> [!WARNING]", f"> {banner}", ""]
+    if plan.targets:
+        head += ["> [!NOTE]", "\n>\n".join(f"> {line}" for line in targets_note(plan, markdown=True)), ""]
     if plan.is_empty:
         head += [_nothing_to_do(plan, view), ""]
     head += _markdown_notes(plan, room=limit // 4)
@@ -110,6 +113,19 @@ def summary_line(plan: Plan, view: View = "plan") -> str:
     return f"Plan: {adopt}{s.create} to create, {s.update} to update, {s.delete} to delete."
 
 
+def targets_note(plan: Plan, *, markdown: bool = False) -> list[str]:
+    """The lines saying a plan is partial (``--target``), and which targets matched nothing."""
+    if not plan.targets:
+        return []
+    code = (lambda text: f"`{text}`") if markdown else (lambda text: text)
+    lines = [f"Partial plan: only --target {', '.join(code(k) for k in plan.targets)}. Other keys may still "
+             "differ from the manifests; plan without --target to see every change."]
+    if plan.unmatched_targets:
+        keys = ", ".join(code(k) for k in plan.unmatched_targets)
+        lines.append(f"Warning: --target {keys} matches no manifest and no assistant of this stack.")
+    return lines
+
+
 def render_outcome(outcome: Outcome) -> str:
     """One line reporting a change as apply finishes it."""
     change = outcome.change
@@ -125,8 +141,15 @@ def render_outcome(outcome: Outcome) -> str:
     return f"  {_SYMBOL[change.action]} {label}: {verb}{created}{note}"
 
 
-def render_apply_summary(result: ApplyResult, *, retries: int = 0) -> str:
+def render_apply_summary(result: ApplyResult, *, retries: int = 0, partial: bool = False) -> str:
     """The closing lines of an apply: what succeeded, which changes failed, what to do next."""
+    summary = _apply_summary(result, retries)
+    if partial:  # as Terraform's "Applied changes may be incomplete"
+        summary += "This was a partial apply (--target): plan without --target to see whether anything else differs.\n"
+    return summary
+
+
+def _apply_summary(result: ApplyResult, retries: int) -> str:
     adopted = result.count(Action.ADOPT)
     counts = (
         (f"{adopted} adopted, " if adopted else "")
@@ -192,6 +215,8 @@ def _label(change: Change) -> str:
 
 def _nothing_to_do(plan: Plan, view: View) -> str:
     """The line above the summary of an empty plan (the summary already says "No drift.")."""
+    if plan.targets:
+        return "The targeted keys are as last applied." if view == "drift" else "No changes for the targeted keys."
     count = plan.managed_count
     assistants = f"{count} managed assistant{'s' if count != 1 else ''}"
     if view == "drift":

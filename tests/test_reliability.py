@@ -239,7 +239,7 @@ class TestProgress:
         screen = stream.getvalue()
         assert "\r\x1b[2KApplying: 0/2 done, 0 failed, rate limited: waiting 5.0s" in screen
         assert "\r\x1b[2K  ! b (asst_b): update FAILED: HTTP 500: boom\n" in screen
-        assert "+ a: created" not in screen  # successes only move the counter
+        assert "\r\x1b[2K  + a: created asst_a\nApplying: 1/2 done, 0 failed" in screen  # successes too, with the id
         assert screen.endswith("Applying: 2/2 done, 1 failed, rate limited: waiting 4.9s\n") or \
             screen.endswith("Applying: 2/2 done, 1 failed, rate limited: waiting 5.0s\n")
 

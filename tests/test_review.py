@@ -193,16 +193,15 @@ class TestSafeDeletes:
         self, env: EmulatorServer, example_specs: Path, tmp_path: Path
     ) -> None:
         apply_ok(str(example_specs))
-        empty = tmp_path / "empty"
-        empty.mkdir()
+        mistyped = write(tmp_path / "other-project" / "other.yaml", "key: other\nmodel: gpt-4o\n").parent
         for command in (["plan"], ["apply", "--auto-approve"], ["plan", "--detailed-exitcode"]):
-            result = run(*command, str(empty))
+            result = run(*command, str(mistyped))
             assert result.exit_code == 1
             assert ('this plan would delete all 3 managed assistants of stack "default". Is the manifests path '
                     "empty or mistyped? If this is really intended, pass --allow-delete-all") in result.stderr
         assert len(env.store) == 3
-        apply_ok(str(empty), "--allow-delete-all")
-        assert len(env.store) == 0
+        apply_ok(str(mistyped), "--allow-delete-all")
+        assert len(env.store) == 1  # only "other"
 
     def test_a_wrong_key_is_an_error_not_an_empty_listing(
         self, env: EmulatorServer, example_specs: Path, monkeypatch: pytest.MonkeyPatch
