@@ -22,9 +22,9 @@ from .diff import compute_plan
 from .errors import PlanError
 from .manifest import load_manifests
 from .plan import Action, Plan
-from .remote import fetch_actual
+from .remote import ActualState, fetch_actual
 from .render import render_json
-from .safety import check_deletes
+from .safety import check_deletes, check_ownership
 
 
 def plan_from_manifests(
@@ -75,8 +75,9 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
         ) from exc
 
 
-def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str) -> None:
-    """Refuse a saved plan made for another stack or endpoint, or made stale since."""
+def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str) -> ActualState:
+    """Refuse a saved plan made for another stack or endpoint, holding a change the stack
+    may not make (see `check_ownership`), or made stale since; else the listing checked."""
     if plan.stack != stack:
         raise PlanError(f'the saved plan was made for stack "{plan.stack}", not "{stack}"; nothing was changed')
     if plan.endpoint != client.endpoint.identity:
@@ -84,9 +85,11 @@ def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str) -> None:
             f"the saved plan was made for {plan.endpoint}, not {client.endpoint.identity}; nothing was changed"
         )
     actual = fetch_actual(client, stack)
+    check_ownership(plan, actual)
     adopted = [c.assistant_id for c in plan.changes if c.action is Action.ADOPT and c.assistant_id]
     if actual.fingerprint(also=adopted) != plan.remote_fingerprint:
         raise PlanError(
             f'the managed assistants of stack "{stack}" have changed since the plan was made; '
             "nothing was changed. Run plan again and review the new plan."
         )
+    return actual
