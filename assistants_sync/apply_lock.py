@@ -18,7 +18,7 @@ import socket
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import AmbiguousRequestError, ApiError
+from .errors import AmbiguousRequestError, ApiError, LockError
 from .lock import LOCK_ID_KEY, LOCK_KEY
 
 if TYPE_CHECKING:
@@ -61,6 +61,11 @@ class AssistantLockObjects:
             return str(self.client.create_assistant(body)["id"])
         except AmbiguousRequestError:
             return None  # the lock's listing finds it by its lock id, if it was created
+        except ApiError as exc:
+            raise LockError(
+                f'taking the lock of stack "{stack}" (an assistant named "{LOCK_NAME}", model {self.model!r}): '
+                f"{exc}\n  If the endpoint does not know this model, set {LOCK_MODEL_ENV} to one it has"
+            ) from exc
 
     def delete_object(self, object_id: str) -> None:
         try:
