@@ -218,7 +218,8 @@ def test_an_apply_waits_for_the_lock_and_goes_on_once_it_is_released(env: Emulat
 
 def test_ctrl_c_while_waiting_for_the_lock_exits_130_and_leaves_nothing(env: EmulatorServer, tmp_path: Path) -> None:
     held = hold(env)
-    process = cli_process(env.base_url, "apply", "--auto-approve", "--lock-timeout", "600", str(weather_specs(tmp_path)))
+    specs = weather_specs(tmp_path)
+    process = cli_process(env.base_url, "apply", "--auto-approve", "--lock-timeout", "600", str(specs))
     read_until(process, "for it to be released...")
     process.send_signal(signal.SIGINT)
     rest = process.communicate(timeout=60)[0].decode()
@@ -342,3 +343,15 @@ def test_the_lock_fits_the_metadata_limits_whoever_holds_it(emulator: EmulatorSe
     [stored] = emulator.store.list()["data"]
     assert len(stored["metadata"]) <= 16 and all(len(v) <= 512 for v in stored["metadata"].values())
     assert held.who.startswith("someone-with-a-long-name@")
+
+
+def test_the_example_pipeline_runs_one_apply_at_a_time_and_waits_for_the_lock() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / "examples" / "github-actions" / "assistants-sync.yml").read_text())
+    apply_job = workflow["jobs"]["apply"]
+    assert apply_job["concurrency"] == {"group": "assistants-sync-apply-production", "cancel-in-progress": False}
+    assert workflow["env"]["ASSISTANTS_SYNC_ENV"] == "production"  # the group names the stack it serialises
+    [apply_step] = [s["run"] for s in apply_job["steps"] if "assistants-sync apply" in s.get("run", "")]
+    assert "--lock-timeout 600" in apply_step
+    assert "concurrency" not in workflow["jobs"]["plan"]  # plans take no lock and need no queue
