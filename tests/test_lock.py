@@ -24,7 +24,8 @@ import pytest
 import assistants_sync.cli as cli_module
 from assistants_sync.apply_lock import AssistantLockObjects
 from assistants_sync.client import AssistantsClient, Endpoint
-from assistants_sync.emulator import EmulatorServer, running_emulator
+from assistants_sync.emulator import EmulatorServer
+from assistants_sync.errors import LockHeldError
 from assistants_sync.lock import LOCK_KEY, LockInfo, acquire, holding, locks_of, release
 
 from .conftest import API_KEY, ROOT, plan_json, run, write
@@ -355,3 +356,59 @@ def test_the_example_pipeline_runs_one_apply_at_a_time_and_waits_for_the_lock() 
     [apply_step] = [s["run"] for s in apply_job["steps"] if "assistants-sync apply" in s.get("run", "")]
     assert "--lock-timeout 600" in apply_step
     assert "concurrency" not in workflow["jobs"]["plan"]  # plans take no lock and need no queue
+
+
+def test_a_lock_whose_create_answer_was_lost_is_found_held_and_released(env: EmulatorServer, tmp_path: Path) -> None:
+    env.faults.drop_create_rate = 1.0  # every create is stored, then its answer is lost
+    result = run("apply", "--auto-approve", str(weather_specs(tmp_path)))
+    assert result.exit_code == 0, result.output
+    assert [a["name"] for a in env.store.list()["data"]] == ["Weather"]  # one assistant, no lock left
+
+
+class FakeObjects:
+    """Lock objects in memory, with the server clock set by the test."""
+
+    def __init__(self, *existing: tuple[int, dict[str, str]]) -> None:
+        self.now = 100
+        self.objects = [{"id": f"obj_{n}", "created_at": at, "metadata": meta} for n, (at, meta) in enumerate(existing)]
+
+    def list_objects(self) -> list[dict[str, Any]]:
+        return list(self.objects)
+
+    def create_object(self, metadata: dict[str, str]) -> str | None:
+        self.objects.append({"id": f"obj_{len(self.objects)}", "created_at": self.now, "metadata": metadata})
+        return str(self.objects[-1]["id"])
+
+    def delete_object(self, object_id: str) -> None:
+        self.objects = [o for o in self.objects if o["id"] != object_id]
+
+
+def a_lock(stack: str, lock_id: str) -> dict[str, str]:
+    return {LOCK_KEY: stack, "assistants-sync.lock.id": lock_id, "assistants-sync.lock.who": "bob@ci pid 7",
+            "assistants-sync.lock.operation": "apply"}
+
+
+@pytest.fixture
+def no_waiting() -> Any:
+    from assistants_sync.lock import _Clock
+
+    return _Clock(now=lambda: 0.0, sleep=lambda seconds: None, jitter=lambda low, high: low)
+
+
+@pytest.mark.parametrize(("existing", "holds"), [
+    pytest.param([], True, id="free"),
+    pytest.param([(101, a_lock("default", "younger"))], True, id="a-younger-lock-yields-to-the-oldest"),
+    pytest.param([(99, a_lock("other", "elsewhere"))], True, id="another-stacks-lock-is-no-obstacle"),
+    pytest.param([(99, a_lock("default", "older"))], False, id="an-older-lock-holds"),
+    pytest.param([(100, a_lock("default", "tied"))], False, id="a-tied-lock-that-stays-holds"),
+])
+def test_the_oldest_lock_of_the_stack_holds_it(existing: list[tuple[int, dict[str, str]]], holds: bool,
+                                              no_waiting: Any) -> None:
+    objects = FakeObjects(*existing)
+    if holds:
+        held = acquire(objects, "default", who="me", lock_id="mine", clock=no_waiting)
+        assert held.lock_id == "mine" and len(objects.objects) == len(existing) + 1
+    else:
+        with pytest.raises(LockHeldError, match=r'stack "default" is locked by bob@ci pid 7 \(apply\) since '):
+            acquire(objects, "default", who="me", lock_id="mine", clock=no_waiting)
+        assert objects.objects == FakeObjects(*existing).objects  # ours was deleted again
