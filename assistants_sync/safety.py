@@ -61,17 +61,23 @@ def _ownership_problem(change: Change, actual: ActualState) -> str | None:
         return target
     if change.action is Action.DELETE:
         return "writes fields, which a delete never does" if change.fields else None
-    if "metadata" not in change.fields:
-        return f'does not write the ownership tag of stack "{actual.stack}"' if change.action is not Action.UPDATE \
-            else None
-    return _tag_problem(change.fields["metadata"].after, actual.stack, change.key)
+    if "metadata" in change.fields:
+        return _tag_problem(change.fields["metadata"].after, actual.stack, change.key)
+    if change.action is Action.UPDATE:
+        return None  # metadata left alone keeps the tag the assistant has
+    return f'does not write the ownership tag of stack "{actual.stack}"'
 
 
 def _target_problem(change: Change, actual: ActualState) -> str | None:
     """Why the assistant a change targets is not one it may touch, or None."""
     wanted = change.assistant_id
     if change.action is Action.CREATE:
-        return f"names an existing assistant ({wanted}), which a create never does" if wanted is not None else None
+        if wanted is not None:
+            return f"names an existing assistant ({wanted}), which a create never does"
+        existing = next((a for a in actual.assistants if a.key == change.key), None)
+        if existing is not None:
+            return f'would duplicate {existing.id}, the assistant of stack "{actual.stack}" under that key'
+        return None
     if wanted is None:
         return "names no assistant"
     if change.action is Action.ADOPT:
