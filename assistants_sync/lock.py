@@ -190,7 +190,7 @@ def release(objects: LockObjects, held: LockInfo) -> None:
     try:
         objects.delete_object(held.object_id)
     except SyncError as exc:
-        raise LockError(f"{unlock_hint(held)}: releasing the lock failed ({exc})") from exc
+        raise LockError(f"releasing the lock failed ({exc}); {unlock_hint(held)}") from exc
 
 
 @contextmanager

@@ -412,3 +412,25 @@ def test_the_oldest_lock_of_the_stack_holds_it(existing: list[tuple[int, dict[st
         with pytest.raises(LockHeldError, match=r'stack "default" is locked by bob@ci pid 7 \(apply\) since '):
             acquire(objects, "default", who="me", lock_id="mine", clock=no_waiting)
         assert objects.objects == FakeObjects(*existing).objects  # ours was deleted again
+
+
+def test_a_lock_that_cannot_be_released_says_how_to_release_it(emulator: EmulatorServer, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_deletes(method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]] | None:
+        if method == "DELETE":
+            return 403, {"error": {"message": "This key may not delete assistants.", "type": "invalid_request_error",
+                                   "param": None, "code": None}}
+        return None
+
+    with proxy(emulator, no_deletes) as url:
+        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        result = run("apply", "--auto-approve", str(weather_specs(tmp_path)))
+    assert result.exit_code == 1
+    assert "Apply complete: 1 created, 0 updated, 0 deleted." in result.stdout
+    [lock] = locks_of(emulator.store.list()["data"], "default")
+    assert result.stderr.startswith("Error: releasing the lock failed (deleting ")
+    assert "HTTP 403: This key may not delete assistants." in result.stderr
+    assert result.stderr.rstrip().endswith(
+        f'the lock of stack "default" ({lock.lock_id}) was not released; release it with: '
+        f"assistants-sync force-unlock {lock.lock_id} --stack default")
