@@ -98,8 +98,9 @@ class LockHeldError(LockError):
     def __init__(self, holder: LockInfo, *, waited: float) -> None:
         self.holder = holder
         waited_text = f"; gave up after waiting {waited:g}s" if waited else ""
+        advice = "" if waited else "Wait for that apply to finish (or pass --lock-timeout SECONDS). "
         super().__init__(
             f'stack "{holder.stack}" is locked by {holder.describe()}{waited_text}; nothing was changed.\n'
-            f"  Wait for that apply to finish (or pass --lock-timeout SECONDS). If it was killed, release its "
-            f"lock with: assistants-sync force-unlock {holder.lock_id} --stack {holder.stack}"
+            f"  {advice}If it was killed, release its lock with: "
+            f"assistants-sync force-unlock {holder.lock_id} --stack {holder.stack}"
         )
