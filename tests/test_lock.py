@@ -133,13 +133,13 @@ def test_an_apply_fails_at_once_while_another_holds_the_lock_and_names_it(env: E
     )
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", held.since)
     assert len(env.store) == 1 and lock_count(env) == 1  # only the holder's lock: nothing created, nothing left
-    waited = run("apply", "--auto-approve", "--lock-timeout", "1", str(specs))
+    waited = run("apply", "--auto-approve", "--lock-timeout", "2", str(specs))
     assert waited.exit_code == 1
     assert waited.stderr.endswith(
-        f"lock id {held.lock_id}; gave up after waiting 1s; nothing was changed.\n"
+        f"lock id {held.lock_id}; gave up after waiting 2s; nothing was changed.\n"
         f"  If it was killed, release its lock with: assistants-sync force-unlock {held.lock_id} --stack default\n")
-    assert f'Stack "default" is locked by {held.describe()}; waiting up to 1s for it to be released...\n' in \
-        waited.stderr
+    assert re.search(f'Stack "default" is locked by {re.escape(held.describe())}; waiting up to [12]s for it to be '
+                     r"released\.\.\.\n", waited.stderr)
     assert len(env.store) == 1
     assert run("apply", "--auto-approve", "--stack", "other", str(specs)).exit_code == 0  # the lock is per stack
 
