@@ -157,7 +157,7 @@ def test_two_applies_racing_on_one_stack_create_no_duplicates(emulator: Emulator
     specs = weather_specs(tmp_path)
     # The first two creates wait for each other: without a lock, both runs have listed an
     # empty endpoint and both create "weather". With it, those are the two lock objects.
-    barrier = threading.Barrier(2, timeout=30)
+    barrier = threading.Barrier(2, timeout=60)
     creates = iter(range(2))
 
     def first_two_creates_meet(method: str, path: str, body: bytes) -> None:
@@ -175,7 +175,7 @@ def test_two_applies_racing_on_one_stack_create_no_duplicates(emulator: Emulator
 
 def test_concurrent_holders_of_one_stack_take_turns(emulator: EmulatorServer) -> None:
     """Both lock objects exist before either run lists: at most one holds the lock at any moment."""
-    barrier = threading.Barrier(2, timeout=30)
+    barrier = threading.Barrier(2, timeout=60)
     holders: list[str] = []
     most = []
     failures: list[BaseException] = []
