@@ -85,11 +85,11 @@ def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str) -> Actual
             f"the saved plan was made for {plan.endpoint}, not {client.endpoint.identity}; nothing was changed"
         )
     actual = fetch_actual(client, stack)
-    check_ownership(plan, actual)
     adopted = [c.assistant_id for c in plan.changes if c.action is Action.ADOPT and c.assistant_id]
     if actual.fingerprint(also=adopted) != plan.remote_fingerprint:
         raise PlanError(
             f'the managed assistants of stack "{stack}" have changed since the plan was made; '
             "nothing was changed. Run plan again and review the new plan."
         )
+    check_ownership(plan, actual)  # on a listing the plan was made from: only an edit can fail it
     return actual
