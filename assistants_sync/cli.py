@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import math
 import os
 import re
 import sys
@@ -36,6 +37,7 @@ from .retry import RetryPolicy
 if TYPE_CHECKING:
     from .client import AssistantsClient
     from .config import Settings
+    from .lock import LockInfo
     from .plan import Plan
     from .render import View
     from .valuediff import DiffStyle
@@ -501,8 +503,11 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None
               help=f"Changes applied at once. [env: ASSISTANTS_SYNC_PARALLELISM; default: {DEFAULT_PARALLELISM}]")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set).")
 @_diff_options
+@click.option("--lock-timeout", type=click.FloatRange(0, 86400), default=0.0, metavar="SECONDS",
+              help="Wait up to SECONDS for another apply of the stack to release its lock. [default: 0, fail at once]")
 def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete_all: bool, targets: tuple[str, ...],
-          auto_approve: bool, plan_file: str | None, parallelism: int, no_color: bool, diff: DiffStyle) -> None:
+          auto_approve: bool, plan_file: str | None, parallelism: int, no_color: bool, diff: DiffStyle,
+          lock_timeout: float) -> None:
     """Make the endpoint match the manifests (or carry out a saved plan).
 
     \b
@@ -510,10 +515,13 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
       assistants-sync apply specs                 # shows the plan, asks 'yes'
       assistants-sync apply specs --auto-approve  # in CI
       assistants-sync apply --plan plan.json      # exactly the reviewed plan
-    Exit 0 when every change succeeded, 1 when any failed (the others are still
-    tried), 130 when interrupted (changes in flight finish; none is left half-done).
+    Holds the stack's lock from planning to the last change. Exit 0 when every
+    change succeeded, 1 when any failed (the others are still tried) or the stack is
+    locked, 130 when interrupted (changes in flight finish; none is left half-done).
     """
-    from .reconcile import check_saved_plan, load_plan, plan_from_manifests
+    from .apply_lock import model_for_manifests, model_for_plan
+    from .manifest import load_manifests, require_manifests
+    from .reconcile import NO_MANIFESTS_HINT, check_saved_plan, load_plan, plan_from_manifests
 
     if plan_file and paths:
         raise ConfigError("give either manifest PATHs or --plan FILE, not both: a saved plan already holds its changes")
@@ -523,17 +531,90 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
         with _interrupted_before_any_change():
             if plan_file:
                 planned = load_plan(plan_file)
-                check_saved_plan(planned, client, target.stack)
+                actual = check_saved_plan(planned, client, target.stack)  # a refused plan neither locks nor waits
+                if planned.is_empty:
+                    _show(planned, "text", no_color, diff=diff)
+                    return
+                model = model_for_plan(planned, actual, os.environ)
             else:
-                planned = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
-                                              allow_delete_all=allow_delete_all, allow_no_manifests=allow_delete_all,
-                                              targets=targets, **target.manifest_options)
-        _show(planned, "text", no_color, diff=diff)
-        if planned.is_empty:
+                # Invalid (or no) manifests fail before anything is sent, the lock included.
+                desired = load_manifests(target.paths(paths), **target.manifest_options)
+                if not allow_delete_all:
+                    require_manifests(desired, target.paths(paths), hint=NO_MANIFESTS_HINT)
+                model = model_for_manifests(desired, os.environ)
+        with _stack_lock(client, target.stack, model, lock_timeout):
+            with _interrupted_before_any_change():
+                if plan_file:
+                    check_saved_plan(planned, client, target.stack)  # again, under the lock: it may have changed
+                else:
+                    planned = plan_from_manifests(target.paths(paths), client, target.stack,
+                                                  allow_delete=not no_delete, allow_delete_all=allow_delete_all,
+                                                  allow_no_manifests=allow_delete_all, targets=targets,
+                                                  **target.manifest_options)
+            _show(planned, "text", no_color, diff=diff)
+            if planned.is_empty:
+                return
+            if not (plan_file or auto_approve):
+                _confirm()
+            _apply_and_report(planned, client, parallelism)
+
+
+@contextlib.contextmanager
+def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float) -> Iterator[None]:
+    """Hold the stack's lock for the block; Ctrl-C while waiting for it exits 130."""
+    from .apply_lock import AssistantLockObjects, who_am_i
+    from .client import AssistantsClient
+    from .lock import holding
+
+    def waiting(holder: LockInfo, seconds_left: float) -> None:
+        click.echo(f'Stack "{stack}" is locked by {holder.describe()}; waiting up to {math.ceil(seconds_left)}s '
+                   "for it to be released...", err=True)
+
+    # A client of its own: Ctrl-C during the apply stops the apply's client, and the lock must still be released.
+    with AssistantsClient(client.endpoint, retry=client.retry, limiter=client.limiter,
+                          redactor=client.redactor) as lock_client, \
+            contextlib.ExitStack() as held:
+        try:
+            held.enter_context(holding(AssistantLockObjects(lock_client, model), stack, who=who_am_i(),
+                                       timeout=timeout, on_wait=waiting,
+                                       warn=lambda message: click.echo(f"Warning: {message}", err=True)))
+        except KeyboardInterrupt:
+            click.echo("Interrupted while waiting for the lock; nothing was changed.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        yield
+
+
+@cli.command("force-unlock")
+@click.argument("lock_id")
+@_target_options
+@click.option("--force", is_flag=True, help="Release without asking for confirmation.")
+def force_unlock(lock_id: str, target: _Target, force: bool) -> None:
+    """Release a stack's lock left behind by a killed apply.
+
+    \b
+    Example:
+      assistants-sync force-unlock 5c0e9b6a0d3e4f6c9a7b1e2d3f4a5b6c --stack production
+    LOCK_ID is in the message of the apply that found the stack locked. Release
+    only the lock of a run that is no longer running: two applies at once can
+    create duplicates.
+    """
+    from .apply_lock import AssistantLockObjects
+    from .lock import force_unlock as release_lock
+
+    def confirm(lock: LockInfo) -> None:
+        if force:
             return
-        if not (plan_file or auto_approve):
-            _confirm()
-        _apply_and_report(planned, client, parallelism)
+        click.echo(f'Stack "{target.stack}" is locked by {lock.describe()}.')
+        if not _stdin_is_terminal():
+            raise ConfigError("force-unlock needs confirmation and there is no terminal to ask: pass --force; "
+                              "nothing was changed")
+        answer = click.prompt("Release it? Only 'yes' will be accepted", default="", show_default=False)
+        if answer.strip() != "yes":
+            raise ConfigError("force-unlock cancelled; nothing was changed")
+
+    with target.client() as client:
+        released = release_lock(AssistantLockObjects(client), target.stack, lock_id, confirm=confirm)
+    click.echo(f'Released the lock of stack "{target.stack}" held by {released.describe()}.')
 
 
 @cli.command()

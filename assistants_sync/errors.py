@@ -8,7 +8,9 @@
     │   ├── ApiError           the endpoint answered with an HTTP error
     │   ├── BadResponseError   the endpoint answered something that is not the API
     │   └── AmbiguousRequestError  a create may or may not have happened (answer lost)
-    └── PlanError              a plan cannot be made or a saved plan cannot be used
+    ├── PlanError              a plan cannot be made or a saved plan cannot be used
+    └── LockError              the stack's lock cannot be taken or released
+        └── LockHeldError      another run holds the lock (names it)
 
 Anything else escaping the library is a bug and is allowed to traceback.
 Messages never contain the API key or header values: they are built from
@@ -18,6 +20,10 @@ statuses, URLs without credentials and the server's own error text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .lock import LockInfo
 
 
 class SyncError(Exception):
@@ -91,3 +97,21 @@ class AmbiguousRequestError(RemoteError):
 
 class PlanError(SyncError):
     """A plan cannot be computed or a saved plan cannot be applied."""
+
+
+class LockError(SyncError):
+    """The stack's lock cannot be taken or released."""
+
+
+class LockHeldError(LockError):
+    """Another run holds the stack's lock; `holder` says who and since when."""
+
+    def __init__(self, holder: LockInfo, *, waited: float) -> None:
+        self.holder = holder
+        waited_text = f"; gave up after waiting {waited:g}s" if waited else ""
+        advice = "" if waited else "Wait for that apply to finish (or pass --lock-timeout SECONDS). "
+        super().__init__(
+            f'stack "{holder.stack}" is locked by {holder.describe()}{waited_text}; nothing was changed.\n'
+            f"  {advice}If it was killed, release its lock with: "
+            f"assistants-sync force-unlock {holder.lock_id} --stack {holder.stack}"
+        )

@@ -21,9 +21,9 @@ from .client import AssistantsClient
 from .errors import PlanError
 from .manifest import load_manifests, require_manifests
 from .plan import Action, Plan
-from .remote import fetch_actual
+from .remote import ActualState, fetch_actual
 from .render import render_json
-from .safety import check_deletes
+from .safety import check_deletes, check_ownership
 from .targeting import plan_for_targets
 
 NO_MANIFESTS_HINT = (
@@ -110,8 +110,9 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
         ) from exc
 
 
-def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str) -> None:
-    """Refuse a saved plan made for another stack or endpoint, or made stale since."""
+def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str) -> ActualState:
+    """Refuse a saved plan made for another stack or endpoint, holding a change the stack
+    may not make (see `check_ownership`), or made stale since; else the listing checked."""
     if plan.stack != stack:
         raise PlanError(f'the saved plan was made for stack "{plan.stack}", not "{stack}"; nothing was changed')
     if plan.endpoint != client.endpoint.identity:
@@ -127,3 +128,5 @@ def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str) -> None:
             f'the managed assistants of stack "{stack}" have changed since the plan was made; '
             "nothing was changed. Run plan again and review the new plan."
         )
+    check_ownership(plan, actual)  # on a listing the plan was made from: only an edit can fail it
+    return actual

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from .canonical import CanonicalAssistant, normalise
 from .errors import BadResponseError
+from .lock import is_lock_object
 from .ownership import owner_of
 
 
@@ -57,11 +58,16 @@ class ActualState:
 
 
 def actual_state(objects: Iterable[Mapping[str, Any]], stack: str) -> ActualState:
-    """Sort `objects` (API objects) into this stack's, unowned and other stacks'."""
+    """Sort `objects` (API objects) into this stack's, unowned and other stacks'.
+
+    Lock objects (of any stack) are none of these: they are left out altogether.
+    """
     managed: list[RemoteAssistant] = []
     unowned: list[RemoteAssistant] = []
     foreign: dict[str, str] = {}
     for obj in objects:
+        if is_lock_object(obj.get("metadata")):
+            continue
         owner = owner_of(obj.get("metadata"))
         if owner is not None and owner[0] != stack:
             foreign[str(obj["id"])] = owner[0]
