@@ -563,7 +563,6 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
 def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float) -> Iterator[None]:
     """Hold the stack's lock for the block; Ctrl-C while waiting for it exits 130."""
     from .apply_lock import AssistantLockObjects, who_am_i
-    from .client import AssistantsClient
     from .lock import holding
 
     def waiting(holder: LockInfo, seconds_left: float) -> None:
@@ -571,8 +570,7 @@ def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float
                    "for it to be released...", err=True)
 
     # A client of its own: Ctrl-C during the apply stops the apply's client, and the lock must still be released.
-    with AssistantsClient(client.endpoint, retry=client.retry, limiter=client.limiter,
-                          redactor=client.redactor) as lock_client, \
+    with client.sibling() as lock_client, \
             contextlib.ExitStack() as held:
         try:
             held.enter_context(holding(AssistantLockObjects(lock_client, model), stack, who=who_am_i(),

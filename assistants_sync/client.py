@@ -162,6 +162,14 @@ class RequestStats:
             self.retries += int(retry)
 
 
+@dataclass
+class EndpointContact:
+    """What the endpoint has shown so far in a run, shared by every client of that run."""
+
+    answered: bool = False  # any HTTP answer yet: connect errors are transient from then on
+    answered_json: bool = False  # a JSON answer yet: a later non-JSON one is not a wrong base URL
+
+
 class AssistantsClient:
     """List, create, modify and delete assistants on one endpoint, retrying what is safe to retry.
 
@@ -185,6 +193,7 @@ class AssistantsClient:
         stop: threading.Event | None = None,
         max_pages: int = MAX_PAGES,
         redactor: Redactor | None = None,
+        contact: EndpointContact | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.redactor = redactor if redactor is not None else Redactor()
@@ -192,8 +201,7 @@ class AssistantsClient:
             self.redactor.add(secret)
         if endpoint.tokens is not None:  # bearer tokens arrive during the run: each is masked from then on
             endpoint.tokens.on_new_secret = self.redactor.add
-        self._answered = False  # any HTTP answer yet: connect errors are transient from then on
-        self._answered_json = False  # a JSON answer yet: a later non-JSON one is not a wrong base URL
+        self.contact = contact or EndpointContact()
         self.max_pages = max_pages
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or RateLimiter()
@@ -212,6 +220,14 @@ class AssistantsClient:
             from .auth import BearerAuth
 
             self._auth = BearerAuth(endpoint.tokens)
+
+    def sibling(self) -> AssistantsClient:
+        """Another client of the same run: same endpoint, retries, rate limiter, redactor and
+        first-contact knowledge, but its own connections and stop event (so it still works
+        after Ctrl-C has stopped this one)."""
+        return AssistantsClient(self.endpoint, transport=self._transport, timeout=self._timeout, retry=self.retry,
+                                limiter=self.limiter, max_pages=self.max_pages, redactor=self.redactor,
+                                contact=self.contact)
 
     def __enter__(self) -> AssistantsClient:
         return self
@@ -343,14 +359,14 @@ class AssistantsClient:
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.debug("%s %s: %s", method, _url_of(exc, path), type(exc).__name__)
             unreached = _Unreached(self.endpoint.display_url, exc, self.redactor)
-            if isinstance(exc, httpx.ConnectError) and not self._answered:
+            if isinstance(exc, httpx.ConnectError) and not self.contact.answered:
                 # Refused, or an unknown host, at first contact: a wrong address, not a passing fault.
                 raise RemoteError(f"{operation}: {unreached}") from None
             return unreached, None, False
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             log.debug("%s %s: %s", method, _url_of(exc, path), type(exc).__name__)
             return _Lost(self.endpoint.display_url, exc), None, True
-        self._answered = True
+        self.contact.answered = True
         if log.isEnabledFor(logging.DEBUG):
             # The whole URL, query included (?api-version=, the page cursor after=); the -v log stream is masked.
             log.debug("%s %s -> %d in %.0f ms (attempt %d)", method, response.url, response.status_code,
@@ -371,14 +387,14 @@ class AssistantsClient:
             raise BadResponseError(self._not_json(operation, response)) from None
         if not isinstance(payload, dict):
             raise BadResponseError(f"{operation}: expected a JSON object, got {type(payload).__name__}")
-        self._answered_json = True
+        self.contact.answered_json = True
         return payload, None, False
 
     def _not_json(self, operation: str, response: httpx.Response) -> str:
         """Why an answer is unusable: what came back, and a hint only when no answer was ever JSON."""
         said = (f"{operation}: {self.endpoint.display_url} answered HTTP {response.status_code} with "
                 f"{_describe_body(response)}, not JSON")
-        if not self._answered_json:
+        if not self.contact.answered_json:
             return f"{said}; is the base URL an Assistants API?"
         return f"{said}: {_excerpt(response, self.redactor)}"
 

@@ -100,3 +100,35 @@ def loopback_server(script: Script) -> Iterator[LoopbackServer]:
         yield server
     finally:
         server.stop()
+
+
+def serving_locks(script: Script) -> Script:
+    """`script`, with apply's lock objects kept like a real endpoint keeps assistants.
+
+    A lock is an assistant whose metadata carries ``assistants-sync.lock``: its create is
+    stored and answered, listings include it, and its delete removes it; every other
+    request goes to `script`, whose listings (JSON) get the stored locks added.
+    """
+    locks: dict[str, dict[str, Any]] = {}
+
+    def answer(request: Request) -> Answer:
+        metadata = (request.body or {}).get("metadata") or {}
+        if request.method == "POST" and request.path.split("?")[0].endswith("/assistants") \
+                and "assistants-sync.lock" in metadata:
+            lock = {"id": f"asst_lock{len(locks) + 1}", "object": "assistant", "created_at": len(locks) + 1,
+                    **request.body}
+            locks[lock["id"]] = lock
+            return json_answer(200, lock)
+        lock_id = request.path.split("?")[0].rsplit("/", 1)[-1]
+        if request.method == "DELETE" and lock_id in locks:
+            del locks[lock_id]
+            return json_answer(200, {"id": lock_id, "object": "assistant.deleted", "deleted": True})
+        status, kind, body = script(request)
+        if request.method == "GET" and kind == "application/json" and status == 200:
+            page = json.loads(body)
+            if isinstance(page, dict) and page.get("object") == "list":
+                page["data"] = [*locks.values(), *page["data"]]
+                return json_answer(status, page)
+        return status, kind, body
+
+    return answer

@@ -21,7 +21,7 @@ from assistants_sync.client import AssistantsClient, Endpoint
 from assistants_sync.errors import RemoteError
 
 from .conftest import run, write
-from .loopback import LoopbackServer, Request, json_answer, listing, loopback_server
+from .loopback import LoopbackServer, Request, json_answer, listing, loopback_server, serving_locks
 
 KEY = "sk-test-first-contact"
 
@@ -81,22 +81,26 @@ def test_a_refused_connection_after_the_endpoint_answered_is_retried(
         return json_answer(200, {"id": "asst_new", "object": "assistant", **(request.body or {})})
 
     class Restarter(logging.Handler):
-        """Stops listening once the listing is answered; listens again after a refused create."""
+        """Stops listening once the plan's listing is answered (the lock's comes first); listens
+        again after a refused create."""
 
         def __init__(self, server: LoopbackServer) -> None:
             super().__init__(logging.DEBUG)
             self.server = server
+            self.listed = 0
             self.refused = 0
 
         def emit(self, record: logging.LogRecord) -> None:
             message = record.getMessage()
             if message.startswith("GET ") and "-> 200" in message:
-                self.server.stop()
+                self.listed += 1
+                if self.listed == 2:
+                    self.server.stop()
             elif message.startswith("POST ") and message.endswith("/assistants: ConnectError"):
                 self.refused += 1
                 self.server.start()
 
-    with loopback_server(script) as server:
+    with loopback_server(serving_locks(script)) as server:
         restarter = Restarter(server)
         logging.getLogger("assistants_sync").addHandler(restarter)
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
@@ -119,7 +123,7 @@ def test_garbage_from_an_endpoint_that_answered_json_says_what_came_back_once(
                             "metadata": {"assistants-sync": "default/bot"}})
         return 200, "text/html; charset=utf-8", page
 
-    with loopback_server(script) as server:
+    with loopback_server(serving_locks(script)) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         result = run("apply", str(specs), "--auto-approve")
 

@@ -310,8 +310,10 @@ def test_a_lock_is_never_seen_as_an_assistant_and_plan_drift_export_take_none(
     assert {r.method for r in env.requests} == {"GET"}  # plan, drift and export take no lock
 
     write(tmp_path / "adopt" / "lock.yaml", f"key: taken\nmodel: gpt-4o\nadopt: {held[0].object_id}\n")
-    adopt = run("plan", str(tmp_path / "adopt"))
-    assert adopt.exit_code == 1 and f"adopt: no assistant {held[0].object_id} on this endpoint" in adopt.stderr
+    adopt = run("plan", str(tmp_path / "adopt"), "--no-delete")
+    assert adopt.exit_code == 0, adopt.output
+    assert f"adopt: {held[0].object_id} skipped: no assistant {held[0].object_id} on this endpoint" in adopt.stdout
+    assert "+ taken" in adopt.stdout  # created, never taken from the lock
 
 
 def test_the_lock_object_uses_a_model_the_endpoint_has(emulator: EmulatorServer, tmp_path: Path,

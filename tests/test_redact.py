@@ -19,7 +19,7 @@ from click.testing import Result
 from assistants_sync.redact import Redactor
 
 from .conftest import run, write
-from .loopback import Request, error_answer, json_answer, listing, loopback_server
+from .loopback import Request, error_answer, json_answer, listing, loopback_server, serving_locks
 
 KEY = "sk-proj-Q7vW2mZx9LkT4rHs8NdBfY3c"
 GATEWAY = "gw-7f3a9c1e5b2d8046aa"
@@ -133,12 +133,12 @@ def test_an_apply_whose_writes_fail_with_the_key_echoed_is_masked(
             return listing(managed_assistant(request))
         return error_answer(400, echoed(request))
 
-    with loopback_server(script) as server:
+    with loopback_server(serving_locks(script)) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         result = run("-v", "apply", str(specs), "--auto-approve", "--header", f"X-Gateway-Key: {GATEWAY}")
 
     assert result.exit_code == 1
-    assert server.requests[-1].method == "POST"
+    assert [r.method for r in server.requests if r.path.startswith("/v1/assistants/asst_echo")] == ["POST"]
     assert "update FAILED: modifying asst_echo failed: HTTP 400: Incorrect API key provided: ****" in result.stdout
     assert_hidden(shown(result))
 
