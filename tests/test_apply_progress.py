@@ -46,17 +46,40 @@ def test_on_a_terminal_every_finished_change_is_printed_with_its_id_above_the_st
 
 
 class _SlowListing(http.server.BaseHTTPRequestHandler):
-    """Answers the listing only once the test releases it; records any other request."""
+    """Keeps apply's lock objects; answers the listing apply plans from only once the test
+    releases it; records every write."""
 
     arrived: threading.Event
     release: threading.Event
     others: list[str]
+    locks: list[dict[str, object]]
+    listings: list[str]
 
     def do_GET(self) -> None:
-        self.arrived.set()
-        self.release.wait(60)
-        body = json.dumps({"object": "list", "data": [], "first_id": None, "last_id": None,
-                           "has_more": False}).encode()
+        self.listings.append(self.path)
+        if len(self.listings) == 2:  # the listing to plan from (the first is the lock's own)
+            self.arrived.set()
+            self.release.wait(60)
+        self._send({"object": "list", "data": list(self.locks), "first_id": None, "last_id": None,
+                    "has_more": False})
+
+    def do_POST(self) -> None:
+        self.others.append(f"POST {self.path}")
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if "assistants-sync.lock" not in (body.get("metadata") or {}):
+            self.send_error(500)
+            return
+        lock = {"id": "asst_lock", "object": "assistant", "created_at": 1, **body}
+        self.locks.append(lock)
+        self._send(lock)
+
+    def do_DELETE(self) -> None:
+        self.others.append(f"DELETE {self.path}")
+        self.locks.clear()
+        self._send({"id": "asst_lock", "object": "assistant.deleted", "deleted": True})
+
+    def _send(self, document: object) -> None:
+        body = json.dumps(document).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -66,14 +89,6 @@ class _SlowListing(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass  # the interrupted client is gone
 
-    def do_POST(self) -> None:
-        self.others.append(f"POST {self.path}")
-        self.send_error(500)
-
-    def do_DELETE(self) -> None:
-        self.others.append(f"DELETE {self.path}")
-        self.send_error(500)
-
     def log_message(self, format: str, *args: object) -> None:
         pass
 
@@ -81,7 +96,7 @@ class _SlowListing(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def slow_listing() -> Iterator[type[_SlowListing]]:
     handler = type("Handler", (_SlowListing,), {"arrived": threading.Event(), "release": threading.Event(),
-                                                "others": []})
+                                                "others": [], "locks": [], "listings": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -115,4 +130,6 @@ def test_ctrl_c_while_apply_is_listing_exits_130_and_changes_nothing(
     assert process.returncode == 130, stdout + stderr
     assert stderr == "\nInterrupted before any change was made; nothing was changed.\n"
     assert stdout == ""
-    assert slow_listing.others == []
+    # The stack's lock was taken and released again; no assistant was written.
+    assert [o.split(" ")[0] for o in slow_listing.others] == ["POST", "DELETE"]
+    assert slow_listing.locks == []
