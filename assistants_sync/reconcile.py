@@ -36,9 +36,10 @@ def plan_from_manifests(
     allow_delete_all: bool = False,
     defaults: Mapping[str, Any] | None = None,
     variables: Mapping[str, str] | None = None,
+    project_file: str | os.PathLike[str] | None = None,
 ) -> Plan:
     """Validate the manifests, list the endpoint once, diff, and check the deletes are safe."""
-    desired = load_manifests(paths, defaults=defaults, variables=variables)
+    desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
     actual = fetch_actual(client, stack)
     plan = compute_plan(desired, actual, client.endpoint.identity, allow_delete=allow_delete)
     check_deletes(plan, allow_delete_all=allow_delete_all)
