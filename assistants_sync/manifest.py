@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from .canonical import UNMANAGED_WHEN_UNSET, CanonicalAssistant, fingerprint, normalise
 from .config import CONFIG_NAMES
 from .errors import ManifestError, Problem
+from .manifest_cache import ParseCache
 from .manifest_models import INSTRUCTIONS_MAX, KNOWN_FIELD_NAMES, AssistantManifest
 from .ownership import APPLIED_KEY, PROTECT_KEY, TAG_KEY, AppliedRecord, tag_value
 from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
@@ -87,9 +88,12 @@ def load_manifests(
     files = _Files()
     problems: list[Problem] = []
     loaded: list[tuple[str, list[DesiredAssistant], list[Problem]]] = []
-    for manifest in _manifest_files(paths, problems, files, project_file):
+    manifests = list(_manifest_files(paths, problems, files, project_file))
+    files.cache = ParseCache.open((files.real_directory(str(m.root)) for m in manifests), len(manifests))
+    for manifest in manifests:
         file_problems: list[Problem] = []
-        loaded.append((manifest.real, list(_load_file(manifest, file_problems, files, source)), file_problems))
+        loaded.append((manifest.real, _load_file(manifest, file_problems, files, source), file_problems))
+    files.cache.save()
 
     desired: list[DesiredAssistant] = []
     first_seen: dict[str, str] = {}
@@ -118,7 +122,10 @@ class _Files:
 
     def __init__(self) -> None:
         self.referenced: set[str] = set()  # real paths of files a manifest references
+        self.cache = ParseCache.off()
         self._directories: dict[str, str] = {}
+        self._real_paths: dict[str, str] = {}
+        self._references: dict[tuple[str, str], tuple[str, str]] = {}
         self._texts: dict[str, str | UnreadableFile] = {}
 
     def real_directory(self, directory: str) -> str:
@@ -128,12 +135,26 @@ class _Files:
         return real
 
     def real_path(self, path: str) -> str:
-        """`os.path.realpath(path)`, with the (usually shared) directory part resolved once."""
-        directory, name = os.path.split(path)
-        if name in ("", ".", ".."):
-            return os.path.realpath(path)
-        candidate = os.path.join(self.real_directory(directory), name)
-        return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+        """`os.path.realpath(path)`, each path once, with the (usually shared) directory part resolved once."""
+        real = self._real_paths.get(path)
+        if real is None:
+            directory, name = os.path.split(path)
+            if name in ("", ".", ".."):
+                real = os.path.realpath(path)
+            else:
+                candidate = os.path.join(self.real_directory(directory), name)
+                real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+            self._real_paths[path] = real
+        return real
+
+    def reference(self, manifest: str, reference: str) -> tuple[str, str]:
+        """The path of a file a manifest references, and its real path."""
+        directory = os.path.dirname(manifest)
+        found = self._references.get((directory, reference))
+        if found is None:
+            target = os.path.join(directory, reference)
+            found = self._references[(directory, reference)] = (target, self.real_path(target))
+        return found
 
     def referenced_text(self, path: str, real: str) -> str:
         """Text of a referenced file (many manifests may share one), or UnreadableFile."""
@@ -167,14 +188,10 @@ def _manifest_files(paths: Sequence[str | os.PathLike[str]], problems: list[Prob
         if path.is_dir():
             top = str(path)
             prefix = len(os.path.join(top, ""))
-            found: list[str] = []
-            for directory, subdirectories, names in os.walk(top):
-                subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
-                found += [os.path.join(directory, n) for n in names
-                          if n.endswith(MANIFEST_SUFFIXES) and not n.startswith(".") and n not in CONFIG_NAMES]
-            found.sort(key=lambda f: f[prefix:].replace(os.sep, "/"))
-            for name in found:
-                real = files.real_path(name)
+            found = sorted(_files_under(top), key=lambda f: f[0][prefix:].replace(os.sep, "/"))
+            for name, directory, is_link in found:
+                real = files.real_path(name) if is_link else os.path.join(files.real_directory(directory),
+                                                                          os.path.basename(name))
                 if real not in seen:
                     seen.add(real)
                     yield _ManifestFile(name[2:] if top == "." else name, real, path)  # as str(Path(name)) would
@@ -189,6 +206,35 @@ def _manifest_files(paths: Sequence[str | os.PathLike[str]], problems: list[Prob
                 yield _ManifestFile(str(path), real, path.parent)
         else:
             problems.append(Problem(str(path), None, "", "no such file or directory"))
+
+
+def _files_under(top: str) -> Iterator[tuple[str, str, bool]]:
+    """(path, its directory, whether it is a symlink) of each manifest under `top`, as os.walk finds them.
+
+    Hidden files and directories are skipped, and so are project files. Symlinked
+    directories are not followed (as os.walk); scandir's entries say which files are
+    symlinks without a system call each.
+    """
+    pending = [top]
+    while pending:
+        directory = pending.pop()
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if name.startswith("."):
+                        continue
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    if is_dir:
+                        if not entry.is_symlink():
+                            pending.append(entry.path)
+                    elif name.endswith(MANIFEST_SUFFIXES) and name not in CONFIG_NAMES:
+                        yield entry.path, directory, entry.is_symlink()
+        except OSError:
+            continue  # an unreadable directory, as os.walk skips it
 
 
 @dataclass(frozen=True)
@@ -208,16 +254,57 @@ class _Source:
 
 
 def _load_file(manifest: _ManifestFile, problems: list[Problem], files: _Files, source: _Source
-               ) -> Iterator[DesiredAssistant]:
+               ) -> list[DesiredAssistant]:
     name = manifest.name
     try:
         text = read_text(name, MANIFEST_MAX_BYTES)
     except UnreadableFile as exc:
         problems.append(Problem(name, None, "", str(exc)))
-        return
+        return []
+    key = files.cache.key(text)
+    cached = files.cache.get(key)
+    if cached is not None:
+        attempt: list[Problem] = []
+        assistants = _load_cached(cached, manifest, attempt, files, source)
+        if not attempt:
+            return assistants
+        # Any problem: parse the file again, for messages naming its lines.
+    parsed: list[tuple[int, int, Any]] = []
+    count = len(problems)
+    assistants = list(_load_parsed(text, manifest, problems, files, source, parsed))
+    if len(problems) == count:
+        files.cache.put(key, text, parsed)
+    return assistants
+
+
+def _load_cached(cached: list[tuple[int, int, Any]], manifest: _ManifestFile, problems: list[Problem], files: _Files,
+                 source: _Source) -> list[DesiredAssistant]:
+    """The documents of a cached parse, validated like parsed ones; problems only say that there are some."""
+    assistants: list[DesiredAssistant] = []
+    for number, line, data in cached:
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(manifest.name, line, "", "not a mapping"))
+            continue
+        mark = yaml.Mark(manifest.name, 0, line - 1, 0, None, 0)
+        node = yaml.ScalarNode("tag:yaml.org,2002:null", "", mark, mark)  # stands in for the document's node
+        where = f"document {number} (key {data['key']!r})" if isinstance(data.get("key"), str) else f"document {number}"
+        assistant = _load_document(source.merged(data), node, _Context(manifest, where, problems, files))
+        if assistant is not None:
+            assistants.append(assistant)
+    return assistants
+
+
+def _load_parsed(text: str, manifest: _ManifestFile, problems: list[Problem], files: _Files, source: _Source,
+                 parsed: list[tuple[int, int, Any]]) -> Iterator[DesiredAssistant]:
+    """The documents of `text`; each document's (number, first line, data) is appended to `parsed`."""
+    name = manifest.name
     unset: list[VariableError] = []
     try:
         for number, node, data in documents(text, source.variables, unset):
+            line = node.start_mark.line + 1
+            parsed.append((number, line, data))
             if unset:  # reported once each; the document is not checked further
                 problems.extend(Problem(name, e.line, "", str(e)) for e in unset)
                 unset.clear()
@@ -225,7 +312,6 @@ def _load_file(manifest: _ManifestFile, problems: list[Problem], files: _Files, 
             if data is None:
                 continue  # an empty document
             where = f"document {number}"
-            line = node.start_mark.line + 1
             if not isinstance(data, dict):
                 problems.append(Problem(name, line, where, f"a document must be a mapping of fields, not a {_yaml_type(data)}"))
                 continue
@@ -315,8 +401,8 @@ def _read_referenced(reference: str, node: yaml.Node, at: list[int | str], ctx: 
     if os.path.isabs(reference):
         ctx.report(node, at, f"{reference}: must be a path relative to the manifest, not absolute")
         return None
-    target = os.path.join(os.path.dirname(ctx.manifest.name), reference)
-    real_target = ctx.files.real_path(target)  # follows symlinks, so a link cannot point outside either
+    target, real_target = ctx.files.reference(ctx.manifest.name, reference)  # follows symlinks, so a link
+    # cannot point outside the root either
     root = ctx.files.real_directory(str(ctx.manifest.root))
     if not (real_target == root or real_target.startswith(root.rstrip(os.sep) + os.sep)):
         ctx.report(node, at, f"{reference}: resolves outside the manifests' root {str(ctx.manifest.root)!r}; "

@@ -183,6 +183,8 @@ class StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
             raise _Unusual  # an alias: shared, perhaps recursive
         seen.add(id(node))
         if node.__class__ is yaml.ScalarNode:
+            if node.tag == _STR and (self.variables is None or "$" not in node.value):
+                return node.value  # what construct_variable_str gives, without its calls
             constructor = self.yaml_constructors.get(node.tag)
             if constructor is None:
                 raise _Unusual
