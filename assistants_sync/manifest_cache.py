@@ -29,7 +29,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ _FORMAT = "assistants-sync parsed manifests 1"
 Entry = list[tuple[int, int, Any]]  # (document number, its first line, its data)
 
 
-def cache_directory(environ: os._Environ[str] | dict[str, str] = os.environ) -> Path | None:
+def cache_directory(environ: Mapping[str, str] = os.environ) -> Path | None:
     """Where the cache lives, or None when it is turned off."""
     chosen = environ.get("ASSISTANTS_SYNC_CACHE_DIR")
     if chosen is not None:
