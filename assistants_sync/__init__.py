@@ -23,6 +23,7 @@ _EXPORTS = {
     "compute_plan": "diff",
     "ApiError": "errors", "BadResponseError": "errors", "ConfigError": "errors", "ManifestError": "errors",
     "PlanError": "errors", "Problem": "errors", "RemoteError": "errors", "SyncError": "errors",
+    "ProjectFileError": "errors",
     "DesiredAssistant": "manifest", "load_manifests": "manifest",
     "Action": "plan", "Change": "plan", "FieldChange": "plan", "Plan": "plan",
     "check_saved_plan": "reconcile", "load_plan": "reconcile", "plan_from_manifests": "reconcile",
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .diff import compute_plan
     from .errors import (ApiError, BadResponseError, ConfigError, ManifestError, PlanError, Problem, RemoteError,
                          SyncError)
+    from .errors import ProjectFileError
     from .manifest import DesiredAssistant, load_manifests
     from .plan import Action, Change, FieldChange, Plan
     from .reconcile import check_saved_plan, load_plan, plan_from_manifests, save_plan

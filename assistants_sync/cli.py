@@ -69,8 +69,9 @@ class _Target:
 
     @property
     def manifest_options(self) -> dict[str, Any]:
-        """The project's defaults and the variables, for load_manifests / plan_from_manifests."""
-        return {"defaults": self.settings.defaults, "variables": self.settings.variables}
+        """The project's defaults and variables, and its file, for load_manifests / plan_from_manifests."""
+        return {"defaults": self.settings.defaults, "variables": self.settings.variables,
+                "project_file": self.settings.config_file}
 
     def client(self, *, stop: threading.Event | None = None) -> AssistantsClient:
         from .client import AssistantsClient, Endpoint

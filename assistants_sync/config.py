@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
-from .errors import ConfigError, ManifestError, Problem
+from .errors import ConfigError, Problem, ProjectFileError
 from .manifest_models import ManifestDefaults
 from .ownership import STACK_PATTERN
 from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
@@ -81,24 +81,28 @@ def find_config(explicit: str | None, cwd: Path) -> Path | None:
 
 
 def load_config(path: Path, variables: Mapping[str, str]) -> ProjectConfig:
-    """The validated project file, or ManifestError listing every problem with its line."""
+    """The validated project file, or ProjectFileError listing every problem with its line."""
     name = str(path)
+    unset: list[VariableError] = []
     try:
-        found = [d for d in documents(read_text(path, CONFIG_MAX_BYTES), variables) if d[2] is not None]
+        found = [d for d in documents(read_text(path, CONFIG_MAX_BYTES), variables, unset) if d[2] is not None]
     except UnreadableFile as exc:
-        raise ManifestError([Problem(name, None, "", str(exc))]) from exc
+        raise ProjectFileError(name, [Problem(name, None, "", str(exc))]) from exc
     except VariableError as exc:
-        raise ManifestError([Problem(name, exc.line, "", str(exc))]) from exc
+        raise ProjectFileError(name, [Problem(name, exc.line, "", str(exc))]) from exc
     except yaml.YAMLError as exc:
         line, message = yaml_error_message(exc)
-        raise ManifestError([Problem(name, line, "", message)]) from exc
+        raise ProjectFileError(name, [Problem(name, line, "", message)]) from exc
+    if unset:
+        raise ProjectFileError(name, [Problem(name, e.line, "", str(e)) for e in unset])
     if len(found) > 1:
-        raise ManifestError([Problem(name, found[1][1].start_mark.line + 1, "", "a project file holds one document")])
+        raise ProjectFileError(name, [Problem(name, found[1][1].start_mark.line + 1, "",
+                                              "a project file holds one document")])
     if not found:
         return ProjectConfig()
     _, node, data = found[0]
     if not isinstance(data, dict):
-        raise ManifestError([Problem(name, 1, "", "the project file must be a mapping of settings")])
+        raise ProjectFileError(name, [Problem(name, 1, "", "the project file must be a mapping of settings")])
     try:
         return ProjectConfig.model_validate(data)
     except ValidationError as exc:
@@ -107,7 +111,7 @@ def load_config(path: Path, variables: Mapping[str, str]) -> ProjectConfig:
             place = user_path(error["loc"])
             problems.append(Problem(name, line_of(node, place), format_path(place),
                                     validation_message(error, _CONFIG_FIELDS)))
-        raise ManifestError(problems) from exc
+        raise ProjectFileError(name, problems) from exc
 
 
 def resolve_settings(

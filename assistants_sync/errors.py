@@ -4,6 +4,7 @@
     ├── ManifestError          manifests are invalid (carries every problem found)
     │   └── NoManifestsError   the paths hold no manifest at all
     ├── ConfigError            settings are missing or malformed (e.g. no API key)
+    │   └── ProjectFileError   the project file is invalid (carries every problem found)
     ├── RemoteError            the endpoint could not be used
     │   ├── ApiError           the endpoint answered with an HTTP error
     │   ├── BadResponseError   the endpoint answered something that is not the API
@@ -44,14 +45,18 @@ class Problem:
         return f"{location}: {self.where}: {self.message}" if self.where else f"{location}: {self.message}"
 
 
+def _problem_list(problems: list[Problem], where: str) -> str:
+    count = len(problems)
+    header = f"{count} problem{'s' if count != 1 else ''} in {where}:"
+    return "\n".join([header, *(f"  {p}" for p in problems)])
+
+
 class ManifestError(SyncError):
     """The manifests are invalid; `problems` lists every one found, in file order."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        count = len(problems)
-        header = f"{count} problem{'s' if count != 1 else ''} in the manifests:"
-        super().__init__("\n".join([header, *(f"  {p}" for p in problems)]))
+        super().__init__(_problem_list(problems, "the manifests"))
 
 
 class NoManifestsError(ManifestError):
@@ -66,6 +71,14 @@ class NoManifestsError(ManifestError):
 
 class ConfigError(SyncError):
     """Settings are missing or malformed."""
+
+
+class ProjectFileError(ConfigError):
+    """The project file is invalid; `problems` lists every one found, in file order."""
+
+    def __init__(self, path: str, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(_problem_list(problems, f"the project file {path}"))
 
 
 class RemoteError(SyncError):

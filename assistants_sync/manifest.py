@@ -9,7 +9,6 @@ document. It collects every problem of every file before raising one
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,7 +20,9 @@ import yaml
 from pydantic import ValidationError
 
 from .canonical import UNMANAGED_WHEN_UNSET, CanonicalAssistant, fingerprint, normalise
+from .config import CONFIG_NAMES
 from .errors import ManifestError, NoManifestsError, Problem
+from .manifest_cache import ParseCache
 from .manifest_models import INSTRUCTIONS_MAX, KNOWN_FIELD_NAMES, AssistantManifest
 from .ownership import APPLIED_KEY, PROTECT_KEY, TAG_KEY, AppliedRecord, tag_value
 from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
@@ -74,25 +75,31 @@ def load_manifests(
     *,
     defaults: Mapping[str, Any] | None = None,
     variables: Mapping[str, str] | None = None,
+    project_file: str | os.PathLike[str] | None = None,
 ) -> list[DesiredAssistant]:
     """Every desired assistant under `paths`, or ManifestError listing every problem.
 
     `defaults` (the project file's) are merged into every document: a document's own
     fields win, and metadata pairs are merged. `variables` fill in ``${NAME}``. A YAML
-    file that a manifest references (a ``parameters_file``) is not itself a manifest.
+    file that a manifest references (a ``parameters_file``) is not itself a manifest,
+    nor is a project file (`project_file`, or any file named like one). A file named
+    twice, however spelt, is read once.
     """
     source = _Source(dict(defaults or {}), variables)
-    loaded: list[tuple[Path, list[DesiredAssistant], list[Problem]]] = []
-    referenced: set[Path] = set()
+    files = _Files()
     problems: list[Problem] = []
-    for file, root in _manifest_files(paths, problems):
+    loaded: list[tuple[str, list[DesiredAssistant], list[Problem]]] = []
+    manifests = list(_manifest_files(paths, problems, files, project_file))
+    files.cache = ParseCache.open((files.real_directory(str(m.root)) for m in manifests), len(manifests))
+    for manifest in manifests:
         file_problems: list[Problem] = []
-        loaded.append((file, list(_load_file(file, root, file_problems, referenced, source)), file_problems))
+        loaded.append((manifest.real, _load_file(manifest, file_problems, files, source), file_problems))
+    files.cache.save()
 
     desired: list[DesiredAssistant] = []
     first_seen: dict[str, str] = {}
-    for file, assistants, file_problems in loaded:
-        if file.resolve() in referenced:
+    for real, assistants, file_problems in loaded:
+        if real in files.referenced:
             continue
         problems.extend(file_problems)
         for assistant in assistants:
@@ -135,26 +142,124 @@ def require_manifests(desired: Sequence[DesiredAssistant], paths: Sequence[str |
         raise NoManifestsError([str(p) for p in paths], hint)
 
 
-def _manifest_files(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -> Iterator[tuple[Path, Path]]:
-    """(file, root) pairs in a stable order: root is the directory referenced files must stay inside."""
+class _Files:
+    """What one load has looked up: each directory resolved once, each referenced file read once."""
+
+    def __init__(self) -> None:
+        self.referenced: set[str] = set()  # real paths of files a manifest references
+        self.cache = ParseCache.off()
+        self._directories: dict[str, str] = {}
+        self._real_paths: dict[str, str] = {}
+        self._references: dict[tuple[str, str], tuple[str, str]] = {}
+        self._texts: dict[str, str | UnreadableFile] = {}
+
+    def real_directory(self, directory: str) -> str:
+        real = self._directories.get(directory)
+        if real is None:
+            real = self._directories[directory] = os.path.realpath(directory or ".")
+        return real
+
+    def real_path(self, path: str) -> str:
+        """`os.path.realpath(path)`, each path once, with the (usually shared) directory part resolved once."""
+        real = self._real_paths.get(path)
+        if real is None:
+            directory, name = os.path.split(path)
+            if name in ("", ".", ".."):
+                real = os.path.realpath(path)
+            else:
+                candidate = os.path.join(self.real_directory(directory), name)
+                real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+            self._real_paths[path] = real
+        return real
+
+    def reference(self, manifest: str, reference: str) -> tuple[str, str]:
+        """The path of a file a manifest references, and its real path."""
+        directory = os.path.dirname(manifest)
+        found = self._references.get((directory, reference))
+        if found is None:
+            target = os.path.join(directory, reference)
+            found = self._references[(directory, reference)] = (target, self.real_path(target))
+        return found
+
+    def referenced_text(self, path: str, real: str) -> str:
+        """Text of a referenced file (many manifests may share one), or UnreadableFile."""
+        self.referenced.add(real)
+        text = self._texts.get(real)
+        if text is None:
+            try:
+                text = read_text(path, REFERENCED_FILE_MAX_BYTES)
+            except UnreadableFile as exc:
+                text = exc
+            self._texts[real] = text
+        if isinstance(text, UnreadableFile):
+            raise text
+        return text
+
+
+@dataclass(frozen=True)
+class _ManifestFile:
+    name: str  # as the user spelt it (normalised like a Path), for messages
+    real: str  # with symlinks resolved: one file however it is named
+    root: Path  # referenced files must resolve inside it
+
+
+def _manifest_files(paths: Sequence[str | os.PathLike[str]], problems: list[Problem], files: _Files,
+                    project_file: str | os.PathLike[str] | None) -> Iterator[_ManifestFile]:
+    """Each manifest file once, in a stable order, with the directory referenced files must stay inside."""
+    project = files.real_path(os.fspath(project_file)) if project_file is not None else None
+    seen: set[str] = {project} if project is not None else set()  # the project file is never a manifest
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            prefix = len(os.path.join(str(path), ""))
-            found: list[str] = []
-            for directory, subdirectories, names in os.walk(path):
-                subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
-                found += [os.path.join(directory, n) for n in names
-                          if n.endswith(MANIFEST_SUFFIXES) and not n.startswith(".")]
-            found.sort(key=lambda f: f[prefix:].replace(os.sep, "/"))
-            yield from ((Path(f), path) for f in found)
+            top = str(path)
+            prefix = len(os.path.join(top, ""))
+            found = sorted(_files_under(top), key=lambda f: f[0][prefix:].replace(os.sep, "/"))
+            for name, directory, is_link in found:
+                real = files.real_path(name) if is_link else os.path.join(files.real_directory(directory),
+                                                                          os.path.basename(name))
+                if real not in seen:
+                    seen.add(real)
+                    yield _ManifestFile(name[2:] if top == "." else name, real, path)  # as str(Path(name)) would
         elif path.is_file():
+            real = files.real_path(str(path))
             if path.suffix not in MANIFEST_SUFFIXES:
                 problems.append(Problem(str(path), None, "", "not a manifest: the file name must end in .yaml or .yml"))
-            else:
-                yield path, path.parent
+            elif path.name in CONFIG_NAMES or real == project:
+                problems.append(Problem(str(path), None, "", "is a project file, not a manifest: it holds settings"))
+            elif real not in seen:
+                seen.add(real)
+                yield _ManifestFile(str(path), real, path.parent)
         else:
             problems.append(Problem(str(path), None, "", "no such file or directory"))
+
+
+def _files_under(top: str) -> Iterator[tuple[str, str, bool]]:
+    """(path, its directory, whether it is a symlink) of each manifest under `top`, as os.walk finds them.
+
+    Hidden files and directories are skipped, and so are project files. Symlinked
+    directories are not followed (as os.walk); scandir's entries say which files are
+    symlinks without a system call each.
+    """
+    pending = [top]
+    while pending:
+        directory = pending.pop()
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if name.startswith("."):
+                        continue
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    if is_dir:
+                        if not entry.is_symlink():
+                            pending.append(entry.path)
+                    elif name.endswith(MANIFEST_SUFFIXES) and name not in CONFIG_NAMES:
+                        yield entry.path, directory, entry.is_symlink()
+        except OSError:
+            continue  # an unreadable directory, as os.walk skips it
 
 
 @dataclass(frozen=True)
@@ -173,26 +278,71 @@ class _Source:
         return merged
 
 
-def _load_file(file: Path, root: Path, problems: list[Problem], referenced: set[Path], source: _Source
-               ) -> Iterator[DesiredAssistant]:
-    name = str(file)
+def _load_file(manifest: _ManifestFile, problems: list[Problem], files: _Files, source: _Source
+               ) -> list[DesiredAssistant]:
+    name = manifest.name
     try:
-        text = read_text(file, MANIFEST_MAX_BYTES)
+        text = read_text(name, MANIFEST_MAX_BYTES)
     except UnreadableFile as exc:
         problems.append(Problem(name, None, "", str(exc)))
-        return
+        return []
+    key = files.cache.key(text)
+    cached = files.cache.get(key)
+    if cached is not None:
+        attempt: list[Problem] = []
+        assistants = _load_cached(cached, manifest, attempt, files, source)
+        if not attempt:
+            return assistants
+        # Any problem: parse the file again, for messages naming its lines.
+    parsed: list[tuple[int, int, Any]] = []
+    count = len(problems)
+    assistants = list(_load_parsed(text, manifest, problems, files, source, parsed))
+    if len(problems) == count:
+        files.cache.put(key, text, parsed)
+    return assistants
+
+
+def _load_cached(cached: list[tuple[int, int, Any]], manifest: _ManifestFile, problems: list[Problem], files: _Files,
+                 source: _Source) -> list[DesiredAssistant]:
+    """The documents of a cached parse, validated like parsed ones; problems only say that there are some."""
+    assistants: list[DesiredAssistant] = []
+    for number, line, data in cached:
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(manifest.name, line, "", "not a mapping"))
+            continue
+        mark = yaml.Mark(manifest.name, 0, line - 1, 0, None, 0)
+        node = yaml.ScalarNode("tag:yaml.org,2002:null", "", mark, mark)  # stands in for the document's node
+        where = f"document {number} (key {data['key']!r})" if isinstance(data.get("key"), str) else f"document {number}"
+        assistant = _load_document(source.merged(data), node, _Context(manifest, where, problems, files))
+        if assistant is not None:
+            assistants.append(assistant)
+    return assistants
+
+
+def _load_parsed(text: str, manifest: _ManifestFile, problems: list[Problem], files: _Files, source: _Source,
+                 parsed: list[tuple[int, int, Any]]) -> Iterator[DesiredAssistant]:
+    """The documents of `text`; each document's (number, first line, data) is appended to `parsed`."""
+    name = manifest.name
+    unset: list[VariableError] = []
     try:
-        for number, node, data in documents(text, source.variables):
+        for number, node, data in documents(text, source.variables, unset):
+            line = node.start_mark.line + 1
+            parsed.append((number, line, data))
+            if unset:  # reported once each; the document is not checked further
+                problems.extend(Problem(name, e.line, "", str(e)) for e in unset)
+                unset.clear()
+                continue
             if data is None:
                 continue  # an empty document
             where = f"document {number}"
-            line = node.start_mark.line + 1
             if not isinstance(data, dict):
                 problems.append(Problem(name, line, where, f"a document must be a mapping of fields, not a {_yaml_type(data)}"))
                 continue
             if isinstance(data.get("key"), str):
                 where = f"document {number} (key {data['key']!r})"
-            assistant = _load_document(source.merged(data), node, _Context(file, root, name, where, problems, referenced))
+            assistant = _load_document(source.merged(data), node, _Context(manifest, where, problems, files))
             if assistant is not None:
                 yield assistant
     except VariableError as exc:
@@ -206,12 +356,14 @@ def _load_file(file: Path, root: Path, problems: list[Problem], referenced: set[
 class _Context:
     """Where a document came from, and where its problems and references go."""
 
-    file: Path
-    root: Path  # referenced files must resolve inside it
-    name: str  # the file as the user named it, for messages
+    manifest: _ManifestFile
     where: str  # "document N (key 'x')"
     problems: list[Problem]
-    referenced: set[Path]
+    files: _Files
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
 
     def report(self, node: yaml.Node, path: Sequence[int | str], message: str) -> None:
         self.problems.append(Problem(self.name, line_of(node, path), f"{self.where}: {format_path(path)}", message))
@@ -272,34 +424,21 @@ def _read_parameters(reference: str, node: yaml.Node, at: list[int | str], ctx: 
 
 def _read_referenced(reference: str, node: yaml.Node, at: list[int | str], ctx: _Context) -> str | None:
     """Text of a file a manifest references, kept inside the manifests' root."""
-    if Path(reference).is_absolute():
+    if os.path.isabs(reference):
         ctx.report(node, at, f"{reference}: must be a path relative to the manifest, not absolute")
         return None
-    target = ctx.file.parent / reference
-    real_target = _real_path(target)  # follows symlinks, so a link cannot point outside either
-    if not real_target.is_relative_to(_resolved(ctx.root)):
-        ctx.report(node, at, f"{reference}: resolves outside the manifests' root {str(ctx.root)!r}; "
+    target, real_target = ctx.files.reference(ctx.manifest.name, reference)  # follows symlinks, so a link
+    # cannot point outside the root either
+    root = ctx.files.real_directory(str(ctx.manifest.root))
+    if not (real_target == root or real_target.startswith(root.rstrip(os.sep) + os.sep)):
+        ctx.report(node, at, f"{reference}: resolves outside the manifests' root {str(ctx.manifest.root)!r}; "
                              "referenced files must stay inside it")
         return None
-    ctx.referenced.add(real_target)
     try:
-        return read_text(target, REFERENCED_FILE_MAX_BYTES)
+        return ctx.files.referenced_text(target, real_target)
     except UnreadableFile as exc:
         ctx.report(node, at, f"{reference}: {exc}")
         return None
-
-
-@functools.lru_cache(maxsize=256)
-def _resolved(directory: Path) -> Path:
-    return directory.resolve()
-
-
-def _real_path(path: Path) -> Path:
-    """`path.resolve()`, with the (usually shared) directory part resolved once."""
-    if path.name in ("", ".", ".."):
-        return path.resolve()
-    candidate = _resolved(path.parent) / path.name
-    return candidate.resolve() if candidate.is_symlink() else candidate
 
 
 def _yaml_type(value: Any) -> str:

@@ -43,6 +43,7 @@ def plan_from_manifests(
     targets: Collection[str] = (),
     defaults: Mapping[str, Any] | None = None,
     variables: Mapping[str, str] | None = None,
+    project_file: str | os.PathLike[str] | None = None,
 ) -> Plan:
     """Validate the manifests, list the endpoint once, diff, and check the deletes are safe.
 
@@ -50,7 +51,7 @@ def plan_from_manifests(
     `allow_no_manifests`: planning from nothing deletes everything. `targets` limits
     the plan to those keys (see `plan_for_targets`); the guards judge that partial plan.
     """
-    desired = load_manifests(paths, defaults=defaults, variables=variables)
+    desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
     if not allow_no_manifests:
         require_manifests(desired, paths, hint=NO_MANIFESTS_HINT)
     actual = fetch_actual(client, stack)
@@ -67,13 +68,14 @@ def drift_from_manifests(
     targets: Collection[str] = (),
     defaults: Mapping[str, Any] | None = None,
     variables: Mapping[str, str] | None = None,
+    project_file: str | os.PathLike[str] | None = None,
 ) -> Plan:
     """The drift report: like `plan_from_manifests`, but never refused by the delete guards (it only reports).
 
     Paths holding no manifest at all are still refused: every managed assistant would
     be reported, which says nothing about drift.
     """
-    desired = load_manifests(paths, defaults=defaults, variables=variables)
+    desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
     require_manifests(desired, paths)
     actual = fetch_actual(client, stack)
     return drift_only(plan_for_targets(desired, actual, client.endpoint.identity, targets))

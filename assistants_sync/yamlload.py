@@ -40,7 +40,7 @@ class VariableError(Exception):
         self.line = mark.line + 1 if mark is not None else None
 
 
-def read_text(path: Path, max_bytes: int) -> str:
+def read_text(path: str | os.PathLike[str], max_bytes: int) -> str:
     """UTF-8 text of `path`, refusing files too large to be valid before reading them."""
     try:
         # Non-blocking: opening a FIFO must not hang; it is then refused as not a regular file.
@@ -51,17 +51,19 @@ def read_text(path: Path, max_bytes: int) -> str:
         raise UnreadableFile("not a regular file") from None
     except OSError as exc:
         raise UnreadableFile(f"cannot be read: {exc.strerror}") from exc
-    status = os.fstat(descriptor)
-    if not stat.S_ISREG(status.st_mode):
-        os.close(descriptor)
-        raise UnreadableFile("not a regular file")
-    with os.fdopen(descriptor, "rb") as handle:
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise UnreadableFile("not a regular file")
         if status.st_size > max_bytes:
             raise UnreadableFile(f"file is {status.st_size:,} bytes; at most {max_bytes:,} can be valid")
-        try:
-            raw = handle.read(max_bytes + 1)
-        except OSError as exc:
-            raise UnreadableFile(f"cannot be read: {exc.strerror}") from exc
+        raw = _read_at_most(descriptor, status.st_size, max_bytes + 1)
+    except OSError as exc:
+        raise UnreadableFile(f"cannot be read: {exc.strerror}") from exc
+    finally:
+        os.close(descriptor)
+    if len(raw) > max_bytes:  # it grew after the size check
+        raise UnreadableFile(f"file is over {max_bytes:,} bytes; at most {max_bytes:,} can be valid")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -71,39 +73,72 @@ def read_text(path: Path, max_bytes: int) -> str:
     return text
 
 
-def substitute(text: str, variables: Mapping[str, str], mark: Any = None) -> tuple[str, bool]:
-    """`text` with its variables replaced, and whether it was exactly one variable."""
+def _read_at_most(descriptor: int, expected: int, limit: int) -> bytes:
+    """Up to `limit` bytes; sized reads, because a buffered read(limit) allocates `limit` bytes every time."""
+    chunks: list[bytes] = []
+    size = min(expected + 1, limit)  # one byte more than expected, to see whether there is more
+    while limit > 0:
+        chunk = os.read(descriptor, min(size, limit))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        limit -= len(chunk)
+        size = 1 << 16
+    return b"".join(chunks)
+
+
+def substitute(text: str, variables: Mapping[str, str], mark: Any = None,
+               errors: list[VariableError] | None = None) -> tuple[str, bool]:
+    """`text` with its variables replaced, and whether it was exactly one variable.
+
+    A reference that cannot be replaced raises VariableError, or, given `errors`, is
+    appended to it and left as written, so that every one of them can be reported.
+    """
     if "$" not in text:
         return text, False
     references = 0
+
+    def fail(error: VariableError, match: re.Match[str]) -> str:
+        if errors is None:
+            raise error
+        errors.append(error)
+        return match.group(0)
 
     def replace(match: re.Match[str]) -> str:
         nonlocal references
         if match.group(0) == "$${":
             return "${"
         if match.group(2) is None:
-            raise VariableError("unterminated ${ (write $${ for a literal ${)", mark)
+            return fail(VariableError("unterminated ${ (write $${ for a literal ${)", mark), match)
         name, has_default, default = match.group(1).partition(":-")
         if not _NAME.match(name):
-            raise VariableError(f"invalid variable name {name!r} in ${{{match.group(1)}}}", mark)
+            return fail(VariableError(f"invalid variable name {name!r} in ${{{match.group(1)}}}", mark), match)
         references += 1
         if name in variables:
             return variables[name]
         if has_default:
             return default
-        raise VariableError(
+        return fail(VariableError(
             f"variable {name} is not set and has no default: set it, pass --var {name}=VALUE, "
-            f"or write ${{{name}:-default}}", mark)
+            f"or write ${{{name}:-default}}", mark), match)
 
     result = _VARIABLE.sub(replace, text)
     whole = references == 1 and bool(re.fullmatch(r"\$\{[^}]*\}", text))
     return result, whole
 
 
+_MAP, _SEQ, _STR = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:str"
+
+
+class _Unusual(Exception):
+    """A node the direct construction leaves to PyYAML's own (aliases, merge keys, other tags, errors)."""
+
+
 class StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """safe_load that refuses duplicate mapping keys and substitutes ${variables}."""
 
     variables: Mapping[str, str] | None = None
+    variable_errors: list[VariableError] | None = None  # collected here when set, else raised
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
@@ -129,7 +164,7 @@ class StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
         value = self.construct_scalar(node)
         if self.variables is None or "$" not in value:
             return value
-        text, whole = substitute(value, self.variables, node.start_mark)
+        text, whole = substitute(value, self.variables, node.start_mark, self.variable_errors)
         if whole and not node.style:  # plain: None from PyYAML's parser, "" from libyaml's
             # An unquoted lone variable is typed like a value written in its place.
             tag = self.resolve(yaml.ScalarNode, text, (True, False))
@@ -137,20 +172,81 @@ class StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
                 return self.construct_object(yaml.ScalarNode(tag, text, node.start_mark, node.end_mark, style=None))
         return text
 
+    def construct_plain(self, node: yaml.Node, seen: set[int]) -> Any:
+        """`node`'s data, built directly for the plain mappings, lists and scalars manifests are made of.
+
+        PyYAML's construction (generators, recursion bookkeeping) costs more than parsing
+        for small documents; anything else raises _Unusual and is left to it, so the
+        result, and every error, is always the one PyYAML's construction gives.
+        """
+        if id(node) in seen:
+            raise _Unusual  # an alias: shared, perhaps recursive
+        seen.add(id(node))
+        if node.__class__ is yaml.ScalarNode:
+            if node.tag == _STR and (self.variables is None or "$" not in node.value):
+                return node.value  # what construct_variable_str gives, without its calls
+            constructor = self.yaml_constructors.get(node.tag)
+            if constructor is None:
+                raise _Unusual
+            return constructor(self, node)
+        if node.__class__ is yaml.SequenceNode and node.tag == _SEQ:
+            return [self.construct_plain(item, seen) for item in node.value]
+        if node.__class__ is yaml.MappingNode and node.tag == _MAP:
+            data: dict[Any, Any] = {}
+            keys: set[tuple[str, str]] = set()
+            for key_node, value_node in node.value:
+                if key_node.__class__ is not yaml.ScalarNode or key_node.tag not in _PLAIN_KEY_TAGS:
+                    raise _Unusual
+                identity = (key_node.tag, key_node.value)
+                if identity in keys:
+                    raise _Unusual  # a duplicate key: reported by construct_mapping
+                keys.add(identity)
+                data[self.construct_plain(key_node, seen)] = self.construct_plain(value_node, seen)
+            return data
+        raise _Unusual
+
+    def construct_whole_document(self, node: yaml.Node) -> Any:
+        """The document's data: directly when it is plain, else by PyYAML's construction."""
+        errors = self.variable_errors
+        collected = len(errors) if errors is not None else 0
+        try:
+            return self.construct_plain(node, set())
+        except Exception:  # noqa: BLE001 - whatever it was, PyYAML's construction says it properly
+            if errors is not None:
+                del errors[collected:]
+        finally:
+            self.constructed_objects.clear()  # as construct_document leaves them
+            self.recursive_objects.clear()
+        return self.construct_document(node)
+
 
 StrictLoader.add_constructor("tag:yaml.org,2002:str", StrictLoader.construct_variable_str)
+# Scalar key tags with no special meaning in a mapping (unlike << and =).
+_PLAIN_KEY_TAGS = frozenset({_STR, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+                             "tag:yaml.org,2002:null"})
 
 
-def documents(text: str, variables: Mapping[str, str] | None = None) -> Iterator[tuple[int, yaml.Node, Any]]:
-    """(1-based number, node, data) for each YAML document of `text`."""
+def documents(text: str, variables: Mapping[str, str] | None = None,
+              errors: list[VariableError] | None = None) -> Iterator[tuple[int, yaml.Node, Any]]:
+    """(1-based number, node, data) for each YAML document of `text`.
+
+    Given `errors`, variables that cannot be substituted are appended to it (in line
+    order within each document) instead of raised; such a document is still yielded,
+    with those references left as written, and the caller decides what to do with it.
+    """
     loader = StrictLoader(text)
     loader.variables = variables
+    loader.variable_errors = errors
     try:
         number = 0
         while loader.check_node():
             node = loader.get_node()
             number += 1
-            yield number, node, loader.construct_document(node)
+            collected = len(errors) if errors is not None else 0
+            data = loader.construct_whole_document(node)
+            if errors is not None and len(errors) > collected + 1:
+                errors[collected:] = sorted(errors[collected:], key=lambda e: e.line or 0)
+            yield number, node, data
     finally:
         loader.dispose()
 

@@ -113,12 +113,41 @@ def median_time(action: Callable[[], Any], runs: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def interleaved(actions: dict[str, Callable[[], Any]], runs: int) -> dict[str, float]:
+    """Median seconds of each action, run in turns (a, b, a, b, ...) so that load from others hits all alike."""
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(runs):
+        for name, action in actions.items():
+            started = time.perf_counter()
+            action()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def without_cache(action: Callable[[], Any]) -> Any:
+    """`action` with the cache of parsed manifests turned off."""
+    saved = os.environ.get("ASSISTANTS_SYNC_CACHE_DIR")
+    os.environ["ASSISTANTS_SYNC_CACHE_DIR"] = "off"
+    try:
+        return action()
+    finally:
+        if saved is None:
+            del os.environ["ASSISTANTS_SYNC_CACHE_DIR"]
+        else:
+            os.environ["ASSISTANTS_SYNC_CACHE_DIR"] = saved
+
+
+# Issue 10's organisation-scale targets: within 1.2 x (bare list + slack); else issue 6's 1.2 x bare + 0.5.
+PLAN_SLACK = {3_000: 0.5, 10_000: 1.5}
+
+
 def bench_plan(work: Path, runs: int) -> list[Row]:
+    from assistants_sync.manifest import load_manifests
+
     rows: list[Row] = []
-    for count in (100, 1_000, 5_000):
+    for count in (100, 1_000, 3_000, 5_000, 10_000):
         state, specs = seed(work, count)
         with emulator(state, int(LATENCY * 1000)) as url:
-            bare, pages = median_time(lambda: bare_list(url), runs)
             requests: list[int] = []
 
             def plan_once() -> Plan:
@@ -128,14 +157,25 @@ def bench_plan(work: Path, runs: int) -> list[Row]:
                 assert result.is_empty, "benchmark manifests must match the seeded assistants"
                 return result
 
-            planned, _ = median_time(plan_once, runs)
+            pages = bare_list(url)
+            plan_once()  # warm: the first run pays for imports, writes the parse cache, fills the OS's file cache
+            medians = interleaved({"bare": lambda: bare_list(url), "plan": plan_once,
+                                   "load": lambda: load_manifests([specs]),
+                                   "uncached": lambda: without_cache(lambda: load_manifests([specs]))}, runs)
+        bare, planned, loading, uncached = medians["bare"], medians["plan"], medians["load"], medians["uncached"]
         expected_requests = math.ceil(count / 100)
         rows.append((f"plan N={count:,}: requests", str(max(requests)), f"= {expected_requests} (ceil(N/100))",
                      max(requests) == expected_requests, "API page size (100)"))
-        limit = 1.2 * bare + 0.5
-        rows.append((f"plan N={count:,}: wall time", f"{planned:.2f} s (bare list {bare:.2f} s)",
-                     f"<= {limit:.2f} s (1.2 x bare + 0.5)", planned <= limit,
-                     f"latency: {pages} pages x 20 ms; manifests loaded first"))
+        if count in PLAN_SLACK:
+            limit = 1.2 * (bare + PLAN_SLACK[count])
+            target = f"<= {limit:.2f} s (1.2 x (bare + {PLAN_SLACK[count]}))"
+        else:
+            limit = 1.2 * bare + 0.5
+            target = f"<= {limit:.2f} s (1.2 x bare + 0.5)"
+        rows.append((f"plan N={count:,}: wall time",
+                     f"{planned:.2f} s (bare list {bare:.2f} s, x{planned / bare:.2f}; loading {loading:.2f} s, "
+                     f"uncached {uncached:.2f} s)",
+                     target, planned <= limit, f"latency: {pages} pages x 20 ms; manifests loaded first"))
     return rows
 
 
@@ -214,15 +254,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions; skip the P=1 apply (10 s a run)")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    parser.add_argument("--plan-only", action="store_true", help="only the plan figures")
     args = parser.parse_args()
     runs = 3 if args.quick else 5
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        rows += bench_help(runs)
+        # The plans run as a user's second plan would: with the cache of parsed manifests that
+        # the first one (the warm-up) wrote. A private directory, not the user's own cache.
+        os.environ["ASSISTANTS_SYNC_CACHE_DIR"] = str(work / "cache")
+        if not args.plan_only:
+            rows += bench_help(runs)
         rows += bench_plan(work, runs)
-        rows += bench_apply(work, 1 if args.quick else 3, (4, 10, 20) if args.quick else (1, 4, 10, 20))
-        rows += bench_cpu(work, runs)
+        if not args.plan_only:
+            rows += bench_apply(work, 1 if args.quick else 3, (4, 10, 20) if args.quick else (1, 4, 10, 20))
+            rows += bench_cpu(work, runs)
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     print(f"{'figure'.ljust(width[0])}  {'measured'.ljust(width[1])}  {'target'.ljust(width[2])}  ok   bound by")
     for figure, measured, target, ok, bound in rows:
