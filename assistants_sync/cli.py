@@ -532,7 +532,8 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
         with _interrupted_before_any_change():
             if plan_file:
                 planned = load_plan(plan_file)
-                actual = check_saved_plan(planned, client, target.stack)  # a refused plan neither locks nor waits
+                # a refused plan neither locks nor waits
+                actual = check_saved_plan(planned, client, target.stack, allow_delete_all=allow_delete_all)
                 if planned.is_empty:
                     _show(planned, "text", no_color, diff=diff)
                     return
@@ -546,7 +547,8 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
         with _stack_lock(client, target.stack, model, lock_timeout):
             with _interrupted_before_any_change():
                 if plan_file:
-                    check_saved_plan(planned, client, target.stack)  # again, under the lock: it may have changed
+                    # again, under the lock: it may have changed
+                    check_saved_plan(planned, client, target.stack, allow_delete_all=allow_delete_all)
                 else:
                     planned = plan_from_manifests(target.paths(paths), client, target.stack,
                                                   allow_delete=not no_delete, allow_delete_all=allow_delete_all,

@@ -23,7 +23,7 @@ from .manifest import load_manifests, require_manifests
 from .plan import Action, Plan
 from .remote import ActualState, fetch_actual
 from .render import render_json
-from .safety import check_deletes, check_ownership
+from .safety import check_deletes, check_ownership, rejudged
 from .targeting import plan_for_targets
 
 NO_MANIFESTS_HINT = (
@@ -112,18 +112,21 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
         ) from exc
 
 
-def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str) -> ActualState:
+def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str, *, allow_delete_all: bool = False
+                     ) -> ActualState:
     """Refuse a saved plan made for another stack or endpoint, holding a change the stack
-    may not make (see `check_ownership`), or made stale since; else the listing checked."""
+    may not make (see `check_ownership`), made stale since, or failing the delete guards
+    judged on the fresh listing (a plan file's `protected` and `managed_count` are not
+    trusted); else the listing checked."""
     if plan.stack != stack:
         raise PlanError(f'the saved plan was made for stack "{plan.stack}", not "{stack}"; nothing was changed')
     if plan.endpoint != client.endpoint.identity:
         raise PlanError(
             f"the saved plan was made for {plan.endpoint}, not {client.endpoint.identity}; nothing was changed"
         )
-    actual = fetch_actual(client, stack)
-    if plan.targets:  # a targeted plan's fingerprint covers only its keys (see plan_for_targets)
-        actual = actual.limited_to(plan.targets)
+    whole = fetch_actual(client, stack)
+    # a targeted plan's fingerprint covers only its keys (see plan_for_targets)
+    actual = whole.limited_to(plan.targets) if plan.targets else whole
     adopted = [c.assistant_id for c in plan.changes if c.action is Action.ADOPT and c.assistant_id]
     if actual.fingerprint(also=adopted) != plan.remote_fingerprint:
         raise PlanError(
@@ -131,4 +134,5 @@ def check_saved_plan(plan: Plan, client: AssistantsClient, stack: str) -> Actual
             "nothing was changed. Run plan again and review the new plan."
         )
     check_ownership(plan, actual)  # on a listing the plan was made from: only an edit can fail it
+    check_deletes(rejudged(plan, whole), allow_delete_all=allow_delete_all)
     return actual

@@ -7,7 +7,7 @@ from typing import Any
 
 from .canonical import FIELDS
 from .errors import PlanError
-from .ownership import APPLIED_KEY, KEY_PATTERN, PROTECT_KEY, TAG_KEY, is_reserved, tag_value
+from .ownership import APPLIED_KEY, KEY_PATTERN, PROTECT_KEY, TAG_KEY, is_protected, is_reserved, tag_value
 from .plan import Action, Change, Plan
 from .remote import ActualState
 
@@ -31,6 +31,21 @@ def check_deletes(plan: Plan, *, allow_delete_all: bool = False) -> None:
             f'this plan would delete all {plan.managed_count} managed assistants of stack "{plan.stack}". '
             "Is the manifests path empty or mistyped? If this is really intended, pass --allow-delete-all"
         )
+
+
+def rejudged(plan: Plan, actual: ActualState) -> Plan:
+    """`plan` with what the delete guards read taken from the fresh listing, not from a plan file.
+
+    A delete is protected when its assistant carries the protect tag and no assistant of
+    its key is kept (a duplicate's delete keeps the oldest, so it is never protected);
+    `managed_count` is the stack's count now.
+    """
+    deleted = {c.assistant_id for c in plan.changes if c.action is Action.DELETE}
+    kept_keys = {a.key for a in actual.assistants if a.id not in deleted}
+    protected = {a.id for a in actual.assistants if is_protected(a.canonical.metadata) and a.key not in kept_keys}
+    changes = [c.model_copy(update={"protected": c.assistant_id in protected}) if c.action is Action.DELETE else c
+               for c in plan.changes]
+    return plan.model_copy(update={"changes": changes, "managed_count": len(actual.assistants)})
 
 
 def check_ownership(plan: Plan, actual: ActualState) -> None:

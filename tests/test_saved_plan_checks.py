@@ -131,3 +131,33 @@ def test_an_unedited_saved_plan_still_applies(env: EmulatorServer, tmp_path: Pat
     assert "Apply complete: 1 created, 1 updated, 1 deleted." in result.stdout
     names = sorted(a["name"] or "" for a in env.store.list(limit=100)["data"])
     assert names == ["", "Billing", "FAQ v2", "Hand-made"]
+
+
+def test_an_edited_plan_cannot_switch_off_protect_or_the_delete_all_guard(
+    env: EmulatorServer, tmp_path: Path, endpoint: Ids
+) -> None:
+    write(tmp_path / "specs" / "weather.yaml", "key: weather\nmodel: gpt-4o\nname: Weather\nprotect: true\n")
+    assert run("apply", "--auto-approve", str(tmp_path / "specs")).exit_code == 0
+    plan_file = tmp_path / "plan.json"
+    assert run("plan", str(tmp_path / "specs"), "--out", str(plan_file)).exit_code == 0
+    document = json.loads(plan_file.read_text())
+    hand_made = {"action": "delete", "key": "weather", "assistant_id": endpoint["weather"], "protected": False}
+    plan_file.write_text(json.dumps({**document, "changes": [hand_made]}))
+
+    refused = run("apply", "--plan", str(plan_file))
+    assert refused.exit_code == 1
+    assert f"refusing to delete protected assistant weather ({endpoint['weather']})" in refused.stderr
+    assert endpoint["weather"] in {a["id"] for a in env.store.list(limit=100)["data"]}
+
+    faq = {"action": "delete", "key": "faq", "assistant_id": endpoint["faq"]}
+    weather = {**hand_made, "key": "weather"}
+    write(tmp_path / "specs" / "weather.yaml", "key: weather\nmodel: gpt-4o\nname: Weather\n")
+    assert run("apply", "--auto-approve", str(tmp_path / "specs")).exit_code == 0  # protect is off again
+    assert run("plan", str(tmp_path / "specs"), "--out", str(plan_file)).exit_code == 0
+    document = json.loads(plan_file.read_text())
+    plan_file.write_text(json.dumps({**document, "managed_count": 0, "changes": [faq, weather]}))
+    before = env.store.list(limit=100)["data"]
+    everything = run("apply", "--plan", str(plan_file))
+    assert everything.exit_code == 1
+    assert 'this plan would delete all 2 managed assistants of stack "default"' in everything.stderr
+    assert env.store.list(limit=100)["data"] == before
