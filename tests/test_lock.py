@@ -356,10 +356,11 @@ def test_the_lock_fits_the_metadata_limits_whoever_holds_it(emulator: EmulatorSe
     assert held.who.startswith("someone-with-a-long-name@")
 
 
-def test_the_example_pipeline_runs_one_apply_at_a_time_and_waits_for_the_lock() -> None:
+@pytest.mark.parametrize("name", ["assistants-sync.yml", "foundry.yml"])
+def test_the_example_pipelines_run_one_apply_at_a_time_and_wait_for_the_lock(name: str) -> None:
     import yaml
 
-    workflow = yaml.safe_load((ROOT / "examples" / "github-actions" / "assistants-sync.yml").read_text())
+    workflow = yaml.safe_load((ROOT / "examples" / "github-actions" / name).read_text())
     apply_job = workflow["jobs"]["apply"]
     assert apply_job["concurrency"] == {"group": "assistants-sync-apply-production", "cancel-in-progress": False}
     assert workflow["env"]["ASSISTANTS_SYNC_ENV"] == "production"  # the group names the stack it serialises
