@@ -240,7 +240,8 @@ class AgentManifest(_Strict):
         size = len(_compact_json([t.model_dump(by_alias=True, exclude_none=True) for t in value]))
         if size > TOOLS_MAX_BYTES:
             raise PydanticCustomError(
-                "tools_too_large", f"the tool list takes {size} bytes of compact JSON; the API allows {TOOLS_MAX_BYTES}")
+                "tools_too_large",
+                f"the tool list takes {size} bytes of compact JSON; the API allows {TOOLS_MAX_BYTES}")
         return value
 
     @field_validator("metadata")

@@ -18,7 +18,7 @@ from openai.types.beta import agent_create_params, agent_update_params
 from openai.types.beta.agent import Agent
 from openai.types.beta.persisted_agent_tool import PersistedAgentTool
 
-from assistants_sync.emulator import EmulatorServer, running_emulator
+from assistants_sync.emulator import EmulatorServer, Faults, running_emulator
 from assistants_sync.emulator.agent_schema import AGENT_CREATE_PARAMS, AGENT_UPDATE_PARAMS
 
 from .conftest import API_KEY
@@ -349,3 +349,12 @@ def test_agents_are_not_served_under_azure_or_foundry_paths(emulator: EmulatorSe
     for path in ("/openai/agents?api-version=v1", "/api/projects/p/agents?api-version=v1"):
         response = httpx.get(emulator.root_url + path, headers=AGENTS_HEADERS)
         assert response.status_code == 404, path
+
+
+def test_a_dropped_agent_create_is_stored_though_never_answered() -> None:
+    # The same fault as for assistants, so retries of agent creates can be tested alike.
+    with running_emulator(api_key=API_KEY, faults=Faults(drop_create_rate=1.0)) as server:
+        client = openai.OpenAI(api_key=API_KEY, base_url=server.base_url, max_retries=0)
+        with pytest.raises(openai.APIConnectionError):
+            client.beta.agents.create(model="gpt-5", name="orphan")
+        assert [a.name for a in client.beta.agents.list()] == ["orphan"]

@@ -60,7 +60,8 @@ MCP_TRANSPORT = _tagged({
 })
 
 # persisted_agent_tool_param.py
-WEB_SEARCH_LOCATION = _object({name: _nullable({"type": "string"}) for name in ("city", "country", "region", "timezone")})
+WEB_SEARCH_LOCATION = _object({name: _nullable({"type": "string"})
+                               for name in ("city", "country", "region", "timezone")})
 PERSISTED_AGENT_TOOL = _tagged({
     "function": _object({"type": {"const": "function"}, "name": {"type": "string"}, "description": {"type": "string"},
                          "parameters": {"type": "object"}, "defer_loading": {"type": "boolean"},

@@ -94,7 +94,8 @@ class AgentStore:
 
     def list(self, *, limit: int = 20, order: str = "desc", after: str | None = None) -> dict[str, Any]:
         if not 1 <= limit <= 100:
-            raise EmulatorError(400, f"Invalid 'limit': expected an integer between 1 and 100, got {limit}.", param="limit")
+            raise EmulatorError(400, f"Invalid 'limit': expected an integer between 1 and 100, got {limit}.",
+                                param="limit")
         if order not in ("asc", "desc"):
             raise EmulatorError(400, f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.", param="order")
         with self._lock:
