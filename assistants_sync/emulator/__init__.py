@@ -1,11 +1,13 @@
-"""A faithful emulator of the Assistants endpoints, for tests, demos and local runs."""
+"""A faithful emulator of the Assistants and Agents endpoints, for tests, demos and local runs."""
 
+from .agents import AgentStore
 from .entra import AccessToken, EmulatorCredential, ManualClock, TokenAuthority
 from .server import EmulatorServer, Faults, RecordedRequest, make_server, running_emulator
 from .store import AssistantStore, EmulatorError
 
 __all__ = [
     "AccessToken",
+    "AgentStore",
     "AssistantStore",
     "EmulatorCredential",
     "EmulatorError",

@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from . import agents
+from .agents import AgentStore
 from .entra import TokenAuthority
 from .store import AssistantStore, EmulatorError
 
@@ -23,6 +25,8 @@ API_PREFIX = "/v1"
 AZURE_PREFIX = "/openai"  # Azure OpenAI: {endpoint}/openai/assistants?api-version=...
 # Azure AI Foundry: {project endpoint}/assistants?api-version=v1, project endpoint = {root}/api/projects/NAME
 FOUNDRY_PROJECT = re.compile(r"^/api/projects/[^/]+(?=/)")
+AGENTS_PATH = API_PREFIX + "/agents"  # OpenAI only: Azure and Foundry serve no Agents API
+CREATE_PATHS = (API_PREFIX + "/assistants", AGENTS_PATH)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,10 @@ class EmulatorServer:
     requests: list[RecordedRequest] = field(default_factory=list)
     faults: Faults = field(default_factory=Faults)
     tokens: TokenAuthority = field(default_factory=TokenAuthority)  # Foundry's Entra ID tokens
+    agents: AgentStore = field(default_factory=AgentStore)  # the Agents API (beta) at /v1/agents
+    # Which APIs answer; the other answers 404, as OpenAI (no /assistants) or Foundry (no /agents) do.
+    serves_assistants: bool = True
+    serves_agents: bool = True
     in_flight: int = 0
     max_in_flight: int = 0  # most requests handled at once: shows a client's real concurrency
     _count_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -96,7 +104,7 @@ class EmulatorServer:
 def make_server(
     store: AssistantStore | None = None, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
     faults: Faults | None = None, required_headers: dict[str, str] | None = None,
-    tokens: TokenAuthority | None = None,
+    tokens: TokenAuthority | None = None, serve_assistants: bool = True, serve_agents: bool = True,
 ) -> EmulatorServer:
     """An emulator bound to host:port (0 = any free port), not yet serving.
 
@@ -104,9 +112,11 @@ def make_server(
     header under /openai); without, any non-empty key is. `required_headers` must all be
     present with these values, as a gateway such as Portkey requires its own headers.
     Under /api/projects/NAME (Foundry) only bearer tokens signed by `tokens` are accepted.
+    `serve_assistants=False` or `serve_agents=False` makes that API answer 404 everywhere.
     """
     server = EmulatorServer(store=store if store is not None else AssistantStore(), httpd=None,  # type: ignore[arg-type]
-                            faults=faults or Faults(), tokens=tokens or TokenAuthority())
+                            faults=faults or Faults(), tokens=tokens or TokenAuthority(),
+                            serves_assistants=serve_assistants, serves_agents=serve_agents)
     handler = type("Handler", (_Handler,), {"emulator": server, "expected_key": api_key,
                                             "required_headers": dict(required_headers or {})})
     server.httpd = _Server((host, port), handler)
@@ -117,9 +127,11 @@ def make_server(
 def running_emulator(
     store: AssistantStore | None = None, *, api_key: str | None = None, faults: Faults | None = None,
     required_headers: dict[str, str] | None = None, tokens: TokenAuthority | None = None,
+    serve_assistants: bool = True, serve_agents: bool = True,
 ) -> Iterator[EmulatorServer]:
     """Serve an emulator on a free loopback port in a background thread while inside."""
-    server = make_server(store, api_key=api_key, faults=faults, required_headers=required_headers, tokens=tokens)
+    server = make_server(store, api_key=api_key, faults=faults, required_headers=required_headers, tokens=tokens,
+                         serve_assistants=serve_assistants, serve_agents=serve_agents)
     thread = threading.Thread(
         target=server.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="assistants-emulator", daemon=True
     )
@@ -184,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = self._route(method, path, query, body)
         except EmulatorError as exc:
             status, payload = exc.status, exc.body()
-        creating = method == "POST" and path.rstrip("/") == API_PREFIX + "/assistants" and status == 200
+        creating = method == "POST" and path.rstrip("/") in CREATE_PATHS and status == 200
         if creating and faults.roll(faults.drop_create_rate):
             self._drop_connection()
         elif faults.roll(faults.malformed_rate):
@@ -223,10 +235,14 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        if path == AGENTS_PATH or path.startswith(AGENTS_PATH + "/"):
+            return 200, self._serve_agents(method, path, query, body)
         project = FOUNDRY_PROJECT.match(path)
         azure = path.startswith(AZURE_PREFIX + "/")
         prefix = project.group(0) if project else AZURE_PREFIX if azure else API_PREFIX
         if not path.startswith(prefix + "/assistants"):
+            raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
+        if not self.emulator.serves_assistants:
             raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
         if project:
             self._check_foundry(method, path, query)
@@ -250,7 +266,15 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, store.delete(parts[1])
         raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
 
-    def _check_headers(self, azure: bool, query: dict[str, str], *, foundry: bool = False) -> None:
+    def _serve_agents(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
+        if not self.emulator.serves_agents:
+            raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
+        self._check_headers(False, query, beta=(agents.BETA_HEADER, "Agents"))
+        parts = path[len(API_PREFIX):].strip("/").split("/")
+        return agents.serve(self.emulator.agents, method, parts, query, _json(body) if method == "POST" else None)
+
+    def _check_headers(self, azure: bool, query: dict[str, str], *, foundry: bool = False,
+                       beta: tuple[str, str] = ("assistants=v2", "Assistants")) -> None:
         if azure:
             self._check_azure(query)
         elif foundry:
@@ -261,10 +285,11 @@ class _Handler(BaseHTTPRequestHandler):
             if self.headers.get(name) != value:
                 # The value is a secret: say which header, never what was received.
                 raise EmulatorError(401, f"Missing or invalid header {name!r}.", code="invalid_header")
-        if self.headers.get("OpenAI-Beta") != "assistants=v2":
+        header, api = beta
+        if self.headers.get("OpenAI-Beta") != header:
             raise EmulatorError(
-                400, "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again "
-                "by setting the header 'OpenAI-Beta: assistants=v2'.", code="invalid_beta")
+                400, f"You must provide the 'OpenAI-Beta' header to access the {api} API. Please try again "
+                f"by setting the header 'OpenAI-Beta: {header}'.", code="invalid_beta")
 
     def _check_openai(self) -> None:
         key = self._bearer()

@@ -59,3 +59,8 @@ def _describe(keyword: Any, limit: Any, instance: Any, fallback: str) -> str:
     if keyword == "minimum":
         return f"number below minimum value. Expected a value >= {limit}, but got {instance} instead."
     return fallback if len(fallback) <= _MESSAGE_MAX else fallback[:_MESSAGE_MAX] + "..."
+
+
+def describe_violation(keyword: Any, limit: Any, instance: Any, fallback: str) -> str:
+    """The API's wording for a violated JSON Schema keyword (for schemas kept outside the spec)."""
+    return _describe(keyword, limit, instance, fallback)

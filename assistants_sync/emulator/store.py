@@ -170,7 +170,11 @@ def _validate(component: str, body: Any) -> None:
     if violation is not None:
         param, message = violation
         raise EmulatorError(400, f"Invalid '{param or 'body'}': {message}", param=param)
-    metadata = body.get("metadata") or {}
+    check_metadata(body.get("metadata") or {})
+
+
+def check_metadata(metadata: dict[str, str]) -> None:
+    """The metadata limits every API states in prose: 16 pairs, keys of 64, values of 512 characters."""
     if len(metadata) > METADATA_MAX_PAIRS:
         raise EmulatorError(
             400, f"Invalid 'metadata': too many properties. Expected an object with at most {METADATA_MAX_PAIRS} "
