@@ -1,6 +1,7 @@
 """A faithful emulator of the Assistants endpoints, for tests, demos and local runs."""
 
 from .entra import AccessToken, EmulatorCredential, ManualClock, TokenAuthority
+from .knowledge import KnowledgeStore
 from .server import EmulatorServer, Faults, RecordedRequest, make_server, running_emulator
 from .store import AssistantStore, EmulatorError
 
@@ -11,6 +12,7 @@ __all__ = [
     "EmulatorError",
     "EmulatorServer",
     "Faults",
+    "KnowledgeStore",
     "ManualClock",
     "RecordedRequest",
     "TokenAuthority",

@@ -16,7 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from . import knowledge
 from .entra import TokenAuthority
+from .knowledge import KnowledgeStore, RawBody, Upload
 from .store import AssistantStore, EmulatorError
 
 API_PREFIX = "/v1"
@@ -48,6 +50,9 @@ class Faults:
     malformed_rate: float = 0.0  # answers replaced, after doing the work, by a truncated JSON or an HTML page
     retry_after_ms: int = 20  # what the 429s ask for
     seed: int = 0
+    # Answers to drop, by the SDK's name of the call: {"files.create": 1} stores the next
+    # upload, then drops the connection unanswered (see knowledge.operation for the names).
+    drop_answers: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -63,6 +68,14 @@ class Faults:
         with self._lock:
             return self._rng.random() < 0.5
 
+    def take_drop(self, operation: str | None) -> bool:
+        """Whether to drop this answer of `operation`, counting it off `drop_answers`."""
+        with self._lock:
+            if operation is None or self.drop_answers.get(operation, 0) <= 0:
+                return False
+            self.drop_answers[operation] -= 1
+            return True
+
 
 @dataclass
 class EmulatorServer:
@@ -73,6 +86,7 @@ class EmulatorServer:
     requests: list[RecordedRequest] = field(default_factory=list)
     faults: Faults = field(default_factory=Faults)
     tokens: TokenAuthority = field(default_factory=TokenAuthority)  # Foundry's Entra ID tokens
+    knowledge: KnowledgeStore = field(default_factory=KnowledgeStore)  # /files and /vector_stores
     in_flight: int = 0
     max_in_flight: int = 0  # most requests handled at once: shows a client's real concurrency
     _count_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -163,7 +177,12 @@ class _Handler(BaseHTTPRequestHandler):
         emulator.requests.append(
             RecordedRequest(method, url.path, query, {k.lower(): v for k, v in self.headers.items()})
         )
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body: bytes | Upload
+        if knowledge.is_upload(method, url.path):  # streamed: uploads may be large
+            body = knowledge.read_upload(self.rfile, self.headers, limit=emulator.knowledge.max_file_bytes,
+                                         marker=emulator.knowledge.fail_marker)
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with emulator._count_lock:
             emulator.in_flight += 1
             emulator.max_in_flight = max(emulator.max_in_flight, emulator.in_flight)
@@ -173,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             with emulator._count_lock:
                 emulator.in_flight -= 1
 
-    def _serve(self, method: str, path: str, query: dict[str, str], body: bytes) -> None:
+    def _serve(self, method: str, path: str, query: dict[str, str], body: bytes | Upload) -> None:
         faults = self.emulator.faults
         if faults.latency:
             time.sleep(faults.latency)
@@ -187,8 +206,12 @@ class _Handler(BaseHTTPRequestHandler):
         creating = method == "POST" and path.rstrip("/") == API_PREFIX + "/assistants" and status == 200
         if creating and faults.roll(faults.drop_create_rate):
             self._drop_connection()
+        elif status == 200 and faults.take_drop(knowledge.operation(method, path)):
+            self._drop_connection()
         elif faults.roll(faults.malformed_rate):
             self._send_malformed()
+        elif isinstance(payload, RawBody):
+            self._send_raw(status, payload.data, payload.content_type)
         else:
             self._send(status, payload)
 
@@ -222,15 +245,21 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+    def _route(self, method: str, path: str, query: dict[str, str], body: bytes | Upload) -> tuple[int, Any]:
         project = FOUNDRY_PROJECT.match(path)
         azure = path.startswith(AZURE_PREFIX + "/")
         prefix = project.group(0) if project else AZURE_PREFIX if azure else API_PREFIX
+        if path.startswith(prefix) and knowledge.serves(path[len(prefix):]):
+            if project:
+                self._check_foundry(method, path, query)
+            self._check_headers(azure, query, foundry=bool(project), beta=False)
+            return self.emulator.knowledge.route(method, path[len(prefix):], query, body)
         if not path.startswith(prefix + "/assistants"):
             raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
         if project:
             self._check_foundry(method, path, query)
         self._check_headers(azure, query, foundry=bool(project))
+        assert isinstance(body, bytes)
         store = self.emulator.store
         parts = path[len(prefix):].strip("/").split("/")
         if len(parts) == 1 and method == "GET":
@@ -250,7 +279,7 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, store.delete(parts[1])
         raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
 
-    def _check_headers(self, azure: bool, query: dict[str, str], *, foundry: bool = False) -> None:
+    def _check_headers(self, azure: bool, query: dict[str, str], *, foundry: bool = False, beta: bool = True) -> None:
         if azure:
             self._check_azure(query)
         elif foundry:
@@ -261,7 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self.headers.get(name) != value:
                 # The value is a secret: say which header, never what was received.
                 raise EmulatorError(401, f"Missing or invalid header {name!r}.", code="invalid_header")
-        if self.headers.get("OpenAI-Beta") != "assistants=v2":
+        if beta and self.headers.get("OpenAI-Beta") != "assistants=v2":
             raise EmulatorError(
                 400, "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again "
                 "by setting the header 'OpenAI-Beta: assistants=v2'.", code="invalid_beta")
