@@ -24,10 +24,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from io import BufferedIOBase
 from typing import IO, Any
 
-from .spec import KNOWLEDGE_SPEC, first_violation
+from .spec import KNOWLEDGE_SPEC, first_violation, openapi_document
 from .store import METADATA_KEY_MAX, METADATA_MAX_PAIRS, METADATA_VALUE_MAX, EmulatorError
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -436,6 +437,7 @@ class KnowledgeStore:
 
     def retrieve_store(self, store_id: str) -> dict[str, Any]:
         with self._lock:
+            self._store(store_id)
             self._poll(store_id)
             return self._store_object(store_id)
 
@@ -673,12 +675,22 @@ def _validate(component: str, body: Any) -> None:
     if not isinstance(body, dict):
         raise EmulatorError(400, "The request body must be a JSON object.")
     _check_attributes(body.get("attributes"), "attributes")  # before the schema: its anyOf words it poorly
-    violation = first_violation(component, body, KNOWLEDGE_SPEC)
+    nullable = _nullable_properties(component)
+    violation = first_violation(component, {k: v for k, v in body.items() if v is not None or k not in nullable},
+                                KNOWLEDGE_SPEC)
     if violation is not None:
         param, message = violation
         raise EmulatorError(400, f"Invalid '{param or 'body'}': {message}", param=param)
     _check_metadata(body.get("metadata") or {})
     _check_chunking(body.get("chunking_strategy"), "chunking_strategy")
+
+
+@cache
+def _nullable_properties(component: str) -> frozenset[str]:
+    """Properties the spec marks with OpenAPI 3.0's `nullable: true`, which JSON Schema ignores."""
+    properties = openapi_document(KNOWLEDGE_SPEC)["components"]["schemas"][component].get("properties", {})
+    return frozenset(name for name, schema in properties.items()
+                     if schema.get("nullable") or any(part.get("nullable") for part in schema.get("allOf", [])))
 
 
 def _check_metadata(metadata: dict[str, Any]) -> None:
