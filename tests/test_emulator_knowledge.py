@@ -489,3 +489,11 @@ def test_azure_serves_the_same_endpoints(server: EmulatorServer) -> None:
     uploaded = httpx.post(server.root_url + "/openai/files?api-version=2025-01-01-preview", headers=headers,
                           data={"purpose": "assistants"}, files={"file": ("a.md", io.BytesIO(b"a"))})
     assert uploaded.status_code == 200, uploaded.text
+
+
+def test_an_upload_may_expire(client: openai.OpenAI) -> None:
+    created = client.files.create(file=("a.md", b"a"), purpose="assistants",
+                                  expires_after={"anchor": "created_at", "seconds": 3600})
+    assert created.expires_at == created.created_at + 3600
+    with pytest.raises(openai.BadRequestError, match="expires_after.seconds"):
+        client.files.create(file=("a.md", b"a"), purpose="assistants", expires_after={"anchor": "created_at", "seconds": 60})

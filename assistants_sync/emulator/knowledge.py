@@ -355,11 +355,24 @@ class KnowledgeStore:
     # -------------------------------------------------------- files
 
     def upload(self, upload: Upload) -> dict[str, Any]:
+        try:
+            file = self._new_file(upload)
+        except EmulatorError:
+            if upload.content is not None:
+                upload.content.close()  # a refused upload is not kept
+            raise
+        assert upload.content is not None
+        with self._lock:
+            self._files[file["id"]] = _StoredFile(file, upload.content, upload.marked)
+        return copy.deepcopy(file)
+
+    def _new_file(self, upload: Upload) -> dict[str, Any]:
         if upload.error:
             raise EmulatorError(400, upload.error)
         body: dict[str, Any] = dict(upload.fields)
         if upload.filename is not None:
             body["file"] = "<binary>"
+        # The SDK sends nested fields as form fields named expires_after[anchor], expires_after[seconds].
         expires = {k[len("expires_after["):-1]: v for k, v in body.items() if k.startswith("expires_after[")}
         body = {k: v for k, v in body.items() if not k.startswith("expires_after[")}
         if expires:
@@ -368,16 +381,13 @@ class KnowledgeStore:
         if upload.too_large:
             raise EmulatorError(400, f"File is too large ({upload.size} bytes). The maximum file size is "
                                 f"{self.max_file_bytes} bytes.", param="file", code="file_too_large")
-        assert upload.content is not None
         created = int(self.clock())
         file: dict[str, Any] = {"id": _new_id("file-", 22), "object": "file", "bytes": upload.size,
                                 "created_at": created, "filename": upload.filename, "purpose": body["purpose"],
                                 "status": "processed"}
         if "expires_after" in body:
             file["expires_at"] = created + int(body["expires_after"]["seconds"])
-        with self._lock:
-            self._files[file["id"]] = _StoredFile(file, upload.content, upload.marked)
-        return copy.deepcopy(file)
+        return file
 
     def list_files(self, query: dict[str, str]) -> dict[str, Any]:
         limit = _limit(query, default=10_000, maximum=10_000)
