@@ -30,7 +30,8 @@ from .conftest import API_KEY, SHARED_KNOWLEDGE_SPEC, VENDORED_KNOWLEDGE_SPEC
 @pytest.fixture(scope="module")
 def knowledge_spec() -> dict[str, Any]:
     path = SHARED_KNOWLEDGE_SPEC if SHARED_KNOWLEDGE_SPEC.exists() else VENDORED_KNOWLEDGE_SPEC
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # type: ignore[no-any-return]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # type: ignore[no-any-return]
 
 
 class SpecChecker:
@@ -150,7 +151,8 @@ def test_an_upload_without_a_valid_purpose_or_file_is_refused(client: openai.Ope
     missing = raw(server, "POST", "/files", content=only_purpose,
                   headers={"Content-Type": "multipart/form-data; boundary=B"})
     assert missing.status_code == 400 and "'file' is a required property" in missing.json()["error"]["message"]
-    unknown = raw(server, "POST", "/files", data={"purpose": "assistants"}, files={"file": ("a.md", b"a"), "x": ("b", b"b")})
+    unknown = raw(server, "POST", "/files", data={"purpose": "assistants"},
+                  files={"file": ("a.md", b"a"), "x": ("b", b"b")})
     assert unknown.status_code == 400 and "'x' was unexpected" in unknown.json()["error"]["message"]
     not_multipart = raw(server, "POST", "/files", json={"purpose": "assistants"})
     assert not_multipart.status_code == 400
@@ -190,7 +192,8 @@ def test_a_large_upload_is_streamed_from_disk_and_chunked_bodies_are_read(
         yield from (b"z" * 1000 for _ in range(50))
         yield b"\r\n--B--\r\n"
 
-    answer = raw(server, "POST", "/files", content=chunks(), headers={"Content-Type": "multipart/form-data; boundary=B"})
+    answer = raw(server, "POST", "/files", content=chunks(),
+                 headers={"Content-Type": "multipart/form-data; boundary=B"})
     assert answer.status_code == 200, answer.text
     assert answer.json()["bytes"] == 50_000
 
@@ -330,11 +333,23 @@ def test_a_file_with_the_marker_fails_processing_with_last_error(client: openai.
     assert after.status == "completed" and after.file_counts.failed == 1
 
 
-def test_the_marker_is_found_across_chunk_edges(client: openai.OpenAI, knowledge: KnowledgeStore) -> None:
+def test_the_marker_is_found_across_chunk_edges(
+    client: openai.OpenAI, server: EmulatorServer, knowledge: KnowledgeStore
+) -> None:
     knowledge.processing_polls = 0
-    content = b"x" * (64 * 1024 - 5) + FAIL_MARKER  # the marker straddles the emulator's 64 KiB reads
-    knowledge.max_file_bytes = len(content)
-    store = client.vector_stores.create(file_ids=[upload(client, "edge.md", content)])
+    half = len(FAIL_MARKER) // 2
+
+    def chunks() -> Iterator[bytes]:  # each yield is one HTTP chunk: the marker is split between two reads
+        yield b'--B\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n'
+        yield b'--B\r\nContent-Disposition: form-data; name="file"; filename="edge.md"\r\n\r\n'
+        yield b"text " + FAIL_MARKER[:half]
+        yield FAIL_MARKER[half:] + b" more text"
+        yield b"\r\n--B--\r\n"
+
+    answer = raw(server, "POST", "/files", content=chunks(),
+                 headers={"Content-Type": "multipart/form-data; boundary=B"})
+    assert answer.status_code == 200, answer.text
+    store = client.vector_stores.create(file_ids=[answer.json()["id"]])
     assert store.file_counts.failed == 1
 
 
@@ -365,7 +380,8 @@ def test_an_invalid_static_chunking_is_refused(client: openai.OpenAI, size: int,
     with pytest.raises(openai.BadRequestError, match=rule):
         client.vector_stores.files.create(
             vector_store_id=store.id, file_id=file_id,
-            chunking_strategy={"type": "static", "static": {"max_chunk_size_tokens": size, "chunk_overlap_tokens": overlap}},
+            chunking_strategy={"type": "static",
+                               "static": {"max_chunk_size_tokens": size, "chunk_overlap_tokens": overlap}},
         )
     assert client.vector_stores.files.list(store.id).data == []
 
@@ -383,7 +399,8 @@ def test_attributes_are_limited_and_updated_in_place(client: openai.OpenAI) -> N
         ({"k": {"nested": 1}}, "string, number or boolean"),
     ]:
         with pytest.raises(openai.BadRequestError, match=rule):
-            client.vector_stores.files.update(file_id, vector_store_id=store.id, attributes=attributes)  # type: ignore[arg-type]
+            client.vector_stores.files.update(
+                file_id, vector_store_id=store.id, attributes=attributes)  # type: ignore[arg-type]
     updated = client.vector_stores.files.update(file_id, vector_store_id=store.id, attributes={"section": "faq"})
     assert updated.attributes == {"section": "faq"} and updated.id == file_id
     assert client.vector_stores.files.retrieve(file_id, vector_store_id=store.id).attributes == {"section": "faq"}
@@ -496,4 +513,5 @@ def test_an_upload_may_expire(client: openai.OpenAI) -> None:
                                   expires_after={"anchor": "created_at", "seconds": 3600})
     assert created.expires_at == created.created_at + 3600
     with pytest.raises(openai.BadRequestError, match="expires_after.seconds"):
-        client.files.create(file=("a.md", b"a"), purpose="assistants", expires_after={"anchor": "created_at", "seconds": 60})
+        client.files.create(file=("a.md", b"a"), purpose="assistants",
+                            expires_after={"anchor": "created_at", "seconds": 60})

@@ -304,7 +304,8 @@ class KnowledgeStore:
         self._files: dict[str, _StoredFile] = {}
         self._stores: dict[str, dict[str, Any]] = {}
         self._attached: dict[str, dict[str, _Attachment]] = {}  # store id -> file id -> attachment
-        self._batches: dict[str, dict[str, Any]] = {}  # batch id -> {id, vector_store_id, created_at, file_ids, cancelled}
+        # batch id -> {id, vector_store_id, created_at, file_ids, cancelled}
+        self._batches: dict[str, dict[str, Any]] = {}
 
     # -------------------------------------------------------- routing
 
@@ -739,9 +740,9 @@ def _check_attributes(attributes: Any, param: str) -> None:
 
 
 def _check_chunking(strategy: Any, param: str) -> None:
-    if not isinstance(strategy, dict) or strategy.get("type") != "static" or not isinstance(strategy.get("static"), dict):
+    static = strategy.get("static") if isinstance(strategy, dict) and strategy.get("type") == "static" else None
+    if not isinstance(static, dict):
         return
-    static = strategy["static"]
     size, overlap = static.get("max_chunk_size_tokens"), static.get("chunk_overlap_tokens")
     if isinstance(size, int) and isinstance(overlap, int) and not 0 <= overlap <= size // 2:
         raise EmulatorError(400, f"Invalid '{param}.static.chunk_overlap_tokens': must be between 0 and half of "
