@@ -225,6 +225,41 @@ def test_dropped_answers_are_counted_per_operation(client: openai.OpenAI, server
     assert sorted(s.name for s in client.vector_stores.list()) == ["docs", "lost"]
 
 
+def test_every_write_can_lose_its_answer_after_doing_the_work(
+    client: openai.OpenAI, server: EmulatorServer, knowledge: KnowledgeStore
+) -> None:
+    knowledge.processing_polls = 9
+    kept, dropped = upload(client, "kept.md", b"k"), upload(client, "gone.md", b"g")
+    store = client.vector_stores.create(name="docs")
+    calls: list[tuple[str, Any]] = [
+        ("vector_stores.files.create", lambda: client.vector_stores.files.create(vector_store_id=store.id, file_id=kept)),
+        ("vector_stores.files.update", lambda: client.vector_stores.files.update(
+            kept, vector_store_id=store.id, attributes={"a": 1})),
+        ("vector_stores.update", lambda: client.vector_stores.update(store.id, name="renamed")),
+        ("vector_stores.file_batches.create", lambda: client.vector_stores.file_batches.create(
+            store.id, file_ids=[dropped])),
+    ]
+    for name, call in calls:
+        server.faults.drop_answers[name] = 1
+        with pytest.raises(openai.APIConnectionError):
+            call()
+    assert client.vector_stores.retrieve(store.id).name == "renamed"
+    assert client.vector_stores.files.retrieve(kept, vector_store_id=store.id).attributes == {"a": 1}
+    [batch_file] = client.vector_stores.files.list(store.id, filter="in_progress", order="asc").data[1:]
+    assert batch_file.id == dropped
+
+    server.faults.drop_answers.update({"vector_stores.files.delete": 1, "files.delete": 1, "vector_stores.delete": 1})
+    with pytest.raises(openai.APIConnectionError):
+        client.vector_stores.files.delete(kept, vector_store_id=store.id)
+    with pytest.raises(openai.APIConnectionError):
+        client.files.delete(dropped)
+    with pytest.raises(openai.APIConnectionError):
+        client.vector_stores.delete(store.id)
+    assert [f.id for f in client.files.list()] == [kept]
+    assert client.vector_stores.list().data == []
+    assert all(count == 0 for count in server.faults.drop_answers.values())
+
+
 # ---------------------------------------------------------------- vector stores
 
 

@@ -460,9 +460,9 @@ class KnowledgeStore:
                 store["name"] = body["name"] or ""
             if "metadata" in body:
                 store["metadata"] = dict(body["metadata"] or {})
+            store["last_active_at"] = int(self.clock())
             if "expires_after" in body:
                 _set_expiry(store, body["expires_after"])
-            store["last_active_at"] = int(self.clock())
             return self._store_object(store_id)
 
     def delete_store(self, store_id: str) -> dict[str, Any]:
