@@ -232,7 +232,8 @@ def test_every_write_can_lose_its_answer_after_doing_the_work(
     kept, dropped = upload(client, "kept.md", b"k"), upload(client, "gone.md", b"g")
     store = client.vector_stores.create(name="docs")
     calls: list[tuple[str, Any]] = [
-        ("vector_stores.files.create", lambda: client.vector_stores.files.create(vector_store_id=store.id, file_id=kept)),
+        ("vector_stores.files.create", lambda: client.vector_stores.files.create(
+            vector_store_id=store.id, file_id=kept)),
         ("vector_stores.files.update", lambda: client.vector_stores.files.update(
             kept, vector_store_id=store.id, attributes={"a": 1})),
         ("vector_stores.update", lambda: client.vector_stores.update(store.id, name="renamed")),
