@@ -20,6 +20,8 @@ from assistants_sync.emulator import EmulatorServer, running_emulator
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_SPEC = ROOT.parent / "shared" / "openapi" / "assistants-openapi.yaml"
 VENDORED_SPEC = ROOT / "assistants_sync" / "emulator" / "assistants-openapi.yaml"
+SHARED_KNOWLEDGE_SPEC = SHARED_SPEC.with_name("knowledge-openapi.yaml")
+VENDORED_KNOWLEDGE_SPEC = VENDORED_SPEC.with_name("knowledge-openapi.yaml")
 API_KEY = "sk-test-3f9a1c0b7e"
 
 

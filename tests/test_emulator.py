@@ -13,7 +13,7 @@ from referencing.jsonschema import DRAFT202012
 
 from assistants_sync.emulator import AssistantStore, EmulatorServer, running_emulator
 
-from .conftest import API_KEY, SHARED_SPEC, VENDORED_SPEC
+from .conftest import API_KEY, SHARED_KNOWLEDGE_SPEC, SHARED_SPEC, VENDORED_KNOWLEDGE_SPEC, VENDORED_SPEC
 
 
 
@@ -32,10 +32,13 @@ def raw(emulator: EmulatorServer, method: str, path: str, **kwargs: Any) -> http
     return httpx.request(method, emulator.base_url + path, headers=headers, **kwargs)
 
 
-def test_vendored_spec_is_the_official_one() -> None:
-    if not SHARED_SPEC.exists():
+@pytest.mark.parametrize("vendored, shared", [
+    (VENDORED_SPEC, SHARED_SPEC), (VENDORED_KNOWLEDGE_SPEC, SHARED_KNOWLEDGE_SPEC),
+], ids=["assistants", "knowledge"])
+def test_vendored_spec_is_the_official_one(vendored: Any, shared: Any) -> None:
+    if not shared.exists():
         pytest.skip("shared/openapi is not beside this checkout")
-    assert VENDORED_SPEC.read_bytes() == SHARED_SPEC.read_bytes()
+    assert vendored.read_bytes() == shared.read_bytes()
 
 
 def test_create_fills_server_defaults_documented_in_provenance(sdk: openai.OpenAI, emulator: EmulatorServer, schema: Any) -> None:

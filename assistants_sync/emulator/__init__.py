@@ -2,6 +2,7 @@
 
 from .agents import AgentStore
 from .entra import AccessToken, EmulatorCredential, ManualClock, TokenAuthority
+from .knowledge import KnowledgeStore
 from .server import EmulatorServer, Faults, RecordedRequest, make_server, running_emulator
 from .store import AssistantStore, EmulatorError
 
@@ -13,6 +14,7 @@ __all__ = [
     "EmulatorError",
     "EmulatorServer",
     "Faults",
+    "KnowledgeStore",
     "ManualClock",
     "RecordedRequest",
     "TokenAuthority",

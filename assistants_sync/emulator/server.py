@@ -16,9 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import agents
+from . import agents, knowledge
 from .agents import AgentStore
 from .entra import TokenAuthority
+from .knowledge import KnowledgeStore, RawBody, Upload
 from .store import AssistantStore, EmulatorError
 
 API_PREFIX = "/v1"
@@ -52,6 +53,9 @@ class Faults:
     malformed_rate: float = 0.0  # answers replaced, after doing the work, by a truncated JSON or an HTML page
     retry_after_ms: int = 20  # what the 429s ask for
     seed: int = 0
+    # Answers to drop, by the SDK's name of the call: {"files.create": 1} stores the next
+    # upload, then drops the connection unanswered (see knowledge.operation for the names).
+    drop_answers: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -67,6 +71,14 @@ class Faults:
         with self._lock:
             return self._rng.random() < 0.5
 
+    def take_drop(self, operation: str | None) -> bool:
+        """Whether to drop this answer of `operation`, counting it off `drop_answers`."""
+        with self._lock:
+            if operation is None or self.drop_answers.get(operation, 0) <= 0:
+                return False
+            self.drop_answers[operation] -= 1
+            return True
+
 
 @dataclass
 class EmulatorServer:
@@ -81,6 +93,7 @@ class EmulatorServer:
     # Which APIs answer; the other answers 404, as OpenAI (no /assistants) or Foundry (no /agents) do.
     serves_assistants: bool = True
     serves_agents: bool = True
+    knowledge: KnowledgeStore = field(default_factory=KnowledgeStore)  # /files and /vector_stores
     in_flight: int = 0
     max_in_flight: int = 0  # most requests handled at once: shows a client's real concurrency
     _count_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -175,7 +188,12 @@ class _Handler(BaseHTTPRequestHandler):
         emulator.requests.append(
             RecordedRequest(method, url.path, query, {k.lower(): v for k, v in self.headers.items()})
         )
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body: bytes | Upload
+        if knowledge.is_upload(method, url.path):  # streamed: uploads may be large
+            body = knowledge.read_upload(self.rfile, self.headers, limit=emulator.knowledge.max_file_bytes,
+                                         marker=emulator.knowledge.fail_marker)
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with emulator._count_lock:
             emulator.in_flight += 1
             emulator.max_in_flight = max(emulator.max_in_flight, emulator.in_flight)
@@ -185,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
             with emulator._count_lock:
                 emulator.in_flight -= 1
 
-    def _serve(self, method: str, path: str, query: dict[str, str], body: bytes) -> None:
+    def _serve(self, method: str, path: str, query: dict[str, str], body: bytes | Upload) -> None:
         faults = self.emulator.faults
         if faults.latency:
             time.sleep(faults.latency)
@@ -199,8 +217,12 @@ class _Handler(BaseHTTPRequestHandler):
         creating = method == "POST" and path.rstrip("/") in CREATE_PATHS and status == 200
         if creating and faults.roll(faults.drop_create_rate):
             self._drop_connection()
+        elif status == 200 and faults.take_drop(knowledge.operation(method, path)):
+            self._drop_connection()
         elif faults.roll(faults.malformed_rate):
             self._send_malformed()
+        elif isinstance(payload, RawBody):
+            self._send_raw(status, payload.data, payload.content_type)
         else:
             self._send(status, payload)
 
@@ -234,12 +256,18 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+    def _route(self, method: str, path: str, query: dict[str, str], body: bytes | Upload) -> tuple[int, Any]:
         if path == AGENTS_PATH or path.startswith(AGENTS_PATH + "/"):
+            assert isinstance(body, bytes)  # only the knowledge endpoints take uploads
             return 200, self._serve_agents(method, path, query, body)
         project = FOUNDRY_PROJECT.match(path)
         azure = path.startswith(AZURE_PREFIX + "/")
         prefix = project.group(0) if project else AZURE_PREFIX if azure else API_PREFIX
+        if path.startswith(prefix) and knowledge.serves(path[len(prefix):]):
+            if project:
+                self._check_foundry(method, path, query)
+            self._check_headers(azure, query, foundry=bool(project), beta=None)
+            return self.emulator.knowledge.route(method, path[len(prefix):], query, body)
         if not path.startswith(prefix + "/assistants"):
             raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
         if not self.emulator.serves_assistants:
@@ -247,6 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
         if project:
             self._check_foundry(method, path, query)
         self._check_headers(azure, query, foundry=bool(project))
+        assert isinstance(body, bytes)
         store = self.emulator.store
         parts = path[len(prefix):].strip("/").split("/")
         if len(parts) == 1 and method == "GET":
@@ -274,7 +303,7 @@ class _Handler(BaseHTTPRequestHandler):
         return agents.serve(self.emulator.agents, method, parts, query, _json(body) if method == "POST" else None)
 
     def _check_headers(self, azure: bool, query: dict[str, str], *, foundry: bool = False,
-                       beta: tuple[str, str] = ("assistants=v2", "Assistants")) -> None:
+                       beta: tuple[str, str] | None = ("assistants=v2", "Assistants")) -> None:
         if azure:
             self._check_azure(query)
         elif foundry:
@@ -285,8 +314,8 @@ class _Handler(BaseHTTPRequestHandler):
             if self.headers.get(name) != value:
                 # The value is a secret: say which header, never what was received.
                 raise EmulatorError(401, f"Missing or invalid header {name!r}.", code="invalid_header")
-        header, api = beta
-        if self.headers.get("OpenAI-Beta") != header:
+        if beta is not None and self.headers.get("OpenAI-Beta") != beta[0]:
+            header, api = beta
             raise EmulatorError(
                 400, f"You must provide the 'OpenAI-Beta' header to access the {api} API. Please try again "
                 f"by setting the header 'OpenAI-Beta: {header}'.", code="invalid_beta")

@@ -1,8 +1,8 @@
 """Request validation against the official OpenAPI schemas.
 
-``assistants-openapi.yaml`` beside this file is a verbatim copy of the project's wire
-truth (OpenAI's openapi.yaml, Assistants subset, MIT licensed); a test keeps it equal
-to the shared copy. Validating with it, rather than with hand-written rules, is what
+``assistants-openapi.yaml`` and ``knowledge-openapi.yaml`` beside this file are verbatim
+copies of the project's wire truth (OpenAI's openapi.yaml, the Assistants and the files and
+vector stores subsets, MIT licensed); a test keeps them equal to the shared copies. Validating with it, rather than with hand-written rules, is what
 keeps the emulator from agreeing with our own client's mistakes.
 """
 
@@ -18,28 +18,30 @@ from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-_SPEC_URI = "urn:assistants-sync:assistants-openapi"
+ASSISTANTS_SPEC = "assistants-openapi.yaml"
+KNOWLEDGE_SPEC = "knowledge-openapi.yaml"  # /files and /vector_stores
 _MESSAGE_MAX = 300
 
 
 @cache
-def openapi_document() -> dict[str, Any]:
-    text = files(__package__).joinpath("assistants-openapi.yaml").read_text(encoding="utf-8")
+def openapi_document(document: str = ASSISTANTS_SPEC) -> dict[str, Any]:
+    text = files(__package__).joinpath(document).read_text(encoding="utf-8")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader, chosen for speed
 
 
 @cache
-def schema_validator(component: str) -> Draft202012Validator:
-    """A validator for ``#/components/schemas/<component>`` of the spec."""
-    resource = Resource.from_contents(openapi_document(), default_specification=DRAFT202012)
-    registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
-    return Draft202012Validator({"$ref": f"{_SPEC_URI}#/components/schemas/{component}"}, registry=registry)
+def schema_validator(component: str, document: str = ASSISTANTS_SPEC) -> Draft202012Validator:
+    """A validator for ``#/components/schemas/<component>`` of the spec `document`."""
+    uri = f"urn:assistants-sync:{document}"
+    resource = Resource.from_contents(openapi_document(document), default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource(uri, resource)
+    return Draft202012Validator({"$ref": f"{uri}#/components/schemas/{component}"}, registry=registry)
 
 
-def first_violation(component: str, instance: Any) -> tuple[str | None, str] | None:
+def first_violation(component: str, instance: Any, document: str = ASSISTANTS_SPEC) -> tuple[str | None, str] | None:
     """(param, message) of the most relevant violation of the schema, or None if valid."""
-    error = best_match(schema_validator(component).iter_errors(instance))
+    error = best_match(schema_validator(component, document).iter_errors(instance))
     if error is None:
         return None
     param = ".".join(str(p) for p in error.absolute_path) or None
