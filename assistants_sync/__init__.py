@@ -17,19 +17,19 @@ from typing import TYPE_CHECKING, Any
 # Where each public name lives. Imported on first use (PEP 562), so that
 # `assistants-sync --help` does not pay for pydantic, httpx and jsonschema.
 _EXPORTS = {
-    "ApplyResult": "apply", "Outcome": "apply", "apply_plan": "apply",
-    "CanonicalAssistant": "canonical", "normalise": "canonical",
-    "AssistantsClient": "client", "Endpoint": "client",
-    "compute_plan": "diff",
+    "ApplyResult": "applying.apply", "Outcome": "applying.apply", "apply_plan": "applying.apply",
+    "CanonicalAssistant": "kinds.assistant", "normalise": "kinds.assistant",
+    "AssistantsClient": "actual.client", "Endpoint": "actual.client",
+    "compute_plan": "planning.diff",
     "ApiError": "errors", "BadResponseError": "errors", "ConfigError": "errors", "ManifestError": "errors",
     "PlanError": "errors", "Problem": "errors", "RemoteError": "errors", "SyncError": "errors",
     "ProjectFileError": "errors",
-    "DesiredAssistant": "manifest", "load_manifests": "manifest",
-    "Action": "plan", "Change": "plan", "FieldChange": "plan", "Plan": "plan",
-    "check_saved_plan": "reconcile", "load_plan": "reconcile", "plan_from_manifests": "reconcile",
-    "save_plan": "reconcile",
-    "ActualState": "remote", "RemoteAssistant": "remote", "actual_state": "remote", "fetch_actual": "remote",
-    "render_json": "render", "render_markdown": "render", "render_text": "render",
+    "DesiredAssistant": "desired.manifest", "load_manifests": "desired.manifest",
+    "Action": "planning.plan", "Change": "planning.plan", "FieldChange": "planning.plan", "Plan": "planning.plan",
+    "check_saved_plan": "planning.reconcile", "load_plan": "planning.reconcile", "plan_from_manifests": "planning.reconcile",
+    "save_plan": "planning.reconcile",
+    "ActualState": "actual.remote", "RemoteAssistant": "actual.remote", "actual_state": "actual.remote", "fetch_actual": "actual.remote",
+    "render_json": "render.plans", "render_markdown": "render.plans", "render_text": "render.plans",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -44,15 +44,15 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from .apply import ApplyResult, Outcome, apply_plan
-    from .canonical import CanonicalAssistant, normalise
-    from .client import AssistantsClient, Endpoint
-    from .diff import compute_plan
+    from .applying.apply import ApplyResult, Outcome, apply_plan
+    from .kinds.assistant import CanonicalAssistant, normalise
+    from .actual.client import AssistantsClient, Endpoint
+    from .planning.diff import compute_plan
     from .errors import (ApiError, BadResponseError, ConfigError, ManifestError, PlanError, Problem, RemoteError,
                          SyncError)
     from .errors import ProjectFileError
-    from .manifest import DesiredAssistant, load_manifests
-    from .plan import Action, Change, FieldChange, Plan
-    from .reconcile import check_saved_plan, load_plan, plan_from_manifests, save_plan
-    from .remote import ActualState, RemoteAssistant, actual_state, fetch_actual
-    from .render import render_json, render_markdown, render_text
+    from .desired.manifest import DesiredAssistant, load_manifests
+    from .planning.plan import Action, Change, FieldChange, Plan
+    from .planning.reconcile import check_saved_plan, load_plan, plan_from_manifests, save_plan
+    from .actual.remote import ActualState, RemoteAssistant, actual_state, fetch_actual
+    from .render.plans import render_json, render_markdown, render_text

@@ -32,15 +32,15 @@ from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, SyncError
 from .ownership import KEY_PATTERN, check_stack
 from .redact import MaskedListing, MaskingStream, Redactor
-from .retry import RetryPolicy
+from .actual.retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from .client import AssistantsClient
+    from .actual.client import AssistantsClient
     from .config import Settings
-    from .lock import LockInfo
-    from .plan import Plan
-    from .render import View
-    from .valuediff import DiffStyle
+    from .applying.lock import LockInfo
+    from .planning.plan import Plan
+    from .render.plans import View
+    from .render.valuediff import DiffStyle
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
@@ -74,7 +74,7 @@ class _Target:
                 "project_file": self.settings.config_file}
 
     def client(self, *, stop: threading.Event | None = None) -> AssistantsClient:
-        from .client import AssistantsClient, Endpoint
+        from .actual.client import AssistantsClient, Endpoint
         from .config import endpoint_settings
 
         _checked_stack(self.stack)
@@ -179,7 +179,7 @@ def _diff_options(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, diff_context: int | None, full_diff: bool, **kwargs: Any) -> Any:
-        from .valuediff import CONTEXT_LINES, DiffStyle
+        from .render.valuediff import CONTEXT_LINES, DiffStyle
 
         context = CONTEXT_LINES if diff_context is None else diff_context
         diff = DiffStyle.full(context) if full_diff else DiffStyle(context=context)
@@ -221,8 +221,8 @@ def _use_color(no_color: bool) -> bool:
 def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan", diff: DiffStyle | None = None
           ) -> None:
     """Print a plan in the chosen format (colour only for text on a terminal)."""
-    from .render import render_json, render_markdown, render_text
-    from .valuediff import DiffStyle
+    from .render.plans import render_json, render_markdown, render_text
+    from .render.valuediff import DiffStyle
 
     diff = diff or DiffStyle()
     if output_format == "json":
@@ -237,7 +237,7 @@ def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan", d
 def _save(plan: Plan, out_file: str) -> None:
     """Save a plan with every secret masked (a server may have echoed one into a field)."""
     from .errors import PlanError
-    from .reconcile import save_plan
+    from .planning.reconcile import save_plan
 
     data = plan.model_dump(mode="json")
     masked = _current_redactor().mask_data(data)
@@ -390,7 +390,7 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
       assistants-sync validate --env staging --var TEAM=search
     Exit 0 when every manifest is valid, 1 otherwise (also when there is none at all).
     """
-    from .manifest import load_manifests, require_manifests
+    from .desired.manifest import load_manifests, require_manifests
 
     desired = load_manifests(target.paths(paths), **target.manifest_options)
     require_manifests(desired, target.paths(paths))
@@ -421,7 +421,7 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
       assistants-sync plan specs --full-diff      # long text diffs whole, not cut
       assistants-sync plan specs --target support-bot    # only this key
     """
-    from .reconcile import plan_from_manifests
+    from .planning.reconcile import plan_from_manifests
 
     with target.client() as client:
         result = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
@@ -455,7 +455,7 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
       assistants-sync drift specs || [ $? -ne 2 ] || notify-on-call
     Exit 0 no drift, 2 drift, 1 error.
     """
-    from .reconcile import drift_from_manifests
+    from .planning.reconcile import drift_from_manifests
 
     with target.client() as client:
         result = drift_from_manifests(target.paths(paths), client, target.stack, targets=targets,
@@ -480,8 +480,8 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None
       assistants-sync export --unmanaged --out specs/imported
       assistants-sync plan specs     # shows only the adoptions, no content change
     """
-    from .export import export_manifests
-    from .remote import fetch_actual
+    from .render.export import export_manifests
+    from .actual.remote import fetch_actual
 
     with target.client() as client:
         actual = fetch_actual(MaskedListing(client, client.redactor), target.stack)  # the files hold no secret
@@ -520,9 +520,9 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
     change succeeded, 1 when any failed (the others are still tried) or the stack is
     locked, 130 when interrupted (changes in flight finish; none is left half-done).
     """
-    from .apply_lock import model_for_manifests, model_for_plan
-    from .manifest import load_manifests, require_manifests
-    from .reconcile import NO_MANIFESTS_HINT, check_saved_plan, load_plan, plan_from_manifests
+    from .applying.apply_lock import model_for_manifests, model_for_plan
+    from .desired.manifest import load_manifests, require_manifests
+    from .planning.reconcile import NO_MANIFESTS_HINT, check_saved_plan, load_plan, plan_from_manifests
 
     if plan_file and paths:
         raise ConfigError("give either manifest PATHs or --plan FILE, not both: a saved plan already holds its changes")
@@ -565,8 +565,8 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
 @contextlib.contextmanager
 def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float) -> Iterator[None]:
     """Hold the stack's lock for the block; Ctrl-C while waiting for it exits 130."""
-    from .apply_lock import AssistantLockObjects, who_am_i
-    from .lock import holding
+    from .applying.apply_lock import AssistantLockObjects, who_am_i
+    from .applying.lock import holding
 
     def waiting(holder: LockInfo, seconds_left: float) -> None:
         click.echo(f'Stack "{stack}" is locked by {holder.describe()}; waiting up to {math.ceil(seconds_left)}s '
@@ -599,8 +599,8 @@ def force_unlock(lock_id: str, target: _Target, force: bool) -> None:
     only the lock of a run that is no longer running: two applies at once can
     create duplicates.
     """
-    from .apply_lock import AssistantLockObjects
-    from .lock import force_unlock as release_lock
+    from .applying.apply_lock import AssistantLockObjects
+    from .applying.lock import force_unlock as release_lock
 
     def confirm(lock: LockInfo) -> None:
         if force:
@@ -636,8 +636,8 @@ def render(paths: tuple[str, ...], target: _Target, output_format: str, out_dir:
     """
     import json
 
-    from .manifest import load_manifests
-    from .responses import responses_request
+    from .desired.manifest import load_manifests
+    from .render.responses import responses_request
 
     desired = load_manifests(target.paths(paths), **target.manifest_options)
     rendered = {d.key: responses_request(d) for d in desired}
@@ -692,9 +692,9 @@ def _confirm() -> None:
 
 
 def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int) -> None:
-    from .apply import apply_plan
-    from .progress import ApplyProgress
-    from .render import render_apply_summary
+    from .applying.apply import apply_plan
+    from .applying.progress import ApplyProgress
+    from .render.plans import render_apply_summary
 
     click.echo("")
     retried_before = client.stats.retries
@@ -789,10 +789,10 @@ def demo(paths: tuple[str, ...], target: _Target, state_file: str | None) -> Non
     Runs plan, apply and a second plan, which must report no changes. The project file
     is read as plan reads it; only the endpoint is replaced by the emulator.
     """
-    from .client import AssistantsClient, Endpoint
+    from .actual.client import AssistantsClient, Endpoint
     from .emulator import AssistantStore, running_emulator
-    from .manifest import load_manifests
-    from .reconcile import plan_from_manifests
+    from .desired.manifest import load_manifests
+    from .planning.reconcile import plan_from_manifests
 
     stack = _checked_stack(target.stack)
     paths = target.paths(paths)

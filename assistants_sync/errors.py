@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .lock import LockInfo
+    from .applying.lock import LockInfo
 
 
 class SyncError(Exception):

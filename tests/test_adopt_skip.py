@@ -124,8 +124,8 @@ def test_the_same_manifests_for_another_endpoint_create_instead(
 
 
 def test_many_skip_notes_keep_the_markdown_report_within_githubs_limit() -> None:
-    from assistants_sync.plan import Note, Plan
-    from assistants_sync.render import MARKDOWN_LIMIT, render_markdown
+    from assistants_sync.planning.plan import Note, Plan
+    from assistants_sync.render.plans import MARKDOWN_LIMIT, render_markdown
 
     notes = [Note(key=f"bot-{i:04d}", kind="adopt_skipped", text="adopt: asst_x skipped: " + "why " * 40)
              for i in range(3000)]

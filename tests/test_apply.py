@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistants_sync.apply import apply_plan
-from assistants_sync.client import AssistantsClient, Endpoint
+from assistants_sync.applying.apply import apply_plan
+from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.emulator import EmulatorServer
-from assistants_sync.plan import Action
-from assistants_sync.reconcile import plan_from_manifests
-from assistants_sync.render import render_apply_summary
+from assistants_sync.planning.plan import Action
+from assistants_sync.planning.reconcile import plan_from_manifests
+from assistants_sync.render.plans import render_apply_summary
 
 from .conftest import API_KEY, write
 

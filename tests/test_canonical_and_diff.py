@@ -10,12 +10,12 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from assistants_sync.apply import body_for
-from assistants_sync.canonical import normalise, request_body
-from assistants_sync.diff import compute_plan
-from assistants_sync.manifest import DesiredAssistant
-from assistants_sync.plan import Action
-from assistants_sync.remote import actual_state
+from assistants_sync.applying.apply import body_for
+from assistants_sync.kinds.assistant import normalise, request_body
+from assistants_sync.planning.diff import compute_plan
+from assistants_sync.desired.manifest import DesiredAssistant
+from assistants_sync.planning.plan import Action
+from assistants_sync.actual.remote import actual_state
 
 SERVER_FILLED = {
     "id": "asst_1",

@@ -11,7 +11,7 @@ import pytest
 from assistants_sync import cli as cli_module
 from assistants_sync.cli import cli
 from assistants_sync.emulator import EmulatorServer, running_emulator
-from assistants_sync.manifest import DesiredAssistant
+from assistants_sync.desired.manifest import DesiredAssistant
 
 from .conftest import API_KEY, plan_json, run, write
 

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from assistants_sync.client import AssistantsClient, Endpoint
+from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.emulator import EmulatorServer
 from assistants_sync.errors import ApiError, BadResponseError, ConfigError, RemoteError
-from assistants_sync.retry import RetryPolicy
+from assistants_sync.actual.retry import RetryPolicy
 
 from .conftest import API_KEY
 

@@ -6,7 +6,7 @@ import difflib
 from pathlib import Path
 
 from assistants_sync.emulator import EmulatorServer
-from assistants_sync.render import MARKDOWN_LIMIT
+from assistants_sync.render.plans import MARKDOWN_LIMIT
 
 from .conftest import run, write
 
@@ -100,9 +100,9 @@ def test_markdown_cut_at_its_size_cap_still_lists_every_hunk_header(env: Emulato
 
 
 def test_a_small_markdown_cap_lists_the_headers_that_fit_and_counts_the_rest() -> None:
-    from assistants_sync.plan import Action, Change, FieldChange, Plan
-    from assistants_sync.render import render_markdown
-    from assistants_sync.valuediff import DiffStyle
+    from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
+    from assistants_sync.render.plans import render_markdown
+    from assistants_sync.render.valuediff import DiffStyle
 
     edited = {i: f"Rule {i}: be helpful, briefly." for i in range(5, LINES, 10)}
     change = Change(action=Action.UPDATE, key="bot", assistant_id="asst_1", cause="manifest",

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistants_sync.client import AssistantsClient, Endpoint
+from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.errors import RemoteError
 
 from .conftest import run, write

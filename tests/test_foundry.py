@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from assistants_sync import auth
+from assistants_sync.actual import auth
 from assistants_sync.emulator import EmulatorServer, ManualClock, TokenAuthority, running_emulator
 
 from .conftest import run, write

@@ -9,7 +9,7 @@ import pytest
 
 from assistants_sync.config import load_config
 from assistants_sync.errors import ConfigError, ManifestError
-from assistants_sync.manifest import load_manifests
+from assistants_sync.desired.manifest import load_manifests
 
 from .conftest import run, write
 

@@ -10,7 +10,7 @@ import pytest
 
 from assistants_sync.emulator import EmulatorServer
 from assistants_sync.errors import ManifestError
-from assistants_sync.manifest import load_manifests
+from assistants_sync.desired.manifest import load_manifests
 
 from .conftest import run, write
 

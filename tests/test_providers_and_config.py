@@ -223,7 +223,7 @@ class TestVariables:
             description: costs $${PRICE} per ${UNIT:-call}
             """)
         clean_env.setenv("TEAM", "search")
-        from assistants_sync.manifest import load_manifests
+        from assistants_sync.desired.manifest import load_manifests
 
         [bot] = load_manifests([tmp_path], variables={"TEAM": "search"})
         assert bot.key == "bot-search" and bot.request["model"] == "gpt-4o"

@@ -225,7 +225,7 @@ def test_a_token_from_the_credential_chain_echoed_by_the_server_is_masked(
         specs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
-    from assistants_sync import auth
+    from assistants_sync.actual import auth
 
     token = "credential-chain-token-0123456789abcdef"
     credential = SimpleNamespace(get_token=lambda scope: SimpleNamespace(token=token, expires_on=4_000_000_000))

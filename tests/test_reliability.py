@@ -18,14 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
-from assistants_sync.apply import Outcome, apply_plan
-from assistants_sync.client import AssistantsClient, Endpoint
+from assistants_sync.applying.apply import Outcome, apply_plan
+from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.emulator import EmulatorServer, Faults, running_emulator
 from assistants_sync.errors import BadResponseError
-from assistants_sync.plan import Action, Change, FieldChange, Plan
-from assistants_sync.progress import ApplyProgress
-from assistants_sync.reconcile import plan_from_manifests
-from assistants_sync.retry import RateLimiter, RetryPolicy, parse_duration, server_wait
+from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
+from assistants_sync.applying.progress import ApplyProgress
+from assistants_sync.planning.reconcile import plan_from_manifests
+from assistants_sync.actual.retry import RateLimiter, RetryPolicy, parse_duration, server_wait
 
 from .conftest import API_KEY, ROOT, run, write
 

@@ -11,8 +11,8 @@ import pytest
 
 from assistants_sync import cli as cli_module
 from assistants_sync.emulator import EmulatorServer
-from assistants_sync.plan import Action, Change, FieldChange, Plan
-from assistants_sync.render import MARKDOWN_LIMIT, render_markdown, render_text
+from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
+from assistants_sync.render.plans import MARKDOWN_LIMIT, render_markdown, render_text
 
 from .conftest import plan_json, run, write
 

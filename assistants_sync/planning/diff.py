@@ -6,12 +6,12 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from .canonical import DEFAULTS, FIELDS, CanonicalAssistant, fingerprint
-from .errors import PlanError
-from .manifest import DesiredAssistant
-from .ownership import APPLIED_KEY, applied_record, is_protected
+from ..kinds.assistant import DEFAULTS, FIELDS, CanonicalAssistant, fingerprint
+from ..errors import PlanError
+from ..desired.manifest import DesiredAssistant
+from ..ownership import APPLIED_KEY, applied_record, is_protected
 from .plan import Action, Cause, Change, DriftKind, FieldChange, Note, Plan
-from .remote import ActualState, RemoteAssistant
+from ..actual.remote import ActualState, RemoteAssistant
 
 
 def compute_plan(

@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Literal
 
-from .apply import ApplyResult, Outcome
-from .plan import Action, Change, DriftKind, Plan
+from ..applying.apply import ApplyResult, Outcome
+from ..planning.plan import Action, Change, DriftKind, Plan
 from .valuediff import DiffLine, DiffStyle, change_lines, to_json, value_lines
 
 MARKDOWN_LIMIT = 65_536  # GitHub's limit for a comment body and a step summary

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from .apply import Outcome
-from .render import render_outcome
+from ..render.plans import render_outcome
 
 _CLEAR_LINE = "\r\x1b[2K"
 

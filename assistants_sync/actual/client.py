@@ -23,9 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from .defaults import DEFAULT_BASE_URL
-from .errors import AmbiguousRequestError, ApiError, BadResponseError, ConfigError, RemoteError
-from .redact import Redactor
+from ..defaults import DEFAULT_BASE_URL
+from ..errors import AmbiguousRequestError, ApiError, BadResponseError, ConfigError, RemoteError
+from ..redact import Redactor
 from .retry import RETRYABLE_STATUSES, RateLimiter, RetryPolicy, server_wait
 
 if TYPE_CHECKING:

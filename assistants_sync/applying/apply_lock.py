@@ -18,13 +18,13 @@ import socket
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import AmbiguousRequestError, ApiError, LockError
+from ..errors import AmbiguousRequestError, ApiError, LockError
 from .lock import LOCK_ID_KEY, LOCK_KEY
 
 if TYPE_CHECKING:
-    from .manifest import DesiredAssistant
-    from .plan import Plan
-    from .remote import ActualState
+    from ..desired.manifest import DesiredAssistant
+    from ..planning.plan import Plan
+    from ..actual.remote import ActualState
 
 LOCK_MODEL_ENV = "ASSISTANTS_SYNC_LOCK_MODEL"
 DEFAULT_LOCK_MODEL = "gpt-4o-mini"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .canonical import FIELDS
-from .errors import PlanError
-from .ownership import APPLIED_KEY, KEY_PATTERN, PROTECT_KEY, TAG_KEY, is_protected, is_reserved, tag_value
+from ..kinds.assistant import FIELDS
+from ..errors import PlanError
+from ..ownership import APPLIED_KEY, KEY_PATTERN, PROTECT_KEY, TAG_KEY, is_protected, is_reserved, tag_value
 from .plan import Action, Change, Plan
-from .remote import ActualState
+from ..actual.remote import ActualState
 
 _KEY_RE = re.compile(KEY_PATTERN)
 _TAGS_A_CHANGE_WRITES = frozenset({TAG_KEY, APPLIED_KEY, PROTECT_KEY})

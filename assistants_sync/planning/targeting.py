@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from .diff import compute_plan
-from .manifest import DesiredAssistant
+from ..desired.manifest import DesiredAssistant
 from .plan import Action, Plan
-from .remote import ActualState
+from ..actual.remote import ActualState
 
 
 def plan_for_targets(

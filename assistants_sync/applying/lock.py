@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from .errors import LockError, LockHeldError, SyncError
+from ..errors import LockError, LockHeldError, SyncError
 
 LOCK_KEY = "assistants-sync.lock"  # its value is the stack: the mark of a lock object
 LOCK_ID_KEY = "assistants-sync.lock.id"

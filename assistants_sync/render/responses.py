@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .canonical import CanonicalAssistant, normalise
-from .manifest import DesiredAssistant
+from ..kinds.assistant import CanonicalAssistant, normalise
+from ..desired.manifest import DesiredAssistant
 
 
 def responses_request(desired: DesiredAssistant) -> dict[str, Any]:

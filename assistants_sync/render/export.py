@@ -14,10 +14,10 @@ from typing import Any
 
 import yaml
 
-from .canonical import CanonicalAssistant
-from .errors import ConfigError
-from .ownership import KEY_PATTERN, applied_record, is_protected, user_metadata
-from .remote import ActualState, RemoteAssistant
+from ..kinds.assistant import CanonicalAssistant
+from ..errors import ConfigError
+from ..ownership import KEY_PATTERN, applied_record, is_protected, user_metadata
+from ..actual.remote import ActualState, RemoteAssistant
 
 INLINE_INSTRUCTIONS_MAX = 200  # longer, or multi-line, instructions go to their own file
 INSTRUCTIONS_DIR = "instructions"

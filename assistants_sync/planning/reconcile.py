@@ -17,12 +17,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .client import AssistantsClient
-from .errors import PlanError
-from .manifest import load_manifests, require_manifests
+from ..actual.client import AssistantsClient
+from ..errors import PlanError
+from ..desired.manifest import load_manifests, require_manifests
 from .plan import Action, Plan
-from .remote import ActualState, fetch_actual
-from .render import render_json
+from ..actual.remote import ActualState, fetch_actual
+from ..render.plans import render_json
 from .safety import check_deletes, check_ownership, rejudged
 from .targeting import plan_for_targets
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .ownership import APPLIED_KEY
+from ..ownership import APPLIED_KEY
 
 # Every field assistants-sync manages, in display order.
 FIELDS: tuple[str, ...] = (

@@ -8,10 +8,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from .canonical import CanonicalAssistant, normalise
-from .errors import BadResponseError
-from .lock import is_lock_object
-from .ownership import owner_of
+from ..kinds.assistant import CanonicalAssistant, normalise
+from ..errors import BadResponseError
+from ..applying.lock import is_lock_object
+from ..ownership import owner_of
 
 
 class AssistantLister(Protocol):

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .ownership import APPLIED_KEY
+from ..ownership import APPLIED_KEY
 
 Kind = Literal["plain", "added", "removed", "changed", "hunk", "note"]
 

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .canonical import request_body
-from .defaults import DEFAULT_PARALLELISM
-from .errors import AmbiguousRequestError, ApiError, SyncError
-from .ownership import TAG_KEY
-from .plan import Action, Change, Plan
+from ..kinds.assistant import request_body
+from ..defaults import DEFAULT_PARALLELISM
+from ..errors import AmbiguousRequestError, ApiError, SyncError
+from ..ownership import TAG_KEY
+from ..planning.plan import Action, Change, Plan
 
 _ORDER = {Action.CREATE: 0, Action.ADOPT: 1, Action.UPDATE: 2, Action.DELETE: 3}
 _CREATE_ATTEMPTS = 5  # creates whose answer was lost, each followed by a lookup

@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .ownership import KEY_PATTERN, METADATA_MAX_PAIRS, TAG_KEY, is_reserved, tags_added
+from ..ownership import KEY_PATTERN, METADATA_MAX_PAIRS, TAG_KEY, is_reserved, tags_added
 
 NAME_MAX = 256
 DESCRIPTION_MAX = 512

@@ -19,12 +19,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .canonical import UNMANAGED_WHEN_UNSET, CanonicalAssistant, fingerprint, normalise
-from .config import CONFIG_NAMES
-from .errors import ManifestError, NoManifestsError, Problem
+from ..kinds.assistant import UNMANAGED_WHEN_UNSET, CanonicalAssistant, fingerprint, normalise
+from ..config import CONFIG_NAMES
+from ..errors import ManifestError, NoManifestsError, Problem
 from .manifest_cache import ParseCache
-from .manifest_models import INSTRUCTIONS_MAX, KNOWN_FIELD_NAMES, AssistantManifest
-from .ownership import APPLIED_KEY, PROTECT_KEY, TAG_KEY, AppliedRecord, tag_value
+from ..kinds.assistant_models import INSTRUCTIONS_MAX, KNOWN_FIELD_NAMES, AssistantManifest
+from ..ownership import APPLIED_KEY, PROTECT_KEY, TAG_KEY, AppliedRecord, tag_value
 from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
                        validation_message, yaml_error_message)
 
