@@ -169,7 +169,7 @@ def _output_options(func: F) -> F:
     func = click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set).")(func)
     func = click.option(
         "--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
-        show_default=True, help="text for people, json (stable, format_version 1) for tools, markdown for pull requests.",
+        show_default=True, help="text for people, json (stable, format_version 2) for tools, markdown for pull requests.",
     )(func)
     return func
 
@@ -237,7 +237,7 @@ def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan", d
 def _save(plan: Plan, out_file: str) -> None:
     """Save a plan with every secret masked (a server may have echoed one into a field)."""
     from .errors import PlanError
-    from .planning.reconcile import save_plan
+    from .planning.saved import save_plan
 
     data = plan.model_dump(mode="json")
     masked = _current_redactor().mask_data(data)
@@ -522,7 +522,8 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
     """
     from .applying.apply_lock import model_for_manifests, model_for_plan
     from .desired.manifest import load_manifests, require_manifests
-    from .planning.reconcile import NO_MANIFESTS_HINT, check_saved_plan, load_plan, plan_from_manifests
+    from .planning.reconcile import NO_MANIFESTS_HINT, plan_from_manifests
+    from .planning.saved import check_saved_plan, load_plan
 
     if plan_file and paths:
         raise ConfigError("give either manifest PATHs or --plan FILE, not both: a saved plan already holds its changes")
@@ -637,10 +638,10 @@ def render(paths: tuple[str, ...], target: _Target, output_format: str, out_dir:
     import json
 
     from .desired.manifest import load_manifests
-    from .render.responses import responses_request
+    from .render.responses import responses_requests
 
     desired = load_manifests(target.paths(paths), **target.manifest_options)
-    rendered = {d.key: responses_request(d) for d in desired}
+    rendered = responses_requests(desired)
     if out_dir is None:
         click.echo(json.dumps(rendered, indent=2, ensure_ascii=False))
         return
@@ -694,7 +695,7 @@ def _confirm() -> None:
 def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int) -> None:
     from .applying.apply import apply_plan
     from .applying.progress import ApplyProgress
-    from .render.plans import render_apply_summary
+    from .applying.report import render_apply_summary
 
     click.echo("")
     retried_before = client.stats.retries

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, Problem, ProjectFileError
-from .kinds.assistant_models import ManifestDefaults
+from .kinds.assistant import ManifestDefaults
 from .ownership import STACK_PATTERN
 from .desired.yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
                        validation_message, yaml_error_message)

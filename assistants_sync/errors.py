@@ -8,6 +8,7 @@
     ├── RemoteError            the endpoint could not be used
     │   ├── ApiError           the endpoint answered with an HTTP error
     │   ├── BadResponseError   the endpoint answered something that is not the API
+    │   ├── UnservedKindError  manifests of a kind the endpoint does not serve
     │   └── AmbiguousRequestError  a create may or may not have happened (answer lost)
     ├── PlanError              a plan cannot be made or a saved plan cannot be used
     └── LockError              the stack's lock cannot be taken or released
@@ -106,6 +107,10 @@ class AmbiguousRequestError(RemoteError):
 
     Raised instead of retrying blindly: the caller must look for the result first.
     """
+
+
+class UnservedKindError(RemoteError):
+    """Manifests of a kind the endpoint does not serve (its list path answered 404)."""
 
 
 class PlanError(SyncError):

@@ -9,7 +9,7 @@ from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.emulator import EmulatorServer
 from assistants_sync.planning.plan import Action
 from assistants_sync.planning.reconcile import plan_from_manifests
-from assistants_sync.render.plans import render_apply_summary
+from assistants_sync.applying.report import render_apply_summary
 
 from .conftest import API_KEY, write
 

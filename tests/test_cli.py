@@ -39,13 +39,15 @@ def test_json_plan_of_a_create_has_the_documented_shape(env: EmulatorServer, tmp
     write(tmp_path / "bot.yaml", "key: bot\nmodel: gpt-4o\nname: Bot\ntemperature: 0.5\n")
     document = plan_json(str(tmp_path))
     assert list(document)[:3] == ["format_version", "summary", "changes"]
-    assert document["format_version"] == 1
+    assert document["format_version"] == 2
     assert document["summary"] == {"create": 1, "update": 0, "delete": 0, "adopt": 0}
     applied = document["changes"][0]["fields"]["metadata"]["after"].pop("assistants-sync.applied")
     assert applied.startswith("sha256=") and applied.endswith(";unmanaged=reasoning_effort")
     assert document["changes"] == [{
         "action": "create",
+        "kind": "assistant",
         "key": "bot",
+        "id": None,
         "assistant_id": None,
         "fields": {
             "model": {"before": None, "after": "gpt-4o"},
@@ -60,6 +62,7 @@ def test_json_plan_of_a_create_has_the_documented_shape(env: EmulatorServer, tmp
         "protected": False,
         "previous_key": None,
         "drift": "missing",
+        "depends_on": [],
     }]
 
 

@@ -265,43 +265,59 @@ class AssistantsClient:
             self._local.http = http
         return http
 
-    def list_assistants(self) -> list[dict[str, Any]]:
-        """Every assistant, oldest first, following the cursor 100 at a time."""
-        assistants: list[dict[str, Any]] = []
+    def list_objects(self, path: str, noun: str) -> list[dict[str, Any]]:
+        """Every object of the collection at `path` (`noun`: its plural, for messages), oldest first,
+        following the cursor 100 at a time."""
+        objects: list[dict[str, Any]] = []
         params: dict[str, Any] = {"limit": PAGE_SIZE, "order": "asc"}
         seen_cursors: set[str] = set()
         for _ in range(self.max_pages):
-            page = self._request("GET", "assistants", "listing assistants", params=params)
+            page = self._request("GET", path, f"listing {noun}", params=params)
             data = page.get("data")
             if not isinstance(data, list) or not all(isinstance(a, dict) and isinstance(a.get("id"), str) for a in data):
-                raise BadResponseError(f"listing assistants: the answer from {self.endpoint.display_url} has no valid 'data' list")
-            assistants.extend(data)
+                raise BadResponseError(f"listing {noun}: the answer from {self.endpoint.display_url} has no valid 'data' list")
+            objects.extend(data)
             if not page.get("has_more") or not data:
-                return assistants
+                return objects
             cursor = data[-1]["id"]
             if cursor in seen_cursors:
                 raise BadResponseError(
-                    f"listing assistants: the server returned the page after {cursor!r} twice; "
+                    f"listing {noun}: the server returned the page after {cursor!r} twice; "
                     "its pagination is broken, so the listing cannot be trusted"
                 )
             seen_cursors.add(cursor)
             params = {**params, "after": cursor}
         raise BadResponseError(
-            f"listing assistants: more than {self.max_pages} pages; the server never said has_more=false"
+            f"listing {noun}: more than {self.max_pages} pages; the server never said has_more=false"
         )
 
-    def create_assistant(self, body: dict[str, Any]) -> dict[str, Any]:
+    def create_object(self, path: str, noun: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create; raises AmbiguousRequestError when the answer was lost (it may exist now)."""
-        created = self._request("POST", "assistants", "creating an assistant", json_body=body, idempotent=False)
+        article = "an" if noun[:1] in "aeiou" else "a"
+        created = self._request("POST", path, f"creating {article} {noun}", json_body=body, idempotent=False)
         if not isinstance(created.get("id"), str):
-            raise BadResponseError("creating an assistant: the answer has no assistant id")
+            raise BadResponseError(f"creating {article} {noun}: the answer has no {noun} id")
         return created
 
+    def modify_object(self, path: str, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", f"{path}/{object_id}", f"modifying {object_id}", json_body=body)
+
+    def delete_object(self, path: str, object_id: str) -> dict[str, Any]:
+        return self._request("DELETE", f"{path}/{object_id}", f"deleting {object_id}")
+
+    # The assistants collection (the lock's store, and callers of the library before kinds).
+    def list_assistants(self) -> list[dict[str, Any]]:
+        """Every assistant, oldest first."""
+        return self.list_objects("assistants", "assistants")
+
+    def create_assistant(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.create_object("assistants", "assistant", body)
+
     def modify_assistant(self, assistant_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._request("POST", f"assistants/{assistant_id}", f"modifying {assistant_id}", json_body=body)
+        return self.modify_object("assistants", assistant_id, body)
 
     def delete_assistant(self, assistant_id: str) -> dict[str, Any]:
-        return self._request("DELETE", f"assistants/{assistant_id}", f"deleting {assistant_id}")
+        return self.delete_object("assistants", assistant_id)
 
     def _request(
         self,
@@ -334,7 +350,7 @@ class AssistantsClient:
                 # create it means the assistant may exist without our knowing its id.
                 if idempotent:
                     raise
-                raise AmbiguousRequestError(f"{exc}; the assistant may have been created") from exc
+                raise AmbiguousRequestError(f"{exc}; the object may have been created") from exc
             if isinstance(failure, dict):
                 return failure
             if ambiguous and not idempotent:

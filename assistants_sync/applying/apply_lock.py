@@ -22,9 +22,9 @@ from ..errors import AmbiguousRequestError, ApiError, LockError
 from .lock import LOCK_ID_KEY, LOCK_KEY
 
 if TYPE_CHECKING:
-    from ..desired.manifest import DesiredAssistant
-    from ..planning.plan import Plan
     from ..actual.remote import ActualState
+    from ..desired.manifest import Desired
+    from ..planning.plan import Plan
 
 LOCK_MODEL_ENV = "ASSISTANTS_SYNC_LOCK_MODEL"
 DEFAULT_LOCK_MODEL = "gpt-4o-mini"
@@ -75,12 +75,12 @@ class AssistantLockObjects:
                 raise
 
 
-def model_for_manifests(desired: Sequence[DesiredAssistant], environ: Mapping[str, str]) -> str:
+def model_for_manifests(desired: Sequence[Desired], environ: Mapping[str, str]) -> str:
     """The lock's model for an apply of `desired`: the first manifest's."""
     override = environ.get(LOCK_MODEL_ENV)
     if override:
         return override
-    model = desired[0].request.get("model") if desired else None
+    model = next((d.request.get("model") for d in desired if d.kind == "assistant"), None)
     return model if isinstance(model, str) and model else DEFAULT_LOCK_MODEL
 
 
@@ -89,14 +89,17 @@ def model_for_plan(plan: Plan, actual: ActualState, environ: Mapping[str, str]) 
     override = environ.get(LOCK_MODEL_ENV)
     if override:
         return override
-    for change in plan.changes:
+    changes = [c for c in plan.changes if c.kind == "assistant"]
+    for change in changes:
         field = change.fields.get("model")
         if field is not None and isinstance(field.after, str) and field.after:
             return field.after
-    models = {a.id: a.canonical.model for a in (*actual.assistants, *actual.unowned)}
-    for change in plan.changes:
-        if change.assistant_id in models and models[change.assistant_id]:
-            return models[change.assistant_id]
+    models = {a.id: a.canonical.as_dict().get("model") for a in (*actual.managed, *actual.unowned)
+              if a.kind == "assistant"}
+    for change in changes:
+        model = models.get(change.id or "")
+        if isinstance(model, str) and model:
+            return model
     return DEFAULT_LOCK_MODEL
 
 

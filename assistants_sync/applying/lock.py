@@ -28,8 +28,8 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from ..errors import LockError, LockHeldError, SyncError
+from ..ownership import LOCK_KEY, is_lock_object
 
-LOCK_KEY = "assistants-sync.lock"  # its value is the stack: the mark of a lock object
 LOCK_ID_KEY = "assistants-sync.lock.id"
 LOCK_WHO_KEY = "assistants-sync.lock.who"
 LOCK_OPERATION_KEY = "assistants-sync.lock.operation"
@@ -74,11 +74,6 @@ class LockInfo:
 
     def describe(self) -> str:
         return f"{self.who} ({self.operation}) since {self.since}, lock id {self.lock_id}"
-
-
-def is_lock_object(metadata: Mapping[str, object] | None) -> bool:
-    """True for a lock object (of any stack): never a managed or unmanaged object."""
-    return isinstance(metadata, Mapping) and LOCK_KEY in metadata
 
 
 def lock_metadata(stack: str, lock_id: str, who: str, operation: str, now: float) -> dict[str, str]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from .apply import Outcome
-from ..render.plans import render_outcome
+from .report import render_outcome
 
 _CLEAR_LINE = "\r\x1b[2K"
 

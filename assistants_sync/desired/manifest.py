@@ -1,30 +1,29 @@
 """Manifests (YAML files) -> desired state.
 
 `load_manifests` reads every ``*.yaml`` / ``*.yml`` under the given paths in a stable
-order, validates each document with `AssistantManifest`, resolves
-``instructions_file`` and ``parameters_file`` and returns one `DesiredAssistant` per
-document. It collects every problem of every file before raising one
-`ManifestError`, so a user fixes everything in one round. It never touches the network.
+order, validates each document with the manifest model of its kind (``kind:``,
+default ``assistant``), reads the files it references and returns one `Desired` per
+document. It collects every problem of every file before raising one `ManifestError`,
+so a user fixes everything in one round. It never touches the network.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from ..kinds.assistant import UNMANAGED_WHEN_UNSET, CanonicalAssistant, fingerprint, normalise
 from ..config import CONFIG_NAMES
 from ..errors import ManifestError, NoManifestsError, Problem
+from ..kinds import get_kind, kind_named, kinds
+from ..kinds.base import DEFAULT_KIND, Canonical, Kind
+from ..ownership import applied_tag, owner_tags
 from .manifest_cache import ParseCache
-from ..kinds.assistant_models import INSTRUCTIONS_MAX, KNOWN_FIELD_NAMES, AssistantManifest
-from ..ownership import APPLIED_KEY, PROTECT_KEY, TAG_KEY, AppliedRecord, tag_value
 from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
                        validation_message, yaml_error_message)
 
@@ -32,11 +31,11 @@ MANIFEST_SUFFIXES = (".yaml", ".yml")
 # Larger files cannot be valid (instructions are <= 256,000 characters, at most 4 bytes
 # each), so they are refused before being read whole.
 MANIFEST_MAX_BYTES = 4 * 1024 * 1024
-REFERENCED_FILE_MAX_BYTES = INSTRUCTIONS_MAX * 4
+REFERENCED_FILE_MAX_BYTES = 256_000 * 4  # the longest text field (instructions), at 4 bytes a character
 
 
 @dataclass(frozen=True)
-class DesiredAssistant:
+class Desired:
     """One manifest document, validated, with referenced files read in."""
 
     key: str
@@ -44,30 +43,31 @@ class DesiredAssistant:
     request: dict[str, Any]  # the create request it stands for, without this tool's tags
     protect: bool = False
     ignore_changes: frozenset[str] = frozenset()
-    adopt: str | None = None  # id of an unmanaged assistant to take over
+    adopt: str | None = None  # id of an unmanaged object to take over
     previous_keys: tuple[str, ...] = ()  # keys it was managed under before a rename, first match wins
+    kind: str = DEFAULT_KIND
 
     @property
     def unmanaged(self) -> frozenset[str]:
-        """Fields neither compared nor sent on update: ignore_changes, and unset reasoning_effort."""
-        unset = {name for name in UNMANAGED_WHEN_UNSET if self.request.get(name) is None}
+        """Fields neither compared nor sent on update: ignore_changes, and fields unmanaged when left unset."""
+        unset = {name for name in get_kind(self.kind).unmanaged_when_unset if self.request.get(name) is None}
         return self.ignore_changes | unset
 
-    def canonical(self, stack: str) -> CanonicalAssistant:
+    def canonical(self, stack: str) -> Canonical:
         """Canonical form as owned by `stack`: with the ownership, protect and applied tags."""
         return self.with_applied_record(self.canonical_without_record(stack))
 
-    def canonical_without_record(self, stack: str) -> CanonicalAssistant:
+    def canonical_without_record(self, stack: str) -> Canonical:
         """Canonical form with every tag but the applied record: enough to tell whether anything differs."""
-        tags = {TAG_KEY: tag_value(stack, self.key)}
-        if self.protect:
-            tags[PROTECT_KEY] = "true"
-        return normalise({**self.request, "metadata": {**self.request.get("metadata", {}), **tags}})
+        tags = owner_tags(stack, self.key, protect=self.protect)
+        return get_kind(self.kind).normalise({**self.request, "metadata": {**self.request.get("metadata", {}), **tags}})
 
-    def with_applied_record(self, base: CanonicalAssistant) -> CanonicalAssistant:
+    def with_applied_record(self, base: Canonical) -> Canonical:
         """`base` with the applied tag recording its fingerprint (hashing is why this is separate)."""
-        applied = AppliedRecord(fingerprint(base, self.unmanaged), self.unmanaged).value()
-        return replace(base, metadata=dict(sorted({**base.metadata, APPLIED_KEY: applied}.items())))
+        return base.with_metadata(dict(sorted({**base.metadata, **applied_tag(base, self.unmanaged)}.items())))
+
+
+DesiredAssistant = Desired  # its name before the engine knew other kinds
 
 
 def load_manifests(
@@ -76,8 +76,8 @@ def load_manifests(
     defaults: Mapping[str, Any] | None = None,
     variables: Mapping[str, str] | None = None,
     project_file: str | os.PathLike[str] | None = None,
-) -> list[DesiredAssistant]:
-    """Every desired assistant under `paths`, or ManifestError listing every problem.
+) -> list[Desired]:
+    """Every desired object under `paths`, or ManifestError listing every problem.
 
     `defaults` (the project file's) are merged into every document: a document's own
     fields win, and metadata pairs are merged. `variables` fill in ``${NAME}``. A YAML
@@ -88,7 +88,7 @@ def load_manifests(
     source = _Source(dict(defaults or {}), variables)
     files = _Files()
     problems: list[Problem] = []
-    loaded: list[tuple[str, list[DesiredAssistant], list[Problem]]] = []
+    loaded: list[tuple[str, list[Desired], list[Problem]]] = []
     manifests = list(_manifest_files(paths, problems, files, project_file))
     files.cache = ParseCache.open((files.real_directory(str(m.root)) for m in manifests), len(manifests))
     for manifest in manifests:
@@ -96,33 +96,38 @@ def load_manifests(
         loaded.append((manifest.real, _load_file(manifest, file_problems, files, source), file_problems))
     files.cache.save()
 
-    desired: list[DesiredAssistant] = []
-    first_seen: dict[str, str] = {}
-    for real, assistants, file_problems in loaded:
+    desired: list[Desired] = []
+    first_seen: dict[tuple[str, str], str] = {}
+    for real, objects, file_problems in loaded:
         if real in files.referenced:
             continue
         problems.extend(file_problems)
-        for assistant in assistants:
-            if assistant.key in first_seen:
-                file_name, _, line = assistant.source.rpartition(":")
+        for wanted in objects:
+            if (wanted.kind, wanted.key) in first_seen:
+                file_name, _, line = wanted.source.rpartition(":")
                 problems.append(Problem(
-                    file_name, int(line), f"key {assistant.key!r}",
-                    f"duplicate key: already defined at {first_seen[assistant.key]} "
-                    "(keys must be unique across all files)",
+                    file_name, int(line), f"key {wanted.key!r}",
+                    f"duplicate key: already defined at {first_seen[(wanted.kind, wanted.key)]} "
+                    f"(keys must be unique across all files{_of_kind(wanted.kind)})",
                 ))
                 continue
-            first_seen[assistant.key] = assistant.source
-            desired.append(assistant)
-    problems.extend(_previous_key_problems(desired))
+            first_seen[(wanted.kind, wanted.key)] = wanted.source
+            desired.append(wanted)
+    for kind in kinds():
+        problems.extend(_previous_key_problems([d for d in desired if d.kind == kind.name]))
     if problems:
         raise ManifestError(problems)
     return desired
 
 
-def _previous_key_problems(desired: Sequence[DesiredAssistant]) -> Iterator[Problem]:
-    """A previous key must be free (no manifest has it) and renamed into one key only."""
+def _of_kind(kind: str) -> str:
+    return "" if kind == DEFAULT_KIND else f" among the manifests of kind {kind}"
+
+
+def _previous_key_problems(desired: Sequence[Desired]) -> Iterator[Problem]:
+    """A previous key must be free (no manifest of its kind has it) and renamed into one key only."""
     sources = {d.key: d.source for d in desired}
-    claimed: dict[str, DesiredAssistant] = {}
+    claimed: dict[str, Desired] = {}
     for assistant in desired:
         file_name, _, line = assistant.source.rpartition(":")
         where = f"key {assistant.key!r}: previous_keys"
@@ -135,7 +140,7 @@ def _previous_key_problems(desired: Sequence[DesiredAssistant]) -> Iterator[Prob
                               f"{claimed[previous].source}; one previous key can only be renamed to one key")
 
 
-def require_manifests(desired: Sequence[DesiredAssistant], paths: Sequence[str | os.PathLike[str]], *,
+def require_manifests(desired: Sequence[Desired], paths: Sequence[str | os.PathLike[str]], *,
                       hint: str = "") -> None:
     """NoManifestsError when `paths` held no manifest at all (`hint` says what to do instead)."""
     if not desired:
@@ -269,8 +274,9 @@ class _Source:
     defaults: dict[str, Any]
     variables: Mapping[str, str] | None
 
-    def merged(self, data: dict[str, Any]) -> dict[str, Any]:
-        if not self.defaults:
+    def merged(self, data: dict[str, Any], kind: Kind) -> dict[str, Any]:
+        """`data` with the project's defaults, for a kind that takes them."""
+        if not self.defaults or kind.defaults_model is None:
             return data
         merged = {**self.defaults, **data}
         if isinstance(self.defaults.get("metadata"), dict) and isinstance(data.get("metadata"), dict):
@@ -279,7 +285,7 @@ class _Source:
 
 
 def _load_file(manifest: _ManifestFile, problems: list[Problem], files: _Files, source: _Source
-               ) -> list[DesiredAssistant]:
+               ) -> list[Desired]:
     name = manifest.name
     try:
         text = read_text(name, MANIFEST_MAX_BYTES)
@@ -303,9 +309,9 @@ def _load_file(manifest: _ManifestFile, problems: list[Problem], files: _Files, 
 
 
 def _load_cached(cached: list[tuple[int, int, Any]], manifest: _ManifestFile, problems: list[Problem], files: _Files,
-                 source: _Source) -> list[DesiredAssistant]:
+                 source: _Source) -> list[Desired]:
     """The documents of a cached parse, validated like parsed ones; problems only say that there are some."""
-    assistants: list[DesiredAssistant] = []
+    assistants: list[Desired] = []
     for number, line, data in cached:
         if data is None:
             continue
@@ -315,14 +321,14 @@ def _load_cached(cached: list[tuple[int, int, Any]], manifest: _ManifestFile, pr
         mark = yaml.Mark(manifest.name, 0, line - 1, 0, None, 0)
         node = yaml.ScalarNode("tag:yaml.org,2002:null", "", mark, mark)  # stands in for the document's node
         where = f"document {number} (key {data['key']!r})" if isinstance(data.get("key"), str) else f"document {number}"
-        assistant = _load_document(source.merged(data), node, _Context(manifest, where, problems, files))
-        if assistant is not None:
-            assistants.append(assistant)
+        loaded = _load_document(data, source, node, _Context(manifest, where, problems, files))
+        if loaded is not None:
+            assistants.append(loaded)
     return assistants
 
 
 def _load_parsed(text: str, manifest: _ManifestFile, problems: list[Problem], files: _Files, source: _Source,
-                 parsed: list[tuple[int, int, Any]]) -> Iterator[DesiredAssistant]:
+                 parsed: list[tuple[int, int, Any]]) -> Iterator[Desired]:
     """The documents of `text`; each document's (number, first line, data) is appended to `parsed`."""
     name = manifest.name
     unset: list[VariableError] = []
@@ -342,9 +348,9 @@ def _load_parsed(text: str, manifest: _ManifestFile, problems: list[Problem], fi
                 continue
             if isinstance(data.get("key"), str):
                 where = f"document {number} (key {data['key']!r})"
-            assistant = _load_document(source.merged(data), node, _Context(manifest, where, problems, files))
-            if assistant is not None:
-                yield assistant
+            loaded = _load_document(data, source, node, _Context(manifest, where, problems, files))
+            if loaded is not None:
+                yield loaded
     except VariableError as exc:
         problems.append(Problem(name, exc.line, "", str(exc)))
     except yaml.YAMLError as exc:
@@ -369,57 +375,53 @@ class _Context:
         self.problems.append(Problem(self.name, line_of(node, path), f"{self.where}: {format_path(path)}", message))
 
 
-def _load_document(data: dict[str, Any], node: yaml.Node, ctx: _Context) -> DesiredAssistant | None:
+def _load_document(data: dict[str, Any], source: _Source, node: yaml.Node, ctx: _Context) -> Desired | None:
+    kind_name = data.get("kind", DEFAULT_KIND)
+    kind = kind_named(kind_name) if isinstance(kind_name, str) else None
+    if kind is None:
+        known = ", ".join(k.name for k in kinds())
+        ctx.report(node, ["kind"], f"unknown kind {kind_name!r}: the kinds are {known}")
+        return None
+    data = source.merged({k: v for k, v in data.items() if k != "kind"}, kind)
     try:
-        manifest = AssistantManifest.model_validate(data)
+        manifest = kind.manifest_model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            ctx.report(node, user_path(error["loc"]), validation_message(error, KNOWN_FIELD_NAMES))
+            ctx.report(node, user_path(error["loc"]), validation_message(error, kind.known_field_names))
         return None
 
     count = len(ctx.problems)
     request = manifest.model_dump(
         mode="json", by_alias=True, exclude_none=True,
-        exclude={"key", "previous_keys", "instructions_file", "protect", "ignore_changes", "adopt"},
+        exclude={"key", "previous_keys", "protect", "ignore_changes", "adopt"},
     )
-    if manifest.instructions_file is not None:
-        at: list[int | str] = ["instructions_file"]
-        text = _read_referenced(manifest.instructions_file, node, at, ctx)
-        if text is not None and len(text) > INSTRUCTIONS_MAX:
-            ctx.report(node, at, f"the file holds {len(text):,} characters; instructions allow at most {INSTRUCTIONS_MAX:,}")
-        elif text is not None:
-            request["instructions"] = text
-    for index, tool in enumerate(request.get("tools", [])):
-        function = tool.get("function") or {}
-        if "parameters_file" in function:
-            at = ["tools", index, "function", "parameters_file"]
-            function["parameters"] = _read_parameters(function.pop("parameters_file"), node, at, ctx)
+    kind.complete_request(request, _DocumentFiles(node, ctx))
     if len(ctx.problems) > count:
         return None
-    return DesiredAssistant(
-        key=manifest.key,
+    return Desired(
+        key=getattr(manifest, "key"),
         source=f"{ctx.name}:{node.start_mark.line + 1}",
         request=request,
-        protect=manifest.protect,
-        ignore_changes=frozenset(manifest.ignore_changes),
-        adopt=manifest.adopt,
-        previous_keys=tuple(manifest.previous_keys),
+        protect=getattr(manifest, "protect"),
+        ignore_changes=frozenset(getattr(manifest, "ignore_changes")),
+        adopt=getattr(manifest, "adopt"),
+        previous_keys=tuple(getattr(manifest, "previous_keys")),
+        kind=kind.name,
     )
 
 
-def _read_parameters(reference: str, node: yaml.Node, at: list[int | str], ctx: _Context) -> Any:
-    text = _read_referenced(reference, node, at, ctx)
-    if text is None:
-        return None
-    try:
-        value = json.loads(text) if reference.endswith(".json") else next((d for _, _, d in documents(text)), None)
-    except (ValueError, yaml.YAMLError) as exc:
-        ctx.report(node, at, f"{reference}: not valid JSON or YAML: {exc}")
-        return None
-    if not isinstance(value, dict):
-        ctx.report(node, at, f"{reference}: parameters must be a JSON Schema object (a mapping)")
-        return None
-    return value
+@dataclass(frozen=True)
+class _DocumentFiles:
+    """`kinds.base.ReferencedFiles` for one document."""
+
+    node: yaml.Node
+    ctx: _Context
+
+    def read(self, reference: str, at: list[int | str]) -> str | None:
+        return _read_referenced(reference, self.node, at, self.ctx)
+
+    def report(self, at: list[int | str], message: str) -> None:
+        self.ctx.report(self.node, at, message)
 
 
 def _read_referenced(reference: str, node: yaml.Node, at: list[int | str], ctx: _Context) -> str | None:

@@ -6,12 +6,18 @@ change by change, without deciding anything new.
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import (BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, computed_field, model_serializer,
+                      model_validator)
 
-FORMAT_VERSION: Literal[1] = 1
+from ..kinds.base import DEFAULT_KIND
+
+FORMAT_VERSION: Literal[2] = 2
+# Version 1 (before kinds): every change an assistant's, its id in `assistant_id`. Read as version 2.
+READABLE_VERSIONS = (1, 2)
 
 
 class Action(str, Enum):
@@ -38,9 +44,22 @@ class FieldChange(BaseModel):
     after: Any = None
 
 
-class Change(BaseModel):
-    """One action on one assistant.
+class Ref(BaseModel):
+    """Another object of the plan that a change depends on, by kind and key."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    key: str
+
+
+class Change(BaseModel):
+    """One action on one object of one kind (`kind`, keys are unique per kind).
+
+    `id` is the remote object's id (`assistant_id` is another name for it, for the
+    default kind, as in format_version 1).
+    `depends_on` names objects this one names: apply makes a create, adopt or update
+    after the changes of those, and a delete before the deletes of those.
     - create: `assistant_id` is None; `fields` holds every field it sets, `before` None.
     - adopt: `assistant_id` is the unmanaged assistant taken over; `fields` holds what
       differs, always including metadata (the tags are added).
@@ -60,8 +79,9 @@ class Change(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Action
+    kind: str = DEFAULT_KIND
     key: str
-    assistant_id: str | None = None
+    id: str | None = None
     fields: dict[str, FieldChange] = Field(default_factory=dict)
     reason: str | None = None
     cause: Cause | None = None
@@ -70,6 +90,42 @@ class Change(BaseModel):
     protected: bool = False  # a delete of an assistant whose manifest said protect: true
     previous_key: str | None = None
     drift: DriftKind | None = None
+    depends_on: list[Ref] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _assistant_id_is_the_id(cls, data: Any) -> Any:
+        """`assistant_id` (format_version 1, or beside `id`) names the same object as `id`."""
+        if isinstance(data, dict) and "assistant_id" in data:
+            data = dict(data)
+            given = data.pop("assistant_id")
+            if data.get("kind", DEFAULT_KIND) != DEFAULT_KIND and given is not None:
+                raise ValueError(f"assistant_id names an assistant, and this change is of kind {data['kind']}")
+            if "id" in data and data["id"] != given:
+                raise ValueError(f"id {data['id']!r} and assistant_id {given!r} differ")
+            data["id"] = given
+        return data
+
+    @model_serializer(mode="wrap")
+    def _with_assistant_id(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.kind != DEFAULT_KIND:
+            return data
+        ordered: dict[str, Any] = {}
+        for name, value in data.items():
+            ordered[name] = value
+            if name == "id":
+                ordered["assistant_id"] = value
+        return ordered
+
+    @property
+    def assistant_id(self) -> str | None:
+        """The remote id (the name format_version 1 gave it)."""
+        return self.id
+
+    @property
+    def ref(self) -> Ref:
+        return Ref(kind=self.kind, key=self.key)
 
 
 class Note(BaseModel):
@@ -80,6 +136,14 @@ class Note(BaseModel):
     key: str
     kind: NoteKind
     text: str
+    object_kind: str = DEFAULT_KIND  # the kind of the object the note is about; in JSON only when not the default
+
+    @model_serializer(mode="wrap")
+    def _default_kind_unsaid(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.object_kind == DEFAULT_KIND:
+            data.pop("object_kind", None)
+        return data
 
 
 class Summary(BaseModel):
@@ -102,7 +166,7 @@ class Plan(BaseModel):
 
     model_config = ConfigDict(extra="ignore")  # a saved plan's summary is recomputed
 
-    format_version: Literal[1] = FORMAT_VERSION
+    format_version: Literal[2] = FORMAT_VERSION
     stack: str
     endpoint: str
     remote_fingerprint: str
@@ -111,6 +175,15 @@ class Plan(BaseModel):
     unmatched_targets: list[str] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)  # for people; never a change
+    kinds: list[str] = Field(default_factory=lambda: [DEFAULT_KIND])  # the kinds planned (listed on the endpoint)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_version_1(cls, data: Any) -> Any:
+        """A saved plan of format_version 1 is read as version 2: the same assistants' changes."""
+        if isinstance(data, dict) and data.get("format_version") == 1:
+            data = {**data, "format_version": FORMAT_VERSION}
+        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -126,3 +199,21 @@ class Plan(BaseModel):
     @property
     def is_empty(self) -> bool:
         return not self.changes
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """The plan's JSON document (format_version first, then summary, changes, notes): what --format json
+    prints and what a saved plan holds."""
+    data = plan.model_dump(mode="json")
+    return {
+        "format_version": data["format_version"],
+        "summary": data["summary"],
+        "changes": data["changes"],
+        "notes": data["notes"],
+        **{k: v for k, v in data.items() if k not in ("format_version", "summary", "changes", "notes")},
+    }
+
+
+def plan_json(plan: Plan) -> str:
+    """`plan_document` as JSON text."""
+    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False) + "\n"

@@ -5,30 +5,33 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..kinds.assistant import FIELDS
+from ..actual.remote import ActualState
 from ..errors import PlanError
+from ..kinds import counted, kind_named
+from ..kinds.base import DEFAULT_KIND
 from ..ownership import APPLIED_KEY, KEY_PATTERN, PROTECT_KEY, TAG_KEY, is_protected, is_reserved, tag_value
 from .plan import Action, Change, Plan
-from ..actual.remote import ActualState
 
 _KEY_RE = re.compile(KEY_PATTERN)
 _TAGS_A_CHANGE_WRITES = frozenset({TAG_KEY, APPLIED_KEY, PROTECT_KEY})
 
 
 def check_deletes(plan: Plan, *, allow_delete_all: bool = False) -> None:
-    """Refuse plans that delete a protected assistant, or every managed assistant of the stack."""
+    """Refuse plans that delete a protected object, or every managed object of the stack."""
     protected = [c for c in plan.changes if c.action is Action.DELETE and c.protected]
     if protected:
-        names = ", ".join(f"{c.key} ({c.assistant_id})" for c in protected)
+        names = ", ".join(f"{_label(c)} ({c.id})" for c in protected)
+        what = counted({c.kind for c in protected}, len(protected)).split(" ", 1)[1]
         raise PlanError(
-            f"refusing to delete protected assistant{'s' if len(protected) > 1 else ''} {names}: "
+            f"refusing to delete protected {what} {names}: "
             "the manifest said protect: true. To delete, restore the manifest with protect: false, "
             "apply, then remove the manifest; or plan with --no-delete to leave it in place"
         )
-    deletes = {c.assistant_id for c in plan.changes if c.action is Action.DELETE}
+    deletes = {c.id for c in plan.changes if c.action is Action.DELETE}
     if plan.managed_count and len(deletes) >= plan.managed_count and not allow_delete_all:
+        plural = counted(plan.kinds, 2).split(" ", 1)[1]
         raise PlanError(
-            f'this plan would delete all {plan.managed_count} managed assistants of stack "{plan.stack}". '
+            f'this plan would delete all {plan.managed_count} managed {plural} of stack "{plan.stack}". '
             "Is the manifests path empty or mistyped? If this is really intended, pass --allow-delete-all"
         )
 
@@ -40,12 +43,13 @@ def rejudged(plan: Plan, actual: ActualState) -> Plan:
     its key is kept (a duplicate's delete keeps the oldest, so it is never protected);
     `managed_count` is the stack's count now.
     """
-    deleted = {c.assistant_id for c in plan.changes if c.action is Action.DELETE}
-    kept_keys = {a.key for a in actual.assistants if a.id not in deleted}
-    protected = {a.id for a in actual.assistants if is_protected(a.canonical.metadata) and a.key not in kept_keys}
-    changes = [c.model_copy(update={"protected": c.assistant_id in protected}) if c.action is Action.DELETE else c
+    deleted = {c.id for c in plan.changes if c.action is Action.DELETE}
+    kept_keys = {(a.kind, a.key) for a in actual.managed if a.id not in deleted}
+    protected = {a.id for a in actual.managed
+                 if is_protected(a.canonical.metadata) and (a.kind, a.key) not in kept_keys}
+    changes = [c.model_copy(update={"protected": c.id in protected}) if c.action is Action.DELETE else c
                for c in plan.changes]
-    return plan.model_copy(update={"changes": changes, "managed_count": len(actual.assistants)})
+    return plan.model_copy(update={"changes": changes, "managed_count": len(actual.managed)})
 
 
 def check_ownership(plan: Plan, actual: ActualState) -> None:
@@ -68,7 +72,10 @@ def check_ownership(plan: Plan, actual: ActualState) -> None:
 def _ownership_problem(change: Change, actual: ActualState) -> str | None:
     if not _KEY_RE.match(change.key):
         return f"has the invalid key {change.key!r}"
-    unknown = sorted(set(change.fields) - set(FIELDS))
+    kind = kind_named(change.kind)
+    if kind is None or change.kind not in actual_kinds(actual):
+        return f"is of the kind {change.kind!r}, which is not managed on this endpoint"
+    unknown = sorted(set(change.fields) - set(kind.fields))
     if unknown:
         return f"writes unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"
     target = _target_problem(change, actual)
@@ -84,32 +91,33 @@ def _ownership_problem(change: Change, actual: ActualState) -> str | None:
 
 
 def _target_problem(change: Change, actual: ActualState) -> str | None:
-    """Why the assistant a change targets is not one it may touch, or None."""
-    wanted = change.assistant_id
+    """Why the object a change targets is not one it may touch, or None."""
+    wanted = change.id
+    noun = _noun(change.kind)
     if change.action is Action.CREATE:
         if wanted is not None:
-            return f"names an existing assistant ({wanted}), which a create never does"
-        existing = next((a for a in actual.assistants if a.key == change.key), None)
+            return f"names an existing {noun} ({wanted}), which a create never does"
+        existing = next((a for a in actual.managed if a.key == change.key and a.kind == change.kind), None)
         if existing is not None:
-            return f'would duplicate {existing.id}, the assistant of stack "{actual.stack}" under that key'
+            return f'would duplicate {existing.id}, the {noun} of stack "{actual.stack}" under that key'
         return None
     if wanted is None:
-        return "names no assistant"
+        return f"names no {noun}"
     if change.action is Action.ADOPT:
-        if any(a.id == wanted for a in actual.unowned):
+        if any(a.id == wanted and a.kind == change.kind for a in actual.unowned):
             return None
-        return f"targets {_whose(wanted, actual)}; only an assistant without any ownership tag can be adopted"
-    # An in-place rename (if the plan format has one) updates the assistant owned under its previous key.
-    owned_under = getattr(change, "previous_key", None) or change.key
-    if any(a.id == wanted and a.key == owned_under for a in actual.assistants):
+        return f"targets {_whose(wanted, actual)}; only {_a(noun)} without any ownership tag can be adopted"
+    # An in-place rename updates the object owned under its previous key.
+    owned_under = change.previous_key or change.key
+    if any(a.id == wanted and a.key == owned_under and a.kind == change.kind for a in actual.managed):
         return None
-    return f'targets {_whose(wanted, actual)}, not an assistant of stack "{actual.stack}" under key {change.key!r}'
+    return f'targets {_whose(wanted, actual)}, not {_a(noun)} of stack "{actual.stack}" under key {change.key!r}'
 
 
 def _whose(assistant_id: str, actual: ActualState) -> str:
-    managed = next((a for a in actual.assistants if a.id == assistant_id), None)
+    managed = next((a for a in actual.managed if a.id == assistant_id), None)
     if managed is not None:
-        return f'{assistant_id}, the assistant of stack "{actual.stack}" under key {managed.key!r}'
+        return f'{assistant_id}, the {_noun(managed.kind)} of stack "{actual.stack}" under key {managed.key!r}'
     if any(a.id == assistant_id for a in actual.unowned):
         return f"{assistant_id}, which no stack manages (it has no ownership tag)"
     if assistant_id in actual.foreign:
@@ -132,5 +140,26 @@ def _tag_problem(metadata: Any, stack: str, key: str) -> str | None:
 
 def _describe(change: Change) -> str:
     """The change as people read it: "delete weather (asst_123)"."""
-    target = f" ({change.assistant_id})" if change.assistant_id else ""
-    return f'"{change.action.value} {change.key}{target}"'
+    target = f" ({change.id})" if change.id else ""
+    return f'"{change.action.value} {_label(change)}{target}"'
+
+
+def _label(change: Change) -> str:
+    """The key, after its kind unless that is the default one: "weather", "vector_store docs"."""
+    return change.key if change.kind == DEFAULT_KIND else f"{change.kind} {change.key}"
+
+
+def _noun(kind_name: str) -> str:
+    kind = kind_named(kind_name)
+    return kind.noun if kind is not None else kind_name
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def actual_kinds(actual: ActualState) -> set[str]:
+    """The kinds listed on the endpoint (registered and served)."""
+    from ..kinds import kinds
+
+    return {k.name for k in kinds()} - actual.unserved

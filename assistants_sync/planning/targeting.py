@@ -1,7 +1,7 @@
 """``--target KEY``: a partial plan of only some keys, as Terraform's ``-target``. Pure: no I/O.
 
 The filter sits around `compute_plan`, not inside it: the diff sees only the targeted
-manifests but the whole listing (so an adopt still recognises every assistant), and
+manifests but the whole listing (so an adopt still recognises every object), and
 then only the targeted keys' changes are kept. A targeted key without a manifest is
 planned like any other key without one: deleted.
 """
@@ -10,22 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from .diff import compute_plan
-from ..desired.manifest import DesiredAssistant
-from .plan import Action, Plan
 from ..actual.remote import ActualState
+from ..desired.manifest import Desired
+from .diff import compute_plan
+from .plan import Action, Plan
 
 
 def plan_for_targets(
-    desired: Sequence[DesiredAssistant], actual: ActualState, endpoint: str, targets: Collection[str], *,
+    desired: Sequence[Desired], actual: ActualState, endpoint: str, targets: Collection[str], *,
     allow_delete: bool = True,
 ) -> Plan:
     """`compute_plan` limited to the keys in `targets`; the whole plan when `targets` is empty.
 
-    The fingerprint covers only the targeted keys' assistants: the plan's changes depend
+    The fingerprint covers only the targeted keys' objects: the plan's changes depend
     on nothing else, so a saved targeted plan stays valid while other keys are applied.
     `managed_count` stays the stack's, so the delete-all guard still means "every
-    managed assistant of the stack".
+    managed object of the stack".
     """
     if not targets:
         return compute_plan(desired, actual, endpoint, allow_delete=allow_delete)
@@ -35,9 +35,9 @@ def plan_for_targets(
     covered = keys.union(*({d.key, *d.previous_keys} for d in selected))
     full = compute_plan(selected, actual, endpoint, allow_delete=allow_delete)
     changes = [c for c in full.changes if c.key in covered]
-    adopted = [c.assistant_id for c in changes if c.action is Action.ADOPT and c.assistant_id]
+    adopted = [c.id for c in changes if c.action is Action.ADOPT and c.id]
     known = {k for d in desired for k in (d.key, *d.previous_keys)} | {
-        a.key for a in actual.assistants if a.key is not None}
+        a.key for a in actual.managed if a.key is not None}
     return full.model_copy(update={
         "changes": changes,
         "notes": [n for n in full.notes if n.key in covered],

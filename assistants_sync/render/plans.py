@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Literal
 
-from ..applying.apply import ApplyResult, Outcome
-from ..planning.plan import Action, Change, DriftKind, Plan
+from ..kinds import counted
+from ..kinds.base import DEFAULT_KIND
+from ..planning.plan import Action, Change, DriftKind, Plan, plan_json
 from .valuediff import DiffLine, DiffStyle, change_lines, to_json, value_lines
 
 MARKDOWN_LIMIT = 65_536  # GitHub's limit for a comment body and a step summary
 View = Literal["plan", "drift"]
 
-_SYMBOL = {Action.CREATE: "+", Action.ADOPT: ">", Action.UPDATE: "~", Action.DELETE: "-"}
+SYMBOLS = {Action.CREATE: "+", Action.ADOPT: ">", Action.UPDATE: "~", Action.DELETE: "-"}
 _ACTION_COLOR = {Action.CREATE: "green", Action.ADOPT: "cyan", Action.UPDATE: "yellow", Action.DELETE: "red"}
 _KIND_COLOR = {"added": "green", "removed": "red", "changed": "yellow", "hunk": "cyan", "note": None, "plain": None}
 _CAUSE_TEXT = {
@@ -39,16 +39,8 @@ _DRIFT_COUNTED: tuple[tuple[DriftKind, str], ...] = (
 
 
 def render_json(plan: Plan) -> str:
-    """The stable machine-readable plan (format_version 1); also the saved-plan format."""
-    data = plan.model_dump(mode="json")
-    ordered = {
-        "format_version": data["format_version"],
-        "summary": data["summary"],
-        "changes": data["changes"],
-        "notes": data["notes"],
-        **{k: v for k, v in data.items() if k not in ("format_version", "summary", "changes", "notes")},
-    }
-    return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+    """The stable machine-readable plan (format_version 2), the same document a saved plan holds."""
+    return plan_json(plan)
 
 
 def render_text(plan: Plan, *, color: bool = False, view: View = "plan", diff: DiffStyle = DiffStyle()) -> str:
@@ -107,7 +99,7 @@ def summary_line(plan: Plan, view: View = "plan") -> str:
         if not shown:
             return "No drift."
         (count, text), rest = shown[0], shown[1:]
-        first = f"{count} assistant{'s' if count != 1 else ''} {text}"
+        first = f"{counted(plan.kinds, count)} {text}"
         return "Drift: " + ", ".join([first, *(f"{n} {t}" for n, t in rest)]) + "."
     adopt = f"{s.adopt} to adopt, " if s.adopt else ""
     return f"Plan: {adopt}{s.create} to create, {s.update} to update, {s.delete} to delete."
@@ -122,53 +114,8 @@ def targets_note(plan: Plan, *, markdown: bool = False) -> list[str]:
              "differ from the manifests; plan without --target to see every change."]
     if plan.unmatched_targets:
         keys = ", ".join(code(k) for k in plan.unmatched_targets)
-        lines.append(f"Warning: --target {keys} matches no manifest and no assistant of this stack.")
+        lines.append(f"Warning: --target {keys} matches no manifest and no {_noun(plan)} of this stack.")
     return lines
-
-
-def render_outcome(outcome: Outcome) -> str:
-    """One line reporting a change as apply finishes it."""
-    change = outcome.change
-    label = _label(change)
-    if not outcome.started:
-        return f"  . {label}: {change.action.value} not started (interrupted)"
-    if not outcome.ok:
-        return f"  ! {label}: {change.action.value} FAILED: {outcome.error}"
-    verb = {Action.CREATE: "created", Action.ADOPT: "adopted", Action.UPDATE: "updated",
-            Action.DELETE: "deleted"}[change.action]
-    created = f" {outcome.assistant_id}" if change.action is Action.CREATE else ""
-    note = f" ({outcome.note})" if outcome.note else ""
-    return f"  {_SYMBOL[change.action]} {label}: {verb}{created}{note}"
-
-
-def render_apply_summary(result: ApplyResult, *, retries: int = 0, partial: bool = False) -> str:
-    """The closing lines of an apply: what succeeded, which changes failed, what to do next."""
-    summary = _apply_summary(result, retries)
-    if partial:  # as Terraform's "Applied changes may be incomplete"
-        summary += "This was a partial apply (--target): plan without --target to see whether anything else differs.\n"
-    return summary
-
-
-def _apply_summary(result: ApplyResult, retries: int) -> str:
-    adopted = result.count(Action.ADOPT)
-    counts = (
-        (f"{adopted} adopted, " if adopted else "")
-        + f"{result.count(Action.CREATE)} created, {result.count(Action.UPDATE)} updated, "
-        f"{result.count(Action.DELETE)} deleted"
-    )
-    retried = f" ({retries} request{'s' if retries != 1 else ''} retried)" if retries else ""
-    failed, skipped = result.failed, result.not_started
-    if result.interrupted:
-        lines = [f"Apply interrupted: {counts}, {len(failed)} failed, {len(skipped)} not started{retried}."]
-    elif failed:
-        lines = [f"Apply finished with errors: {counts}, {len(failed)} failed{retried}:"]
-    else:
-        return f"Apply complete: {counts}{retried}.\n"
-    # Each error was printed as its change failed: here only which changes failed, not why again.
-    lines += [f"  ! {o.change.key} ({o.change.action.value})" for o in failed]
-    lines.append("Run apply again: it plans only what is still different." if result.interrupted else
-                 "Fix the cause and run apply again: it plans only what is still different.")
-    return "\n".join(lines) + "\n"
 
 
 def change_title(change: Change, view: View = "plan") -> str:
@@ -192,7 +139,7 @@ def change_title(change: Change, view: View = "plan") -> str:
         detail = f": {change.reason}"
     if view == "drift" and change.drift:
         detail += _DRIFT_TEXT.get(change.action, {}).get(change.drift, "")
-    return f"{_label(change)}{name} {what}{detail}"
+    return f"{change_label(change)}{name} {what}{detail}"
 
 
 def field_diff(change: Change, diff: DiffStyle = DiffStyle()) -> list[DiffLine]:
@@ -208,9 +155,16 @@ def field_diff(change: Change, diff: DiffStyle = DiffStyle()) -> list[DiffLine]:
     return lines
 
 
-def _label(change: Change) -> str:
+def change_label(change: Change) -> str:
+    """The key (after its kind, unless the default one), the previous key and the id."""
     key = f"{change.key} (was {change.previous_key})" if change.previous_key else change.key
-    return f"{key} ({change.assistant_id})" if change.assistant_id else key
+    if change.kind != DEFAULT_KIND:
+        key = f"{change.kind} {key}"
+    return f"{key} ({change.id})" if change.id else key
+
+
+def _key_of(change: Change) -> str:
+    return change.key if change.kind == DEFAULT_KIND else f"{change.kind} {change.key}"
 
 
 def _nothing_to_do(plan: Plan, view: View) -> str:
@@ -218,10 +172,10 @@ def _nothing_to_do(plan: Plan, view: View) -> str:
     if plan.targets:
         return "The targeted keys are as last applied." if view == "drift" else "No changes for the targeted keys."
     count = plan.managed_count
-    assistants = f"{count} managed assistant{'s' if count != 1 else ''}"
+    managed = counted(plan.kinds, count).replace(" ", " managed ", 1)
     if view == "drift":
-        return f"The {assistants} {'are' if count != 1 else 'is'} as last applied."
-    return f"No changes. The {assistants} {'match' if count != 1 else 'matches'} the manifests."
+        return f"The {managed} {'are' if count != 1 else 'is'} as last applied."
+    return f"No changes. The {managed} {'match' if count != 1 else 'matches'} the manifests."
 
 
 def _delete_banner(plan: Plan, *, markdown: bool) -> str:
@@ -229,9 +183,9 @@ def _delete_banner(plan: Plan, *, markdown: bool) -> str:
     if not deletes:
         return ""
     code = (lambda text: f"`{text}`") if markdown else (lambda text: text)
-    names = ", ".join(f"{code(c.key)} ({c.assistant_id})" for c in deletes[:10])
+    names = ", ".join(f"{code(_key_of(c))} ({c.id})" for c in deletes[:10])
     more = f" and {len(deletes) - 10} more" if len(deletes) > 10 else ""
-    lead = f"{len(deletes)} assistant{'s' if len(deletes) != 1 else ''} will be deleted:"
+    lead = f"{counted({c.kind for c in deletes}, len(deletes))} will be deleted:"
     return f"{'**' + lead + '**' if markdown else lead} {names}{more}"
 
 
@@ -246,7 +200,7 @@ def _painter(color: bool) -> Callable[..., str]:
 
 def _text_change(change: Change, paint: Callable[..., str], view: View, diff: DiffStyle) -> str:
     color = _ACTION_COLOR[change.action]
-    lines = [paint(f"  {_SYMBOL[change.action]} {change_title(change, view)}", color, bold=True)]
+    lines = [paint(f"  {SYMBOLS[change.action]} {change_title(change, view)}", color, bold=True)]
     lines += [paint(f"      {line.text}", _KIND_COLOR[line.kind]) for line in field_diff(change, diff)]
     return "\n".join(lines) + "\n"
 
@@ -268,7 +222,7 @@ def _markdown_notes(plan: Plan, room: int) -> list[str]:
 def _markdown_change(change: Change, view: View, diff: DiffStyle) -> str:
     body = "\n".join(_markdown_prefix(line) for line in field_diff(change, diff))
     fence = "`" * max(3, _longest_backtick_run(body) + 1)
-    summary = f"<code>{_SYMBOL[change.action]} {change.action.value}</code> {_escape_html(change_title(change, view))}"
+    summary = f"<code>{SYMBOLS[change.action]} {change.action.value}</code> {_escape_html(change_title(change, view))}"
     content = f"\n{fence}diff\n{body}\n{fence}\n" if body else "\n"
     return f"<details><summary>{summary}</summary>\n{content}\n</details>\n\n"
 
@@ -340,3 +294,7 @@ def _longest_backtick_run(text: str) -> int:
 
 def _escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _noun(plan: Plan) -> str:
+    return counted(plan.kinds, 1).split(" ", 1)[1]

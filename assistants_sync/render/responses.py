@@ -7,13 +7,19 @@ application code moves to ``POST /responses``. What has no equivalent is said in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from ..kinds.assistant import CanonicalAssistant, normalise
-from ..desired.manifest import DesiredAssistant
+from ..desired.manifest import Desired
+from ..kinds.assistant import ASSISTANT, CanonicalAssistant, normalise
 
 
-def responses_request(desired: DesiredAssistant) -> dict[str, Any]:
+def responses_requests(desired: Sequence[Desired]) -> dict[str, dict[str, Any]]:
+    """Key -> `responses_request`, for each assistant among `desired` (other kinds have no Responses form)."""
+    return {d.key: responses_request(d) for d in desired if d.kind == ASSISTANT.name}
+
+
+def responses_request(desired: Desired) -> dict[str, Any]:
     """{"key", "request": Responses parameters, "notes": [what did not carry over, and why]}."""
     assistant = normalise(desired.request)  # canonical, without this tool's tags
     request: dict[str, Any] = {"model": assistant.model}
