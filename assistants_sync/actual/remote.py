@@ -122,7 +122,7 @@ def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | 
     return ActualState(stack=stack, managed=tuple(managed), unowned=tuple(unowned), foreign=foreign)
 
 
-def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = (DEFAULT_KIND,)) -> ActualState:
+def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = ()) -> ActualState:
     """List every kind once (paginated) and sort what the endpoint holds.
 
     `wanted` names the kinds the manifests use: those must be served.
@@ -138,18 +138,19 @@ def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = 
             unserved[kind.name] = exc
             continue
         states.append(actual_state(listed, stack, kind))
-    if not states:  # no kind at all: not an endpoint of this API (a wrong base URL?)
-        raise next(iter(unserved.values()))
     missing = sorted(set(wanted) & unserved.keys())
     if missing:
         from ..kinds import get_kind
 
         kind = get_kind(missing[0])
+        hint = unserved[kind.name].hint
         raise UnservedKindError(
-            f"{client.endpoint.display_url} does not serve {kind.plural} (GET {kind.path} answered 404), and "
-            f"manifests of kind {kind.name} are meant for it; plan them against an endpoint that serves "
-            f"{kind.plural}, or remove them"
+            f"{client.endpoint.display_url} does not serve {kind.plural}: listing them (GET {kind.path}) answered "
+            f"HTTP 404, and the manifests hold {kind.plural} (kind: {kind.name}); nothing was changed. Plan them "
+            f"against an endpoint that serves {kind.plural}, or check the endpoint.{' ' + hint if hint else ''}"
         )
+    if not states:  # no kind at all: not an endpoint of this API (a wrong base URL?)
+        raise next(iter(unserved.values()))
     return ActualState(
         stack=stack,
         managed=tuple(a for s in states for a in s.managed),
