@@ -30,7 +30,8 @@ _EXPORTS = {
     "ApiError": "errors", "BadResponseError": "errors", "ConfigError": "errors", "LockError": "errors",
     "LockHeldError": "errors", "ManifestError": "errors", "NoManifestsError": "errors", "PlanError": "errors",
     "Problem": "errors", "ProjectFileError": "errors", "RemoteError": "errors", "SyncError": "errors",
-    "UnservedKindError": "errors", "AmbiguousRequestError": "errors",
+    "UnservedKindError": "errors", "AmbiguousRequestError": "errors", "UnreadableFile": "errors",
+    "VariableError": "errors",
     "Kind": "kinds.base", "ManifestBase": "kinds.base", "DEFAULT_KIND": "kinds.base",
     "register": "kinds", "unregister": "kinds", "get_kind": "kinds",
     "CanonicalAssistant": "kinds.assistant", "normalise": "kinds.assistant", "ASSISTANT": "kinds.assistant",
@@ -62,7 +63,7 @@ if TYPE_CHECKING:
     from .desired.manifest import Desired, DesiredAssistant, load_manifests
     from .errors import (AmbiguousRequestError, ApiError, BadResponseError, ConfigError, LockError, LockHeldError,
                          ManifestError, NoManifestsError, PlanError, Problem, ProjectFileError, RemoteError,
-                         SyncError, UnservedKindError)
+                         SyncError, UnreadableFile, UnservedKindError, VariableError)
     from .kinds import get_kind, register, unregister
     from .kinds.assistant import ASSISTANT, CanonicalAssistant, normalise
     from .kinds.base import DEFAULT_KIND, Kind, ManifestBase

@@ -94,9 +94,14 @@ def fingerprint(canonical: Canonical, unmanaged: Iterable[str]) -> str:
     skipped = set(unmanaged)
     values = {name: value for name, value in canonical.as_dict().items() if name not in skipped}
     if "metadata" in values:
-        values["metadata"] = {k: v for k, v in values["metadata"].items() if k != APPLIED_KEY}
+        values["metadata"] = without_applied_tag(values["metadata"])
     encoded = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()[:32]
+
+
+def without_applied_tag(metadata: Mapping[str, str]) -> dict[str, str]:
+    """`metadata` without the applied tag: what the tag records, and what alone never makes a difference."""
+    return {k: v for k, v in metadata.items() if k != APPLIED_KEY}
 
 
 def applied_tag(canonical: Canonical, unmanaged: frozenset[str]) -> dict[str, str]:

@@ -122,14 +122,16 @@ def test_lost_create_answers_end_with_exactly_one_assistant_per_key(tmp_path: Pa
 
 def test_malformed_answers_are_clear_errors_and_a_rerun_converges(env: EmulatorServer, tmp_path: Path) -> None:
     specs = manifests(tmp_path, 20, temperature="0.5")
-    env.faults.malformed_rate = 1.0
+    env.faults = Faults(malformed_rate=1.0, seed=4)  # its first answer: a truncated JSON document
     result = run("plan", str(specs))
     assert result.exit_code == 1
-    assert "not JSON; is the base URL an Assistants API?" in result.stderr or "HTTP 502" in result.stderr
+    assert "not JSON; is the base URL an Assistants API?" in result.stderr
     assert "Traceback" not in result.output
     env.faults = Faults(malformed_rate=0.3, seed=5)
     first = run("apply", "--auto-approve", "--max-attempts", "20", str(specs))
-    assert first.exit_code in (0, 1), first.output
+    # Which requests meet a fault depends on the workers' order: the apply may end either way, but says which.
+    assert "Traceback" not in first.output
+    assert ("Apply complete:" in first.stdout) == (first.exit_code == 0), first.output
     env.faults = Faults()
     assert run("apply", "--auto-approve", str(specs)).exit_code == 0
     assert run("plan", str(specs), "--detailed-exitcode").exit_code == 0

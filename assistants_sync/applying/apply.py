@@ -27,7 +27,7 @@ from ..defaults import DEFAULT_PARALLELISM
 from ..errors import AmbiguousRequestError, ApiError, SyncError
 from ..kinds import get_kind
 from ..kinds.base import ObjectApi
-from ..ownership import TAG_KEY
+from ..ownership import owner_of
 from ..planning.plan import Action, Change, Plan
 
 _ORDER = {Action.CREATE: 0, Action.ADOPT: 1, Action.UPDATE: 2, Action.DELETE: 3}
@@ -238,7 +238,7 @@ def _apply_change(change: Change, client: ObjectApi) -> Outcome:
 def _create(change: Change, client: ObjectApi) -> Outcome:
     kind = get_kind(change.kind)
     body = body_for(change)
-    tag = body["metadata"][TAG_KEY]
+    owner = owner_of(body["metadata"])
     lost: AmbiguousRequestError | None = None
     for _ in range(_CREATE_ATTEMPTS):
         try:
@@ -247,7 +247,7 @@ def _create(change: Change, client: ObjectApi) -> Outcome:
         except AmbiguousRequestError as exc:
             lost = exc
             # The answer was lost, not necessarily the create: look before creating again.
-            found = [a for a in kind.list(client) if (a.get("metadata") or {}).get(TAG_KEY) == tag]
+            found = [a for a in kind.list(client) if owner_of(a.get("metadata")) == owner]
             if found:
                 return Outcome(change, str(found[0]["id"]), note="found after its answer was lost")
     assert lost is not None

@@ -23,21 +23,11 @@ from typing import Any
 
 import yaml
 
+from ..errors import UnreadableFile, VariableError
+
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when built
 _VARIABLE = re.compile(r"\$\$\{|\$\{([^}]*)(\})?")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class UnreadableFile(Exception):
-    """A file that cannot be a manifest, a project file or a referenced text; the message says why."""
-
-
-class VariableError(Exception):
-    """A ${...} that cannot be substituted; carries the line it is on."""
-
-    def __init__(self, message: str, mark: Any) -> None:
-        super().__init__(message)
-        self.line = mark.line + 1 if mark is not None else None
 
 
 def read_text(path: str | os.PathLike[str], max_bytes: int) -> str:

@@ -15,7 +15,7 @@ from ..desired.manifest import Desired
 from ..errors import PlanError
 from ..kinds import get_kind, kinds
 from ..kinds.base import DEFAULT_KIND, Canonical
-from ..ownership import APPLIED_KEY, applied_record, fingerprint, is_protected
+from ..ownership import applied_record, fingerprint, is_protected, without_applied_tag
 from .plan import Action, Cause, Change, DriftKind, FieldChange, Note, Plan, Ref
 
 
@@ -165,7 +165,7 @@ def diff_fields(before: Canonical, after: Canonical, skip: frozenset[str] = froz
         for name in new
         if name not in skip and name != "metadata" and old[name] != new[name]
     }
-    if _without_record(old["metadata"]) != _without_record(new["metadata"]) or (
+    if without_applied_tag(old["metadata"]) != without_applied_tag(new["metadata"]) or (
         fields and old["metadata"] != new["metadata"]
     ):
         fields["metadata"] = FieldChange(before=old["metadata"], after=new["metadata"])
@@ -330,7 +330,3 @@ def _delete(remote: RemoteObject, reason: str, protected: bool, drift: DriftKind
         action=Action.DELETE, kind=remote.kind, key=remote.key, id=remote.id, reason=reason,
         name=remote.canonical.name, protected=protected, drift=drift,
     )
-
-
-def _without_record(metadata: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in metadata.items() if k != APPLIED_KEY}

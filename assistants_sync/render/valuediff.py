@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..ownership import APPLIED_KEY
+from ..ownership import without_applied_tag
 
 Kind = Literal["plain", "added", "removed", "changed", "hunk", "note"]
 
@@ -118,7 +118,7 @@ def to_json(value: Any) -> str:
 
 
 def _visible_metadata(metadata: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in metadata.items() if k != APPLIED_KEY}
+    return without_applied_tag(metadata)
 
 
 def _text_lines(name: str, before: str | None, after: str | None, style: DiffStyle) -> list[DiffLine]:
