@@ -76,3 +76,15 @@ def openapi() -> dict[str, Any]:
     """The official spec: the shared wire truth, or the vendored copy when shared/ is absent."""
     path = SHARED_SPEC if SHARED_SPEC.exists() else VENDORED_SPEC
     return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pytest.MonkeyPatch]:
+    """No inherited settings or variables used by the tests, and a working directory without a project file."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_API_VERSION",
+                 "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "ASSISTANTS_SYNC_STACK",
+                 "ASSISTANTS_SYNC_PROVIDER", "ASSISTANTS_SYNC_PARALLELISM", "NO_COLOR", "CUSTOMER", "REGION", "TEAM",
+                 "MODEL", "KEY_SUFFIX", "GATEWAY_KEY", "GATEWAY_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield monkeypatch

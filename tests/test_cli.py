@@ -14,6 +14,10 @@ from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.desired.manifest import DesiredAssistant
 
 from .conftest import API_KEY, plan_json, run, write
+from assistants_sync.emulator import EmulatorServer
+from .conftest import API_KEY, run, write
+import socket
+from .conftest import run, write
 
 
 def apply_ok(*args: str) -> str:
@@ -299,3 +303,65 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run(command, "--help")
     assert result.exit_code == 0
     assert "Example:" in result.stdout and f"assistants-sync {command}" in result.stdout
+
+
+@pytest.fixture
+def one_applied(env: EmulatorServer, tmp_path: Path) -> Path:
+    specs = write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\n").parent
+    assert run("apply", "--auto-approve", str(specs)).exit_code == 0
+    return specs
+
+
+
+@pytest.mark.parametrize("arguments", [
+    pytest.param(("-v", "plan"), id="before"),
+    pytest.param(("plan", "-v"), id="after"),
+    pytest.param(("plan", "--verbose"), id="after-long"),
+    pytest.param(("-v", "plan", "-v"), id="both"),
+])
+def test_verbose_is_accepted_before_and_after_the_command(one_applied: Path, env: EmulatorServer,
+                                                          arguments: tuple[str, ...]) -> None:
+    result = run(*arguments, str(one_applied))
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if "/assistants" in line]
+    assert len(lines) == 1  # one request, logged once
+    assert f"GET {env.base_url}/assistants?limit=100&order=asc -> 200 in " in lines[0]
+
+
+def test_verbose_logging_ends_with_the_command(one_applied: Path) -> None:
+    assert "GET " in run("plan", "-v", str(one_applied)).stderr
+    assert run("plan", str(one_applied)).stderr == ""
+
+
+def test_emulator_with_a_malformed_required_header_is_an_error_not_a_traceback() -> None:
+    result = run("emulator", "--require-header", "bad", "--port", "0")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: --header expects 'Name: value', got 'bad'...\n"
+    assert result.stdout == ""
+
+
+def test_emulator_on_a_port_in_use_is_an_error_not_a_traceback() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run("emulator", "--port", str(taken.getsockname()[1]))
+    assert result.exit_code == 1
+    assert result.stderr == "Error: Address already in use\n"
+
+
+def test_render_and_demo_report_bad_manifests_the_same_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "specs" / "bad.yaml", "key: Bad Key\nmodel: gpt-4o\n")
+    for args in (("render", "--format", "responses", "specs"), ("demo", "specs"), ("validate", "specs")):
+        result = run(*args)
+        assert result.exit_code == 1, args
+        assert result.stderr.startswith("Error: "), args
+        assert "specs/bad.yaml:1: " in result.stderr and "Traceback" not in result.stderr, args
+
+
+def test_a_plan_saved_where_no_directory_exists_is_an_error(env: object, tmp_path: Path) -> None:
+    write(tmp_path / "specs" / "a.yaml", "key: a\nmodel: gpt-4o\n")
+    result = run("plan", str(tmp_path / "specs"), "--out", str(tmp_path / "missing" / "plan.json"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: No such file or directory: {tmp_path / 'missing'}")
+

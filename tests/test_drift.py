@@ -10,6 +10,11 @@ import openai
 from assistants_sync.emulator import EmulatorServer
 
 from .conftest import plan_json, run, write
+import re
+import pytest
+from assistants_sync import cli as cli_module
+from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
+from assistants_sync.render.plans import MARKDOWN_LIMIT, render_markdown, render_text
 
 TWO_BOTS = {"weather.yaml": "key: weather\nmodel: m\nname: Weather\n", "support.yaml": "key: support\nmodel: m\n"}
 
@@ -170,3 +175,60 @@ def test_every_kind_of_drift_is_counted_in_the_summary(
     assert result.exit_code == 2
     assert ("Drift: 1 assistant changed outside assistants-sync, 1 missing, 1 tagged outside assistants-sync."
             in result.stdout)
+
+
+def apply_ok(*args: str) -> str:
+    result = run("apply", "--auto-approve", *args)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+
+class TestDriftAttribution:
+    @pytest.fixture
+    def applied(self, env: EmulatorServer, example_specs: Path, sdk: openai.OpenAI) -> dict[str, str]:
+        apply_ok(str(example_specs))
+        return {a.name or "": a.id for a in sdk.beta.assistants.list()}
+
+    def test_manifest_drift_and_both_are_told_apart(
+        self, applied: dict[str, str], example_specs: Path, sdk: openai.OpenAI
+    ) -> None:
+        sdk.beta.assistants.update(applied["Weather"], temperature=0.1)  # drift only
+        sdk.beta.assistants.update(applied["Support Bot"], name="Support Bot v2")  # drift ...
+        support = example_specs / "support.yaml"
+        support.write_text(support.read_text().replace("temperature: 0.3", "temperature: 0.4"))  # ... and manifest
+        analyst = example_specs / "tools.yaml"
+        analyst.write_text(analyst.read_text().replace("top_p: 0.9", "top_p: 0.8"))  # manifest only
+        document = plan_json(str(example_specs))
+        causes = {c["key"]: c["cause"] for c in document["changes"]}
+        assert causes == {"data-analyst": "manifest", "support-bot": "both", "weather": "drift"}
+        text = run("plan", str(example_specs)).stdout
+        assert "will be updated in place (changed outside assistants-sync)" in text
+        assert "will be updated in place (manifest changed, and changed outside assistants-sync)" in text
+
+    def test_drift_command_reports_only_drift_with_exit_codes(
+        self, applied: dict[str, str], example_specs: Path, sdk: openai.OpenAI
+    ) -> None:
+        none = run("drift", str(example_specs))
+        assert none.exit_code == 0 and "No drift." in none.stdout
+        analyst = example_specs / "tools.yaml"
+        analyst.write_text(analyst.read_text().replace("top_p: 0.9", "top_p: 0.8"))
+        assert run("drift", str(example_specs)).exit_code == 0  # a manifest change is not drift
+        sdk.beta.assistants.update(applied["Weather"], instructions="Be terse.")
+        found = run("drift", str(example_specs))
+        assert found.exit_code == 2
+        assert "Drift: 1 assistant changed outside assistants-sync." in found.stdout
+        assert "data-analyst" not in found.stdout
+        as_json = json.loads(run("drift", str(example_specs), "--format", "json").stdout)
+        assert [(c["key"], c["cause"]) for c in as_json["changes"]] == [("weather", "drift")]
+        markdown = run("drift", str(example_specs), "--format", "markdown").stdout
+        assert markdown.startswith("### assistants-sync drift report: stack `default`")
+        assert run("drift", str(example_specs / "missing")).exit_code == 1
+
+    def test_a_drifted_field_the_manifest_does_not_manage_is_not_drift(
+        self, applied: dict[str, str], example_specs: Path, sdk: openai.OpenAI
+    ) -> None:
+        sdk.beta.assistants.update(applied["Weather"], reasoning_effort="high")  # weather leaves it unmanaged
+        assert run("drift", str(example_specs)).exit_code == 0
+        assert plan_json(str(example_specs))["changes"] == []
+

@@ -18,6 +18,18 @@ from assistants_sync import cli as cli_module
 from assistants_sync.emulator import EmulatorServer
 
 from .conftest import API_KEY, ROOT, run, write
+import io
+import time
+from typing import Any
+import httpx
+from assistants_sync.applying.apply import Outcome, apply_plan
+from assistants_sync.actual.client import AssistantsClient, Endpoint
+from assistants_sync.emulator import EmulatorServer, Faults, running_emulator
+from assistants_sync.errors import BadResponseError
+from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
+from assistants_sync.applying.progress import ApplyProgress
+from assistants_sync.planning.reconcile import plan_from_manifests
+from assistants_sync.actual.retry import RateLimiter, RetryPolicy, parse_duration, server_wait
 
 CLEAR_LINE = "\r\x1b[2K"
 
@@ -133,3 +145,32 @@ def test_ctrl_c_while_apply_is_listing_exits_130_and_changes_nothing(
     # The stack's lock was taken and released again; no assistant was written.
     assert [o.split(" ")[0] for o in slow_listing.others] == ["POST", "DELETE"]
     assert slow_listing.locks == []
+
+
+class TestProgress:
+    def outcomes(self) -> list[Outcome]:
+        ok = Change(action=Action.CREATE, key="a")
+        bad = Change(action=Action.UPDATE, key="b", assistant_id="asst_b")
+        return [Outcome(ok, "asst_a"), Outcome(bad, "asst_b", error="HTTP 500: boom")]
+
+    def test_ci_logs_get_one_line_per_change(self) -> None:
+        stream = io.StringIO()
+        with ApplyProgress(2, stream, terminal=False) as progress:
+            for outcome in self.outcomes():
+                progress(outcome)
+        assert stream.getvalue() == "  + a: created asst_a\n  ! b (asst_b): update FAILED: HTTP 500: boom\n"
+
+    def test_a_terminal_gets_a_live_status_line_with_the_rate_limit_wait(self) -> None:
+        stream = io.StringIO()
+        limiter = RateLimiter()
+        limiter.pause(5)
+        with ApplyProgress(2, stream, terminal=True, rate_limit_wait=limiter.remaining, refresh=60) as progress:
+            for outcome in self.outcomes():
+                progress(outcome)
+        screen = stream.getvalue()
+        assert "\r\x1b[2KApplying: 0/2 done, 0 failed, rate limited: waiting 5.0s" in screen
+        assert "\r\x1b[2K  ! b (asst_b): update FAILED: HTTP 500: boom\n" in screen
+        assert "\r\x1b[2K  + a: created asst_a\nApplying: 1/2 done, 0 failed" in screen  # successes too, with the id
+        assert screen.endswith("Applying: 2/2 done, 1 failed, rate limited: waiting 4.9s\n") or \
+            screen.endswith("Applying: 2/2 done, 1 failed, rate limited: waiting 5.0s\n")
+
