@@ -74,16 +74,11 @@ class _Target:
                 "project_file": self.settings.config_file}
 
     def client(self, *, stop: threading.Event | None = None) -> AssistantsClient:
-        from .actual.client import AssistantsClient, Endpoint
-        from .config import endpoint_settings
+        from .actual.client import AssistantsClient
+        from .session import build_endpoint
 
         _checked_stack(self.stack)
-        arguments = endpoint_settings(self.settings, os.environ)
-        if arguments.pop("foundry", False):
-            endpoint = Endpoint.foundry(**{k: v for k, v in arguments.items() if k != "azure"})
-        else:
-            endpoint = Endpoint.azure(**{k: v for k, v in arguments.items() if k != "azure"}) \
-                if arguments.pop("azure") else Endpoint(**arguments)
+        endpoint = build_endpoint(self.settings, os.environ)
         warning = endpoint.plain_http_warning()
         if warning:
             click.echo(warning, err=True)
@@ -749,20 +744,12 @@ def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | 
       AZURE_AI_TOKEN=$(cat token.txt) assistants-sync plan --provider foundry \\
         --base-url http://127.0.0.1:8080/api/projects/demo specs
     """
-    from .emulator import AssistantStore, Faults, make_server
+    from .session import emulator_server
 
-    api_key = os.environ.get(api_key_env, "") if api_key_env else None
-    faults = Faults(latency=latency_ms / 1000, error_rate=error_rate, drop_create_rate=drop_create_rate,
-                    malformed_rate=malformed_rate, seed=seed)
-    if state_file and load_file:
-        raise click.UsageError("give --state (load and save) or --load (load only), not both")
-    store = AssistantStore(load_file, persist=False) if load_file else AssistantStore(state_file)
-    required_headers = dict(_header(h) for h in required)
-    server = make_server(store, host=host, port=port, api_key=api_key or None, faults=faults,
-                         required_headers=required_headers)
-    if token_file is not None:
-        token_file.write_text(server.tokens.mint(lifetime=3600).token + "\n", encoding="utf-8")
-        token_file.chmod(0o600)
+    server = emulator_server(state_file=state_file, load_file=load_file, host=host, port=port,
+                             api_key_env=api_key_env, required_headers=dict(_header(h) for h in required),
+                             token_file=token_file, latency=latency_ms / 1000, error_rate=error_rate,
+                             drop_create_rate=drop_create_rate, malformed_rate=malformed_rate, seed=seed)
     click.echo(f"Emulator serving the Assistants API at {server.base_url} (Ctrl-C to stop)")
     click.echo(f"Foundry project endpoints: {server.project_url('NAME')}")
     try:
@@ -790,26 +777,22 @@ def demo(paths: tuple[str, ...], target: _Target, state_file: str | None) -> Non
     Runs plan, apply and a second plan, which must report no changes. The project file
     is read as plan reads it; only the endpoint is replaced by the emulator.
     """
-    from .actual.client import AssistantsClient, Endpoint
-    from .emulator import AssistantStore, running_emulator
-    from .desired.manifest import load_manifests
     from .planning.reconcile import plan_from_manifests
+    from .session import demo_endpoint
 
     stack = _checked_stack(target.stack)
     paths = target.paths(paths)
-    load_manifests(paths, **target.manifest_options)  # invalid manifests fail before the emulator starts
-    with running_emulator(AssistantStore(state_file)) as server:
-        click.echo(f"Started an emulator at {server.base_url}\n")
-        with AssistantsClient(Endpoint(server.base_url, api_key="emulator-demo-key")) as client:
-            click.echo("$ assistants-sync plan")
-            planned = plan_from_manifests(paths, client, stack, **target.manifest_options)
-            _show(planned, "text", no_color=False)
-            if not planned.is_empty:
-                click.echo("\n$ assistants-sync apply --auto-approve", nl=False)
-                _apply_and_report(planned, client, target.settings.parallelism)
-            click.echo("\n$ assistants-sync plan   # again: the endpoint now matches the manifests")
-            again = plan_from_manifests(paths, client, stack, **target.manifest_options)
-            _show(again, "text", no_color=False)
+    with demo_endpoint(paths, target.manifest_options, state_file) as (base_url, client):
+        click.echo(f"Started an emulator at {base_url}\n")
+        click.echo("$ assistants-sync plan")
+        planned = plan_from_manifests(paths, client, stack, **target.manifest_options)
+        _show(planned, "text", no_color=False)
+        if not planned.is_empty:
+            click.echo("\n$ assistants-sync apply --auto-approve", nl=False)
+            _apply_and_report(planned, client, target.settings.parallelism)
+        click.echo("\n$ assistants-sync plan   # again: the endpoint now matches the manifests")
+        again = plan_from_manifests(paths, client, stack, **target.manifest_options)
+        _show(again, "text", no_color=False)
     if not again.is_empty:
         raise SyncError("the second plan is not empty: this is a bug in assistants-sync, please report it")
 
