@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 from .defaults import DEFAULT_STACK as DEFAULT_STACK
 
 if TYPE_CHECKING:
-    from .kinds.base import Canonical
+    from .desired.manifest import Desired
+    from .kinds.base import Canonical, Kind
 
 TAG_KEY = "assistants-sync"
 APPLIED_KEY = "assistants-sync.applied"
@@ -107,6 +108,19 @@ def without_applied_tag(metadata: Mapping[str, str]) -> dict[str, str]:
 def applied_tag(canonical: Canonical, unmanaged: frozenset[str]) -> dict[str, str]:
     """The applied tag recording `canonical` as applied with `unmanaged` left out: {APPLIED_KEY: value}."""
     return {APPLIED_KEY: AppliedRecord(fingerprint(canonical, unmanaged), unmanaged).value()}
+
+
+def owned_form(kind: Kind, desired: Desired, stack: str) -> Canonical:
+    """The canonical form of `desired` as owned by `stack`: with the ownership and protect tags, not yet the
+    applied one (enough to tell whether anything differs)."""
+    tags = owner_tags(stack, desired.key, protect=desired.protect)
+    return kind.normalise({**desired.request, "metadata": {**desired.request.get("metadata", {}), **tags}})
+
+
+def recorded(base: Canonical, unmanaged: frozenset[str]) -> Canonical:
+    """`base` with the applied tag recording its fingerprint: what an apply writes (hashing is why this is
+    separate from `owned_form`)."""
+    return base.with_metadata(dict(sorted({**base.metadata, **applied_tag(base, unmanaged)}.items())))
 
 
 def owner_tags(stack: str, key: str, *, protect: bool) -> dict[str, str]:

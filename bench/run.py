@@ -72,6 +72,7 @@ def seed(directory: Path, count: int, *, instructions: str = "Be brief.", stack:
     prompt = specs / "prompt.md"
     prompt.write_text(instructions, encoding="utf-8")
     from assistants_sync.desired.manifest import DesiredAssistant
+    from assistants_sync.planning.diff import desired_form
 
     for i in range(count):
         key = f"bench-{i:05d}"
@@ -79,7 +80,7 @@ def seed(directory: Path, count: int, *, instructions: str = "Be brief.", stack:
             f"key: {key}\nmodel: gpt-4o\nname: {name}\ninstructions_file: prompt.md\n", encoding="utf-8")
         desired = DesiredAssistant(key=key, source="", request={"model": "gpt-4o", "name": name,
                                                                   "instructions": instructions})
-        body = {k: v for k, v in desired.canonical(stack).as_dict().items() if v not in (None, [], {})}
+        body = {k: v for k, v in desired_form(desired, stack).as_dict().items() if v not in (None, [], {})}
         store.create(body)
     state = directory / f"state-{count}-{len(instructions)}.json"
     store.dump(state)

@@ -12,6 +12,7 @@ from assistants_sync import cli as cli_module
 from assistants_sync.cli import cli
 from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.desired.manifest import DesiredAssistant
+from assistants_sync.planning.diff import desired_form
 
 from .conftest import API_KEY, plan_json, run, write
 from assistants_sync.emulator import EmulatorServer
@@ -167,7 +168,7 @@ def test_stack_comes_from_the_environment(env: EmulatorServer, tmp_path: Path, m
 
 def test_pagination_over_more_than_250_assistants(env: EmulatorServer, tmp_path: Path) -> None:
     for i in range(260):  # as an apply leaves them: with the applied tag
-        applied = DesiredAssistant(f"bot-{i:03d}", "", {"model": "gpt-4o"}).canonical("default").metadata
+        applied = desired_form(DesiredAssistant(f"bot-{i:03d}", "", {"model": "gpt-4o"}), "default").metadata
         env.store.create({"model": "gpt-4o", "metadata": applied})
     for i in range(0, 260, 2):
         write(tmp_path / f"bot-{i:03d}.yaml", f"key: bot-{i:03d}\nmodel: gpt-4o\n")

@@ -14,6 +14,7 @@ from assistants_sync.applying.apply import body_for
 from assistants_sync.kinds.assistant import normalise, request_body
 from assistants_sync.planning.diff import compute_plan
 from assistants_sync.desired.manifest import DesiredAssistant
+from assistants_sync.planning.diff import desired_form
 from assistants_sync.planning.plan import Action
 from assistants_sync.actual.remote import actual_state
 import json
@@ -61,7 +62,7 @@ def remote(assistant_id: str, key: str = "bot", stack: str = "default", created_
 
 
 def test_what_the_server_fills_in_equals_what_was_left_out() -> None:
-    wanted = desired(**MINIMAL_REQUEST).canonical("default")
+    wanted = desired_form(desired(**MINIMAL_REQUEST), "default")
     assert wanted == normalise({**SERVER_FILLED, "metadata": wanted.metadata})
 
 
@@ -110,7 +111,7 @@ def test_normalising_twice_changes_nothing() -> None:
 
 
 def test_plan_against_server_defaults_is_empty() -> None:
-    applied = {**SERVER_FILLED, "metadata": desired(**MINIMAL_REQUEST).canonical("default").metadata}
+    applied = {**SERVER_FILLED, "metadata": desired_form(desired(**MINIMAL_REQUEST), "default").metadata}
     plan = compute_plan([desired(**MINIMAL_REQUEST)], actual_state([applied], "default"), "e")
     assert plan.changes == []
 
@@ -134,7 +135,7 @@ def test_update_lists_only_differing_fields_and_reset_values_the_spec_accepts() 
 
 
 def test_reasoning_effort_left_out_is_not_managed() -> None:
-    applied = desired().canonical("default").metadata
+    applied = desired_form(desired(), "default").metadata
     plan = compute_plan([desired()], actual_state([remote("asst_1", reasoning_effort="high", metadata=applied)],
                                                   "default"), "e")
     assert plan.changes == []

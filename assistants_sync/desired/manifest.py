@@ -21,8 +21,7 @@ from pydantic import ValidationError
 from ..config import CONFIG_NAMES
 from ..errors import ManifestError, NoManifestsError, Problem
 from ..kinds import get_kind, kind_named, kinds
-from ..kinds.base import DEFAULT_KIND, Canonical, Kind
-from ..ownership import applied_tag, owner_tags
+from ..kinds.base import DEFAULT_KIND, Kind
 from .manifest_cache import ParseCache
 from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
                        validation_message, yaml_error_message)
@@ -52,19 +51,6 @@ class Desired:
         """Fields neither compared nor sent on update: ignore_changes, and fields unmanaged when left unset."""
         unset = {name for name in get_kind(self.kind).unmanaged_when_unset if self.request.get(name) is None}
         return self.ignore_changes | unset
-
-    def canonical(self, stack: str) -> Canonical:
-        """Canonical form as owned by `stack`: with the ownership, protect and applied tags."""
-        return self.with_applied_record(self.canonical_without_record(stack))
-
-    def canonical_without_record(self, stack: str) -> Canonical:
-        """Canonical form with every tag but the applied record: enough to tell whether anything differs."""
-        tags = owner_tags(stack, self.key, protect=self.protect)
-        return get_kind(self.kind).normalise({**self.request, "metadata": {**self.request.get("metadata", {}), **tags}})
-
-    def with_applied_record(self, base: Canonical) -> Canonical:
-        """`base` with the applied tag recording its fingerprint (hashing is why this is separate)."""
-        return base.with_metadata(dict(sorted({**base.metadata, **applied_tag(base, self.unmanaged)}.items())))
 
 
 DesiredAssistant = Desired  # its name before the engine knew other kinds

@@ -15,7 +15,7 @@ from ..desired.manifest import Desired
 from ..errors import PlanError
 from ..kinds import get_kind, kinds
 from ..kinds.base import DEFAULT_KIND, Canonical
-from ..ownership import applied_record, fingerprint, is_protected, without_applied_tag
+from ..ownership import applied_record, fingerprint, is_protected, owned_form, recorded, without_applied_tag
 from .plan import Action, Cause, Change, DriftKind, FieldChange, Note, Plan, Ref
 
 
@@ -71,9 +71,9 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
             changes.extend(_delete(r, "no manifest for this key", is_protected(r.canonical.metadata),
                                    drift=_unexplained_drift(r)) for r in remotes)
             continue
-        base = wanted.canonical_without_record(actual.stack)
+        base = owned_form(get_kind(kind), wanted, actual.stack)
         if not remotes:
-            target = wanted.with_applied_record(base)
+            target = recorded(base, wanted.unmanaged)
             adopted = _adoptable(wanted, actual, notes)
             if adopted is not None:
                 changes.append(_modification(Action.ADOPT, adopted, wanted, target, name=target.name, drift="missing"))
@@ -94,6 +94,11 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
                        for r in duplicates)
     changes.sort(key=lambda c: c.key)  # stable: a renamed key's duplicates carry the old key
     return changes
+
+
+def desired_form(wanted: Desired, stack: str) -> Canonical:
+    """What `wanted` looks like applied by `stack`: its canonical form with every tag an apply writes."""
+    return recorded(owned_form(get_kind(wanted.kind), wanted, stack), wanted.unmanaged)
 
 
 def _note(wanted: Desired, kind: Any, text: str) -> Note:
@@ -192,7 +197,7 @@ def _update(remote: RemoteObject, wanted: Desired, base: Canonical,
     # Most assistants match: find that out without hashing anything (the record is ignored).
     if not diff_fields(remote.canonical, base, skip=wanted.unmanaged):
         return None if record is not None else _record_only(remote, wanted, base)
-    target = wanted.with_applied_record(base)
+    target = recorded(base, wanted.unmanaged)
     cause = drift_cause(remote, wanted, target)
     drift: DriftKind | None = "untracked" if record is None else None if cause == "manifest" else "changed"
     return _modification(
@@ -207,7 +212,7 @@ def _record_only(remote: RemoteObject, wanted: Desired, base: Canonical) -> Chan
 
     Its fields match, but no apply wrote it: until an apply records it, drift reports it.
     """
-    target = wanted.with_applied_record(base)
+    target = recorded(base, wanted.unmanaged)
     return Change(
         action=Action.UPDATE, kind=wanted.kind, key=wanted.key, id=remote.id, cause="drift", drift="untracked",
         fields={"metadata": FieldChange(before=remote.canonical.metadata, after=target.metadata)},
