@@ -209,6 +209,24 @@ def _delete_options(func: F) -> F:
     return func
 
 
+def _counted(kinds: set[str], count: int) -> str:
+    """"3 assistants" (the default kind when there is none to count), "3 objects" of several kinds."""
+    from .kinds import DEFAULT_KIND, counted
+
+    return counted(kinds or {DEFAULT_KIND}, count)
+
+
+def _counted_manifests(kinds: set[str], count: int) -> str:
+    """"3 assistant manifests", "1 toy manifest", "3 manifests" of several kinds."""
+    number, _, noun = _counted(kinds, count).partition(" ")
+    if noun in ("object", "objects"):
+        return f"{number} manifest{'s' if count != 1 else ''}"
+    from .kinds import get_kind
+
+    singular = get_kind(next(iter(kinds))).noun if kinds else "assistant"
+    return f"{number} {singular} manifest{'s' if count != 1 else ''}"
+
+
 def _use_color(no_color: bool) -> bool:
     return _stdout_is_terminal() and not no_color and not os.environ.get("NO_COLOR")
 
@@ -389,7 +407,7 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
 
     desired = load_manifests(target.paths(paths), **target.manifest_options)
     require_manifests(desired, target.paths(paths))
-    click.echo(f"{len(desired)} assistant manifest{'s' if len(desired) != 1 else ''} valid.")
+    click.echo(f"{_counted_manifests({d.kind for d in desired}, len(desired))} valid.")
 
 
 @cli.command()
@@ -484,7 +502,7 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None
     for item in written:
         click.echo(f"  {item.path}  ({item.assistant_id})")
     kind = "unmanaged" if unmanaged else f'stack "{target.stack}"'
-    click.echo(f"Exported {len(written)} assistant{'s' if len(written) != 1 else ''} ({kind}) to {out_dir}.")
+    click.echo(f"Exported {_counted({w.kind for w in written}, len(written))} ({kind}) to {out_dir}.")
 
 
 @cli.command()

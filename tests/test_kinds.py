@@ -281,3 +281,10 @@ def test_a_kind_the_endpoint_does_not_serve_is_skipped_when_no_manifest_has_it(
     document = json.loads(result.stdout)
     assert document["kinds"] == ["assistant"]  # toys: the emulator answers 404, so none is planned, none deleted
     assert [(c["kind"], c["key"]) for c in document["changes"]] == [("assistant", "bot")]
+
+
+def test_validate_counts_the_manifests_of_each_kind(toys: ToyServer, tmp_path: Path) -> None:
+    family(tmp_path / "toys", "kid")
+    assert run("validate", str(tmp_path / "toys")).stdout == "2 toy manifests valid.\n"
+    write(tmp_path / "toys" / "bot.yaml", "key: bot\nmodel: gpt-4o\n")
+    assert run("validate", str(tmp_path / "toys")).stdout == "3 manifests valid.\n"

@@ -60,11 +60,11 @@ class Change(BaseModel):
     default kind, as in format_version 1).
     `depends_on` names objects this one names: apply makes a create, adopt or update
     after the changes of those, and a delete before the deletes of those.
-    - create: `assistant_id` is None; `fields` holds every field it sets, `before` None.
-    - adopt: `assistant_id` is the unmanaged assistant taken over; `fields` holds what
+    - create: `id` is None; `fields` holds every field it sets, `before` None.
+    - adopt: `id` is the unmanaged object taken over; `fields` holds what
       differs, always including metadata (the tags are added).
     - update: `fields` holds only the fields that differ; apply sends exactly those.
-      `cause` says whether the manifest changed, the assistant was changed outside
+      `cause` says whether the manifest changed, the object was changed outside
       assistants-sync (drift), or both.
     - delete: `fields` is empty; `reason` says why (no manifest, or a duplicate).
     `previous_key` marks an update that renames the key (the ownership tag is rewritten,
@@ -154,7 +154,7 @@ class Summary(BaseModel):
 
 
 class Plan(BaseModel):
-    """Every change for one stack on one endpoint, sorted by key.
+    """Every change for one stack on one endpoint, sorted by kind (the default kind first) and key.
 
     `endpoint` and `remote_fingerprint` let a saved plan refuse to run anywhere else or
     after the remote side changed. Never holds secrets.
