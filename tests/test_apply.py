@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from assistants_sync.applying.apply import apply_plan
-from assistants_sync.actual.client import AssistantsClient, Endpoint
-from assistants_sync.emulator import EmulatorServer
-from assistants_sync.planning.plan import Action
-from assistants_sync.planning.reconcile import plan_from_manifests
-from assistants_sync.applying.report import render_apply_summary
-
-from .conftest import API_KEY, write
-import io
 import os
 import signal
 import subprocess
 import sys
-import threading
-import time
-from typing import Any
+from pathlib import Path
+
 import httpx
 import pytest
-from assistants_sync.applying.apply import Outcome, apply_plan
+
+from assistants_sync.actual.client import AssistantsClient, Endpoint
+from assistants_sync.applying.apply import apply_plan
+from assistants_sync.applying.report import render_apply_summary
 from assistants_sync.emulator import EmulatorServer, Faults, running_emulator
-from assistants_sync.errors import BadResponseError
-from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
-from assistants_sync.applying.progress import ApplyProgress
-from assistants_sync.actual.retry import RateLimiter, RetryPolicy, parse_duration, server_wait
-from .conftest import API_KEY, ROOT, run, write
+from assistants_sync.planning.plan import Action, Change, Plan
+from assistants_sync.planning.reconcile import plan_from_manifests
+
+from .conftest import API_KEY, FAST, ROOT, manifests, run, tags, write
 
 
 def test_one_failed_change_does_not_stop_the_others(emulator: EmulatorServer, tmp_path: Path) -> None:
@@ -55,34 +45,6 @@ def test_one_failed_change_does_not_stop_the_others(emulator: EmulatorServer, tm
     summary = render_apply_summary(result)
     assert summary.startswith("Apply finished with errors: 1 created, 0 updated, 1 deleted, 1 failed:\n")
     assert summary.endswith("Fix the cause and run apply again: it plans only what is still different.\n")
-
-
-FAST = RetryPolicy(max_attempts=10, base_delay=0.005, max_delay=0.05)
-
-
-
-def manifests(root: Path, count: int, **fields: str) -> Path:
-    for i in range(count):
-        extra = "".join(f"{k}: {v}\n" for k, v in fields.items())
-        write(root / f"bot-{i:03d}.yaml", f"key: bot-{i:03d}\nmodel: gpt-4o\n{extra}")
-    return root
-
-
-
-def tags(emulator: EmulatorServer) -> list[str]:
-    return sorted(a["metadata"]["assistants-sync"] for a in emulator.store.list(limit=100, order="asc")["data"]) + sorted(
-        a["metadata"]["assistants-sync"] for a in _rest(emulator))
-
-
-
-def _rest(emulator: EmulatorServer) -> list[dict[str, Any]]:
-    page = emulator.store.list(limit=100, order="asc")
-    rest: list[dict[str, Any]] = []
-    while page["has_more"]:
-        page = emulator.store.list(limit=100, order="asc", after=page["last_id"])
-        rest += page["data"]
-    return rest
-
 
 
 def test_lost_create_answers_end_with_exactly_one_assistant_per_key(tmp_path: Path) -> None:

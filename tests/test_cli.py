@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import openai
@@ -10,15 +11,11 @@ import pytest
 
 from assistants_sync import cli as cli_module
 from assistants_sync.cli import cli
-from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.desired.manifest import DesiredAssistant
+from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.planning.diff import desired_form
 
 from .conftest import API_KEY, plan_json, run, write
-from assistants_sync.emulator import EmulatorServer
-from .conftest import API_KEY, run, write
-import socket
-from .conftest import run, write
 
 
 def apply_ok(*args: str) -> str:
@@ -311,7 +308,6 @@ def one_applied(env: EmulatorServer, tmp_path: Path) -> Path:
     specs = write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\n").parent
     assert run("apply", "--auto-approve", str(specs)).exit_code == 0
     return specs
-
 
 
 @pytest.mark.parametrize("arguments", [

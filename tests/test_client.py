@@ -2,46 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from assistants_sync.actual.client import AssistantsClient, Endpoint
-from assistants_sync.emulator import EmulatorServer
-from assistants_sync.errors import ApiError, BadResponseError, ConfigError, RemoteError
 from assistants_sync.actual.retry import RetryPolicy
-
-from .conftest import API_KEY
-import io
-import os
-import signal
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
-from assistants_sync.applying.apply import Outcome, apply_plan
-from assistants_sync.emulator import EmulatorServer, Faults, running_emulator
-from assistants_sync.errors import BadResponseError
-from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
-from assistants_sync.applying.progress import ApplyProgress
-from assistants_sync.planning.reconcile import plan_from_manifests
-from assistants_sync.actual.retry import RateLimiter, RetryPolicy, parse_duration, server_wait
-from .conftest import API_KEY, ROOT, run, write
-import logging
-from collections.abc import Iterator
-from assistants_sync.errors import RemoteError
-from .conftest import run, write
-from .loopback import LoopbackServer, Request, json_answer, listing, loopback_server, serving_locks
-import json
-import jsonschema
-import yaml
 from assistants_sync.emulator import EmulatorServer, running_emulator
-from assistants_sync.schema import manifest_schema
-from .conftest import ROOT, run, write
+from assistants_sync.errors import ApiError, BadResponseError, ConfigError, RemoteError
+from assistants_sync.planning.plan import Plan
+from assistants_sync.planning.reconcile import plan_from_manifests
+
 from .conftest import API_KEY, run, write
+from .loopback import LoopbackServer, Request, json_answer, listing, loopback_server, serving_locks
+
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.01)
 
@@ -203,7 +185,6 @@ def test_verbose_logs_requests_but_never_headers(env: EmulatorServer, example_sp
 KEY = "sk-test-first-contact"
 
 
-
 @pytest.fixture
 def specs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
@@ -212,7 +193,6 @@ def specs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\nname: Bot\ninstructions: Be brief.\n")
     return tmp_path / "specs"
-
 
 
 @pytest.fixture
@@ -231,12 +211,10 @@ def client_log() -> Iterator[list[logging.LogRecord]]:
     logger.setLevel(level)
 
 
-
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])  # nothing listens here once closed
-
 
 
 def test_a_refused_connection_at_first_contact_fails_at_once_naming_the_endpoint(
@@ -347,9 +325,7 @@ def test_an_unknown_host_at_first_contact_is_not_retried() -> None:
 AZURE_KEY = "azure-key-51c0ffee"
 
 
-
 PORTKEY = {"x-portkey-api-key": "pk-live-0a1b2c", "x-portkey-virtual-key": "vk-openai-77"}
-
 
 
 def cycle(*args: str) -> None:
@@ -361,7 +337,6 @@ def cycle(*args: str) -> None:
     assert applied.exit_code == 0, applied.output
     again = run("plan", "--detailed-exitcode", *args)
     assert again.exit_code == 0, again.output
-
 
 
 class TestProviders:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-import jsonschema
+
 import pytest
 import yaml
+
 from assistants_sync.emulator import EmulatorServer, running_emulator
-from assistants_sync.schema import manifest_schema
-from .conftest import ROOT, run, write
-import shutil
-from assistants_sync.emulator import EmulatorServer
-from .conftest import ROOT, plan_json, run
-from .conftest import API_KEY, run, write
+
+from .conftest import ROOT, plan_json, run, write
+
 
 @pytest.fixture
 def env_emulator(clean_env: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
@@ -23,7 +21,6 @@ def env_emulator(clean_env: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
         clean_env.setenv("OPENAI_API_KEY", "sk-test")
         clean_env.setenv("OPENAI_BASE_URL", emulator.base_url)
         yield emulator
-
 
 
 class TestProjectFile:
@@ -165,7 +162,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return target
 
 
-
 def test_assistants_sync_env_chooses_the_environment(env: EmulatorServer, project: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANTS_SYNC_ENV", "production")
@@ -201,7 +197,6 @@ def test_assistants_sync_env_without_a_project_file_is_an_error(env: EmulatorSer
 
 
 SECRET_QUERY = "?key=sk-in-the-url-1234"
-
 
 
 @pytest.mark.parametrize(("where", "source"), [

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import ANY
 
+import openai
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from assistants_sync.applying.apply import body_for
-from assistants_sync.kinds.assistant import normalise, request_body
-from assistants_sync.planning.diff import compute_plan
-from assistants_sync.desired.manifest import DesiredAssistant
-from assistants_sync.planning.diff import desired_form
-from assistants_sync.planning.plan import Action
 from assistants_sync.actual.remote import actual_state
-import json
-from pathlib import Path
-from assistants_sync.emulator import EmulatorServer
-from .conftest import plan_json, run, write
-import openai
+from assistants_sync.applying.apply import body_for
+from assistants_sync.desired.manifest import DesiredAssistant
 from assistants_sync.emulator import EmulatorServer, running_emulator
+from assistants_sync.kinds.assistant import normalise, request_body
+from assistants_sync.planning.diff import compute_plan, desired_form
+from assistants_sync.planning.plan import Action
+
 from .conftest import API_KEY, plan_json, run, write
+
 
 SERVER_FILLED = {
     "id": "asst_1",
@@ -219,12 +218,10 @@ def owned(env: EmulatorServer) -> dict[str, str]:
             for a in env.store.list(limit=100)["data"] if "assistants-sync" in (a.get("metadata") or {})}
 
 
-
 def apply_ok(*args: str) -> str:
     result = run("apply", "--auto-approve", *args)
     assert result.exit_code == 0, result.output
     return result.stdout
-
 
 
 def test_a_renamed_key_is_updated_in_place_and_keeps_its_id(env: EmulatorServer, tmp_path: Path) -> None:
@@ -299,7 +296,6 @@ def test_a_rename_from_another_stacks_key_never_takes_its_assistant(env: Emulato
 
 def tag_of(env: EmulatorServer, assistant_id: str) -> str | None:
     return (env.store.retrieve(assistant_id).get("metadata") or {}).get("assistants-sync")
-
 
 
 def test_an_adopt_already_done_plans_nothing_and_says_nothing(

@@ -6,15 +6,12 @@ import json
 from pathlib import Path
 
 import openai
+import pytest
 
 from assistants_sync.emulator import EmulatorServer
 
 from .conftest import plan_json, run, write
-import re
-import pytest
-from assistants_sync import cli as cli_module
-from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
-from assistants_sync.render.plans import MARKDOWN_LIMIT, render_markdown, render_text
+
 
 TWO_BOTS = {"weather.yaml": "key: weather\nmodel: m\nname: Weather\n", "support.yaml": "key: support\nmodel: m\n"}
 
@@ -181,7 +178,6 @@ def apply_ok(*args: str) -> str:
     result = run("apply", "--auto-approve", *args)
     assert result.exit_code == 0, result.output
     return result.stdout
-
 
 
 class TestDriftAttribution:

@@ -7,14 +7,9 @@ from pathlib import Path
 import openai
 
 from assistants_sync.emulator import EmulatorServer
+from assistants_sync.planning.plan import Plan
 
 from .conftest import plan_json, run, write
-import json
-import re
-import pytest
-from assistants_sync import cli as cli_module
-from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
-from assistants_sync.render.plans import MARKDOWN_LIMIT, render_markdown, render_text
 
 
 def test_export_refuses_to_overwrite_a_file_and_writes_nothing(env: EmulatorServer, tmp_path: Path,
@@ -80,7 +75,6 @@ def apply_ok(*args: str) -> str:
     result = run("apply", "--auto-approve", *args)
     assert result.exit_code == 0, result.output
     return result.stdout
-
 
 
 class TestExportAndAdopt:

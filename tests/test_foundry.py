@@ -200,7 +200,6 @@ def test_a_project_endpoint_with_a_query_is_refused_before_signing_in(foundry: F
     assert credential.calls == 0 and foundry.server.requests == []
 
 
-
 def test_a_missing_project_endpoint_says_where_to_set_it(foundry: Foundry, example_specs: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AZURE_AI_PROJECT_ENDPOINT")

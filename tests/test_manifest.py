@@ -8,14 +8,13 @@ from typing import Any
 
 import pytest
 
-from assistants_sync.emulator import EmulatorServer
-from assistants_sync.errors import ManifestError
+from assistants_sync.config import load_config
 from assistants_sync.desired.manifest import load_manifests
+from assistants_sync.emulator import EmulatorServer
+from assistants_sync.errors import ConfigError, ManifestError
 
 from .conftest import run, write
-from collections.abc import Iterator
-from assistants_sync.config import load_config
-from assistants_sync.errors import ConfigError, ManifestError
+
 
 VALID = "key: bot\nmodel: gpt-4o\n"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import io
 import json
 import os
 import signal
@@ -15,21 +16,14 @@ from pathlib import Path
 import pytest
 
 from assistants_sync import cli as cli_module
+from assistants_sync.actual.retry import RateLimiter
+from assistants_sync.applying.apply import Outcome
+from assistants_sync.applying.progress import ApplyProgress
 from assistants_sync.emulator import EmulatorServer
+from assistants_sync.planning.plan import Action, Change
 
 from .conftest import API_KEY, ROOT, run, write
-import io
-import time
-from typing import Any
-import httpx
-from assistants_sync.applying.apply import Outcome, apply_plan
-from assistants_sync.actual.client import AssistantsClient, Endpoint
-from assistants_sync.emulator import EmulatorServer, Faults, running_emulator
-from assistants_sync.errors import BadResponseError
-from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
-from assistants_sync.applying.progress import ApplyProgress
-from assistants_sync.planning.reconcile import plan_from_manifests
-from assistants_sync.actual.retry import RateLimiter, RetryPolicy, parse_duration, server_wait
+
 
 CLEAR_LINE = "\r\x1b[2K"
 

@@ -16,28 +16,12 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from assistants_sync.emulator import Faults, running_emulator
 from assistants_sync.redact import Redactor
 
 from .conftest import run, write
-from .loopback import Request, error_answer, json_answer, listing, loopback_server, serving_locks
-import io
-import os
-import signal
-import subprocess
-import sys
-import threading
-import time
-from typing import Any
-import httpx
-from assistants_sync.applying.apply import Outcome, apply_plan
-from assistants_sync.actual.client import AssistantsClient, Endpoint
-from assistants_sync.emulator import EmulatorServer, Faults, running_emulator
-from assistants_sync.errors import BadResponseError
-from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
-from assistants_sync.applying.progress import ApplyProgress
-from assistants_sync.planning.reconcile import plan_from_manifests
-from assistants_sync.actual.retry import RateLimiter, RetryPolicy, parse_duration, server_wait
-from .conftest import API_KEY, ROOT, run, write
+from .loopback import Request, error_answer, listing, loopback_server, serving_locks
+
 
 KEY = "sk-proj-Q7vW2mZx9LkT4rHs8NdBfY3c"
 GATEWAY = "gw-7f3a9c1e5b2d8046aa"
@@ -268,7 +252,6 @@ def manifests(root: Path, count: int, **fields: str) -> Path:
         extra = "".join(f"{k}: {v}\n" for k, v in fields.items())
         write(root / f"bot-{i:03d}.yaml", f"key: bot-{i:03d}\nmodel: gpt-4o\n{extra}")
     return root
-
 
 
 def test_the_api_key_never_appears_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
-import openai
+
 import pytest
-from assistants_sync import cli as cli_module
+
 from assistants_sync.emulator import EmulatorServer
 from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
 from assistants_sync.render.plans import MARKDOWN_LIMIT, render_markdown, render_text
-from .conftest import plan_json, run, write
-from .conftest import API_KEY, run, write
+
+from .conftest import run, write
+
 
 def _many_changes(count: int) -> Plan:
     changes = [Change(action=Action.UPDATE, key=f"bot-{i:04d}", assistant_id=f"asst_{i}", cause="drift",
@@ -20,7 +20,6 @@ def _many_changes(count: int) -> Plan:
                for i in range(count)]
     changes.append(Change(action=Action.DELETE, key="zz-old", assistant_id="asst_old", reason="no manifest for this key"))
     return Plan(stack="default", endpoint="https://x/v1", remote_fingerprint="f", managed_count=count + 1, changes=changes)
-
 
 
 class TestMarkdown:
@@ -56,7 +55,6 @@ def one_applied(env: EmulatorServer, tmp_path: Path) -> Path:
     specs = write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\n").parent
     assert run("apply", "--auto-approve", str(specs)).exit_code == 0
     return specs
-
 
 
 def test_an_empty_drift_report_says_no_drift_once(one_applied: Path, env: EmulatorServer) -> None:

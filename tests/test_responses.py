@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-import jsonschema
+
 import pytest
 import yaml
-from assistants_sync.emulator import EmulatorServer, running_emulator
-from assistants_sync.schema import manifest_schema
+
 from .conftest import ROOT, run, write
-from assistants_sync.emulator import EmulatorServer
-from .conftest import API_KEY, run, write
 
 
 class TestResponsesRender:

@@ -2,50 +2,21 @@
 
 from __future__ import annotations
 
-import io
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
 import httpx
 import pytest
-from assistants_sync.applying.apply import Outcome, apply_plan
+
 from assistants_sync.actual.client import AssistantsClient, Endpoint
+from assistants_sync.actual.retry import RateLimiter, parse_duration, server_wait
+from assistants_sync.applying.apply import apply_plan
 from assistants_sync.emulator import EmulatorServer, Faults, running_emulator
-from assistants_sync.errors import BadResponseError
 from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
-from assistants_sync.applying.progress import ApplyProgress
-from assistants_sync.planning.reconcile import plan_from_manifests
-from assistants_sync.actual.retry import RateLimiter, RetryPolicy, parse_duration, server_wait
-from .conftest import API_KEY, ROOT, run, write
 
-FAST = RetryPolicy(max_attempts=10, base_delay=0.005, max_delay=0.05)
-
-
-def manifests(root: Path, count: int, **fields: str) -> Path:
-    for i in range(count):
-        extra = "".join(f"{k}: {v}\n" for k, v in fields.items())
-        write(root / f"bot-{i:03d}.yaml", f"key: bot-{i:03d}\nmodel: gpt-4o\n{extra}")
-    return root
-
-
-def tags(emulator: EmulatorServer) -> list[str]:
-    return sorted(a["metadata"]["assistants-sync"] for a in emulator.store.list(limit=100, order="asc")["data"]) + sorted(
-        a["metadata"]["assistants-sync"] for a in _rest(emulator))
-
-
-def _rest(emulator: EmulatorServer) -> list[dict[str, Any]]:
-    page = emulator.store.list(limit=100, order="asc")
-    rest: list[dict[str, Any]] = []
-    while page["has_more"]:
-        page = emulator.store.list(limit=100, order="asc", after=page["last_id"])
-        rest += page["data"]
-    return rest
-
+from .conftest import API_KEY, FAST, manifests, run, tags
 
 
 class TestServerWaits:

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
+
 import openai
 import pytest
-from assistants_sync import cli as cli_module
+
 from assistants_sync.emulator import EmulatorServer
-from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
-from assistants_sync.render.plans import MARKDOWN_LIMIT, render_markdown, render_text
+
 from .conftest import plan_json, run, write
+
 
 def apply_ok(*args: str) -> str:
     result = run("apply", "--auto-approve", *args)
     assert result.exit_code == 0, result.output
     return result.stdout
-
 
 
 class TestSafeDeletes:

@@ -14,6 +14,7 @@ from assistants_sync.emulator import EmulatorServer
 
 from .conftest import run, write
 
+
 Ids = dict[str, str]
 Edit = Callable[[Ids], dict[str, Any]]
 
@@ -167,7 +168,6 @@ def as_version_1(document: dict) -> dict:
     """What plan --out wrote before kinds: no kind, id or depends_on; the id in assistant_id."""
     changes = [{k: v for k, v in c.items() if k not in ("kind", "id", "depends_on")} for c in document["changes"]]
     return {**{k: v for k, v in document.items() if k != "kinds"}, "format_version": 1, "changes": changes}
-
 
 
 def test_a_saved_plan_of_format_version_1_is_applied_as_it_was_written(env: EmulatorServer, tmp_path: Path) -> None:

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
+
 import jsonschema
 import pytest
 import yaml
-from assistants_sync.emulator import EmulatorServer, running_emulator
+
 from assistants_sync.schema import manifest_schema
-from .conftest import ROOT, run, write
+
+from .conftest import ROOT, run
+
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(manifest_schema())
-
 
 
 class TestSchema:

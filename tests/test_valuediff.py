@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from pathlib import Path
-import openai
+
 import pytest
+
 from assistants_sync import cli as cli_module
 from assistants_sync.emulator import EmulatorServer
 from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
-from assistants_sync.render.plans import MARKDOWN_LIMIT, render_markdown, render_text
-from .conftest import plan_json, run, write
-from .conftest import API_KEY, run, write
-import difflib
-from assistants_sync.render.plans import MARKDOWN_LIMIT
+from assistants_sync.render.plans import MARKDOWN_LIMIT, render_markdown
+
 from .conftest import run, write
+
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -36,7 +36,6 @@ def field_block(output: str, field: str) -> list[str]:
             break
         block.append(line)
     return block
-
 
 
 class TestReadableDiffs:
@@ -149,7 +148,6 @@ def test_a_one_line_text_block_is_one_line(env: EmulatorServer, tmp_path: Path) 
 LINES = 5000
 
 
-
 def rules(edited: dict[int, str] | None = None) -> list[str]:
     """A 5,000-line prompt, with some lines replaced."""
     lines = [f"Rule {i}: be helpful in situation {i}." for i in range(LINES)]
@@ -158,12 +156,10 @@ def rules(edited: dict[int, str] | None = None) -> list[str]:
     return lines
 
 
-
 def manifest(tmp_path: Path, lines: list[str]) -> Path:
     write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\ninstructions_file: prompt.md\n")
     (tmp_path / "specs" / "prompt.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return tmp_path / "specs"
-
 
 
 def applied_then_edited(tmp_path: Path, edited: dict[int, str]) -> Path:
@@ -172,10 +168,8 @@ def applied_then_edited(tmp_path: Path, edited: dict[int, str]) -> Path:
     return manifest(tmp_path, rules(edited))
 
 
-
 # Twenty edited lines near the top fill the default 40-line diff; the edit in the middle comes after.
 TOP_AND_MIDDLE = {**{i: f"Rule {i}: be brief." for i in range(10, 30)}, 2500: "Rule 2500: be VERY helpful."}
-
 
 
 def test_the_hunk_of_an_edit_past_the_cut_is_still_shown(env: EmulatorServer, tmp_path: Path) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
+
 import pytest
-from assistants_sync.config import load_config
-from assistants_sync.errors import ConfigError, ManifestError
+
 from assistants_sync.desired.manifest import load_manifests
+
 from .conftest import run, write
 
 
