@@ -16,6 +16,7 @@ from assistants_sync.emulator import AssistantStore, EmulatorServer, running_emu
 from .conftest import API_KEY, SHARED_SPEC, VENDORED_SPEC
 
 
+
 @pytest.fixture(scope="module")
 def schema(openapi: dict[str, Any]) -> Any:
     registry: Registry[Any] = Registry().with_resource("urn:spec", Resource.from_contents(openapi, DRAFT202012))
