@@ -368,7 +368,9 @@ def _load_document(data: dict[str, Any], source: _Source, node: yaml.Node, ctx: 
         known = ", ".join(k.name for k in kinds())
         ctx.report(node, ["kind"], f"unknown kind {kind_name!r}: the kinds are {known}")
         return None
-    data = source.merged({k: v for k, v in data.items() if k != "kind"}, kind)
+    if "kind" in data:
+        data = {k: v for k, v in data.items() if k != "kind"}
+    data = source.merged(data, kind)
     try:
         manifest = kind.manifest_model.model_validate(data)
     except ValidationError as exc:
