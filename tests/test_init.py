@@ -57,3 +57,17 @@ def test_importing_the_package_loads_no_stage() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('assistants_sync.')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+@pytest.mark.parametrize(("module", "never"), [
+    pytest.param("assistants_sync.render.plans", "assistants_sync.applying", id="render-does-not-import-apply"),
+    pytest.param("assistants_sync.planning.reconcile", "httpx", id="planning-does-not-import-httpx"),
+    pytest.param("assistants_sync.planning.saved", "assistants_sync.render", id="saving-a-plan-does-not-render"),
+    pytest.param("assistants_sync.desired.manifest", "assistants_sync.planning", id="desired-does-not-import-planning"),
+    pytest.param("assistants_sync.kinds.assistant", "assistants_sync.planning", id="kinds-do-not-import-planning"),
+])
+def test_no_stage_imports_a_later_one(module: str, never: str) -> None:
+    code = (f"import sys, {module}; "
+            f"print(sorted(m for m in sys.modules if m == {never!r} or m.startswith({never + '.'!r})))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
