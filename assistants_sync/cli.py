@@ -209,24 +209,6 @@ def _delete_options(func: F) -> F:
     return func
 
 
-def _counted(kinds: set[str], count: int) -> str:
-    """"3 assistants" (the default kind when there is none to count), "3 objects" of several kinds."""
-    from .kinds import DEFAULT_KIND, counted
-
-    return counted(kinds or {DEFAULT_KIND}, count)
-
-
-def _counted_manifests(kinds: set[str], count: int) -> str:
-    """"3 assistant manifests", "1 toy manifest", "3 manifests" of several kinds."""
-    number, _, noun = _counted(kinds, count).partition(" ")
-    if noun in ("object", "objects"):
-        return f"{number} manifest{'s' if count != 1 else ''}"
-    from .kinds import get_kind
-
-    singular = get_kind(next(iter(kinds))).noun if kinds else "assistant"
-    return f"{number} {singular} manifest{'s' if count != 1 else ''}"
-
-
 def _use_color(no_color: bool) -> bool:
     return _stdout_is_terminal() and not no_color and not os.environ.get("NO_COLOR")
 
@@ -248,21 +230,10 @@ def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan", d
 
 
 def _save(plan: Plan, out_file: str) -> None:
-    """Save a plan with every secret masked (a server may have echoed one into a field)."""
-    from .errors import PlanError
+    """Save a plan with every secret this run knows masked (a server may have echoed one into a field)."""
     from .planning.saved import save_plan
 
-    data = plan.model_dump(mode="json")
-    masked = _current_redactor().mask_data(data)
-    if _after_values(masked) != _after_values(data):  # masking them would make apply write "****"
-        raise PlanError(f"not saving the plan to {out_file}: a manifest value holds the API key or a header "
-                        "value, and a plan file never holds a secret; take the secret out of the manifest")
-    save_plan(type(plan).model_validate(masked), out_file)
-
-
-def _after_values(plan_data: dict[str, Any]) -> list[Any]:
-    """What apply would send, from a plan's JSON data."""
-    return [[field["after"] for field in change["fields"].values()] for change in plan_data["changes"]]
+    save_plan(plan, out_file, redactor=_current_redactor())
 
 
 def _current_redactor() -> Redactor:
@@ -407,7 +378,9 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
 
     desired = load_manifests(target.paths(paths), **target.manifest_options)
     require_manifests(desired, target.paths(paths))
-    click.echo(f"{_counted_manifests({d.kind for d in desired}, len(desired))} valid.")
+    from .kinds import counted_manifests
+
+    click.echo(f"{counted_manifests({d.kind for d in desired}, len(desired))} valid.")
 
 
 @cli.command()
@@ -502,7 +475,9 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None
     for item in written:
         click.echo(f"  {item.path}  ({item.assistant_id})")
     kind = "unmanaged" if unmanaged else f'stack "{target.stack}"'
-    click.echo(f"Exported {_counted({w.kind for w in written}, len(written))} ({kind}) to {out_dir}.")
+    from .kinds import DEFAULT_KIND, counted
+
+    click.echo(f"Exported {counted({w.kind for w in written} or {DEFAULT_KIND}, len(written))} ({kind}) to {out_dir}.")
 
 
 @cli.command()

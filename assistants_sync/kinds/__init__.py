@@ -55,4 +55,13 @@ def counted(kind_names: set[str] | list[str], count: int) -> str:
     return f"{count} object{'s' if count != 1 else ''}"
 
 
-__all__ = ["DEFAULT_KIND", "Kind", "counted", "get_kind", "kind_named", "kinds", "register", "unregister"]
+def counted_manifests(kind_names: set[str], count: int) -> str:
+    """"3 assistant manifests", "1 toy manifest"; "3 manifests" of several kinds (or none)."""
+    manifests = f"manifest{'s' if count != 1 else ''}"
+    kind = kind_named(next(iter(kind_names))) if len(kind_names) == 1 else None
+    if not kind_names:
+        kind = kind_named(DEFAULT_KIND)
+    return f"{count} {kind.noun} {manifests}" if kind is not None else f"{count} {manifests}"
+
+
+__all__ = ["DEFAULT_KIND", "Kind", "counted", "counted_manifests", "get_kind", "kind_named", "kinds", "register", "unregister"]

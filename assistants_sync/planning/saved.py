@@ -9,21 +9,40 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from ..actual.remote import ActualState, ObjectLister, fetch_actual
 from ..errors import PlanError
+from ..redact import Redactor
 from .plan import READABLE_VERSIONS, Action, Plan, plan_json
 from .safety import check_deletes, check_ownership, rejudged
 
 
-def save_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
-    """Write `plan` as its JSON document (atomically: a reader never sees half a plan)."""
+def save_plan(plan: Plan, path: str | os.PathLike[str], *, redactor: Redactor | None = None) -> None:
+    """Write `plan` as its JSON document (atomically: a reader never sees half a plan).
+
+    With `redactor`, every secret it knows is masked first (a server may have echoed one
+    into a field); a secret among the values apply would send is refused (PlanError),
+    since masking it would make apply write the mask.
+    """
+    if redactor is not None:
+        data = plan.model_dump(mode="json")
+        masked = redactor.mask_data(data)
+        if _after_values(masked) != _after_values(data):
+            raise PlanError(f"not saving the plan to {path}: a manifest value holds the API key or a header "
+                            "value, and a plan file never holds a secret; take the secret out of the manifest")
+        plan = Plan.model_validate(masked)
     target = Path(path)
     temporary = target.with_name(target.name + ".tmp")
     temporary.write_text(plan_json(plan), encoding="utf-8")
     os.replace(temporary, target)
+
+
+def _after_values(plan_data: dict[str, Any]) -> list[Any]:
+    """What apply would send, from a plan's JSON data."""
+    return [[field["after"] for field in change["fields"].values()] for change in plan_data["changes"]]
 
 
 def load_plan(path: str | os.PathLike[str]) -> Plan:
