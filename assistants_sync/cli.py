@@ -32,15 +32,15 @@ from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, SyncError
 from .ownership import KEY_PATTERN, check_stack
 from .redact import MaskedListing, MaskingStream, Redactor
-from .retry import RetryPolicy
+from .actual.retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from .client import AssistantsClient
+    from .actual.client import AssistantsClient
     from .config import Settings
-    from .lock import LockInfo
-    from .plan import Plan
-    from .render import View
-    from .valuediff import DiffStyle
+    from .applying.lock import LockInfo
+    from .planning.plan import Plan
+    from .render.plans import View
+    from .render.valuediff import DiffStyle
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
@@ -74,16 +74,11 @@ class _Target:
                 "project_file": self.settings.config_file}
 
     def client(self, *, stop: threading.Event | None = None) -> AssistantsClient:
-        from .client import AssistantsClient, Endpoint
-        from .config import endpoint_settings
+        from .actual.client import AssistantsClient
+        from .session import build_endpoint
 
         _checked_stack(self.stack)
-        arguments = endpoint_settings(self.settings, os.environ)
-        if arguments.pop("foundry", False):
-            endpoint = Endpoint.foundry(**{k: v for k, v in arguments.items() if k != "azure"})
-        else:
-            endpoint = Endpoint.azure(**{k: v for k, v in arguments.items() if k != "azure"}) \
-                if arguments.pop("azure") else Endpoint(**arguments)
+        endpoint = build_endpoint(self.settings, os.environ)
         warning = endpoint.plain_http_warning()
         if warning:
             click.echo(warning, err=True)
@@ -169,7 +164,7 @@ def _output_options(func: F) -> F:
     func = click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set).")(func)
     func = click.option(
         "--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
-        show_default=True, help="text for people, json (stable, format_version 1) for tools, markdown for pull requests.",
+        show_default=True, help="text for people, json (stable, format_version 2) for tools, markdown for pull requests.",
     )(func)
     return func
 
@@ -179,7 +174,7 @@ def _diff_options(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, diff_context: int | None, full_diff: bool, **kwargs: Any) -> Any:
-        from .valuediff import CONTEXT_LINES, DiffStyle
+        from .render.valuediff import CONTEXT_LINES, DiffStyle
 
         context = CONTEXT_LINES if diff_context is None else diff_context
         diff = DiffStyle.full(context) if full_diff else DiffStyle(context=context)
@@ -221,8 +216,8 @@ def _use_color(no_color: bool) -> bool:
 def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan", diff: DiffStyle | None = None
           ) -> None:
     """Print a plan in the chosen format (colour only for text on a terminal)."""
-    from .render import render_json, render_markdown, render_text
-    from .valuediff import DiffStyle
+    from .render.plans import render_json, render_markdown, render_text
+    from .render.valuediff import DiffStyle
 
     diff = diff or DiffStyle()
     if output_format == "json":
@@ -235,21 +230,10 @@ def _show(plan: Plan, output_format: str, no_color: bool, view: View = "plan", d
 
 
 def _save(plan: Plan, out_file: str) -> None:
-    """Save a plan with every secret masked (a server may have echoed one into a field)."""
-    from .errors import PlanError
-    from .reconcile import save_plan
+    """Save a plan with every secret this run knows masked (a server may have echoed one into a field)."""
+    from .planning.saved import save_plan
 
-    data = plan.model_dump(mode="json")
-    masked = _current_redactor().mask_data(data)
-    if _after_values(masked) != _after_values(data):  # masking them would make apply write "****"
-        raise PlanError(f"not saving the plan to {out_file}: a manifest value holds the API key or a header "
-                        "value, and a plan file never holds a secret; take the secret out of the manifest")
-    save_plan(type(plan).model_validate(masked), out_file)
-
-
-def _after_values(plan_data: dict[str, Any]) -> list[Any]:
-    """What apply would send, from a plan's JSON data."""
-    return [[field["after"] for field in change["fields"].values()] for change in plan_data["changes"]]
+    save_plan(plan, out_file, redactor=_current_redactor())
 
 
 def _current_redactor() -> Redactor:
@@ -390,11 +374,13 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
       assistants-sync validate --env staging --var TEAM=search
     Exit 0 when every manifest is valid, 1 otherwise (also when there is none at all).
     """
-    from .manifest import load_manifests, require_manifests
+    from .desired.manifest import load_manifests, require_manifests
 
     desired = load_manifests(target.paths(paths), **target.manifest_options)
     require_manifests(desired, target.paths(paths))
-    click.echo(f"{len(desired)} assistant manifest{'s' if len(desired) != 1 else ''} valid.")
+    from .kinds import counted_manifests
+
+    click.echo(f"{counted_manifests({d.kind for d in desired}, len(desired))} valid.")
 
 
 @cli.command()
@@ -421,7 +407,7 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
       assistants-sync plan specs --full-diff      # long text diffs whole, not cut
       assistants-sync plan specs --target support-bot    # only this key
     """
-    from .reconcile import plan_from_manifests
+    from .planning.reconcile import plan_from_manifests
 
     with target.client() as client:
         result = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
@@ -455,7 +441,7 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
       assistants-sync drift specs || [ $? -ne 2 ] || notify-on-call
     Exit 0 no drift, 2 drift, 1 error.
     """
-    from .reconcile import drift_from_manifests
+    from .planning.reconcile import drift_from_manifests
 
     with target.client() as client:
         result = drift_from_manifests(target.paths(paths), client, target.stack, targets=targets,
@@ -480,8 +466,8 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None
       assistants-sync export --unmanaged --out specs/imported
       assistants-sync plan specs     # shows only the adoptions, no content change
     """
-    from .export import export_manifests
-    from .remote import fetch_actual
+    from .render.export import export_manifests
+    from .actual.remote import fetch_actual
 
     with target.client() as client:
         actual = fetch_actual(MaskedListing(client, client.redactor), target.stack)  # the files hold no secret
@@ -489,7 +475,9 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None
     for item in written:
         click.echo(f"  {item.path}  ({item.assistant_id})")
     kind = "unmanaged" if unmanaged else f'stack "{target.stack}"'
-    click.echo(f"Exported {len(written)} assistant{'s' if len(written) != 1 else ''} ({kind}) to {out_dir}.")
+    from .kinds import DEFAULT_KIND, counted
+
+    click.echo(f"Exported {counted({w.kind for w in written} or {DEFAULT_KIND}, len(written))} ({kind}) to {out_dir}.")
 
 
 @cli.command()
@@ -520,9 +508,10 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
     change succeeded, 1 when any failed (the others are still tried) or the stack is
     locked, 130 when interrupted (changes in flight finish; none is left half-done).
     """
-    from .apply_lock import model_for_manifests, model_for_plan
-    from .manifest import load_manifests, require_manifests
-    from .reconcile import NO_MANIFESTS_HINT, check_saved_plan, load_plan, plan_from_manifests
+    from .applying.apply_lock import model_for_manifests, model_for_plan
+    from .desired.manifest import load_manifests, require_manifests
+    from .planning.reconcile import NO_MANIFESTS_HINT, plan_from_manifests
+    from .planning.saved import check_saved_plan, load_plan
 
     if plan_file and paths:
         raise ConfigError("give either manifest PATHs or --plan FILE, not both: a saved plan already holds its changes")
@@ -565,8 +554,8 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
 @contextlib.contextmanager
 def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float) -> Iterator[None]:
     """Hold the stack's lock for the block; Ctrl-C while waiting for it exits 130."""
-    from .apply_lock import AssistantLockObjects, who_am_i
-    from .lock import holding
+    from .applying.apply_lock import AssistantLockObjects, who_am_i
+    from .applying.lock import holding
 
     def waiting(holder: LockInfo, seconds_left: float) -> None:
         click.echo(f'Stack "{stack}" is locked by {holder.describe()}; waiting up to {math.ceil(seconds_left)}s '
@@ -599,8 +588,8 @@ def force_unlock(lock_id: str, target: _Target, force: bool) -> None:
     only the lock of a run that is no longer running: two applies at once can
     create duplicates.
     """
-    from .apply_lock import AssistantLockObjects
-    from .lock import force_unlock as release_lock
+    from .applying.apply_lock import AssistantLockObjects
+    from .applying.lock import force_unlock as release_lock
 
     def confirm(lock: LockInfo) -> None:
         if force:
@@ -636,11 +625,11 @@ def render(paths: tuple[str, ...], target: _Target, output_format: str, out_dir:
     """
     import json
 
-    from .manifest import load_manifests
-    from .responses import responses_request
+    from .desired.manifest import load_manifests
+    from .render.responses import responses_requests
 
     desired = load_manifests(target.paths(paths), **target.manifest_options)
-    rendered = {d.key: responses_request(d) for d in desired}
+    rendered = responses_requests(desired)
     if out_dir is None:
         click.echo(json.dumps(rendered, indent=2, ensure_ascii=False))
         return
@@ -692,9 +681,9 @@ def _confirm() -> None:
 
 
 def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int) -> None:
-    from .apply import apply_plan
-    from .progress import ApplyProgress
-    from .render import render_apply_summary
+    from .applying.apply import apply_plan
+    from .applying.progress import ApplyProgress
+    from .applying.report import render_apply_summary
 
     click.echo("")
     retried_before = client.stats.retries
@@ -748,20 +737,12 @@ def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | 
       AZURE_AI_TOKEN=$(cat token.txt) assistants-sync plan --provider foundry \\
         --base-url http://127.0.0.1:8080/api/projects/demo specs
     """
-    from .emulator import AssistantStore, Faults, make_server
+    from .session import emulator_server
 
-    api_key = os.environ.get(api_key_env, "") if api_key_env else None
-    faults = Faults(latency=latency_ms / 1000, error_rate=error_rate, drop_create_rate=drop_create_rate,
-                    malformed_rate=malformed_rate, seed=seed)
-    if state_file and load_file:
-        raise click.UsageError("give --state (load and save) or --load (load only), not both")
-    store = AssistantStore(load_file, persist=False) if load_file else AssistantStore(state_file)
-    required_headers = dict(_header(h) for h in required)
-    server = make_server(store, host=host, port=port, api_key=api_key or None, faults=faults,
-                         required_headers=required_headers)
-    if token_file is not None:
-        token_file.write_text(server.tokens.mint(lifetime=3600).token + "\n", encoding="utf-8")
-        token_file.chmod(0o600)
+    server = emulator_server(state_file=state_file, load_file=load_file, host=host, port=port,
+                             api_key_env=api_key_env, required_headers=dict(_header(h) for h in required),
+                             token_file=token_file, latency=latency_ms / 1000, error_rate=error_rate,
+                             drop_create_rate=drop_create_rate, malformed_rate=malformed_rate, seed=seed)
     click.echo(f"Emulator serving the Assistants API at {server.base_url} (Ctrl-C to stop)")
     click.echo(f"Foundry project endpoints: {server.project_url('NAME')}")
     try:
@@ -789,26 +770,22 @@ def demo(paths: tuple[str, ...], target: _Target, state_file: str | None) -> Non
     Runs plan, apply and a second plan, which must report no changes. The project file
     is read as plan reads it; only the endpoint is replaced by the emulator.
     """
-    from .client import AssistantsClient, Endpoint
-    from .emulator import AssistantStore, running_emulator
-    from .manifest import load_manifests
-    from .reconcile import plan_from_manifests
+    from .planning.reconcile import plan_from_manifests
+    from .session import demo_endpoint
 
     stack = _checked_stack(target.stack)
     paths = target.paths(paths)
-    load_manifests(paths, **target.manifest_options)  # invalid manifests fail before the emulator starts
-    with running_emulator(AssistantStore(state_file)) as server:
-        click.echo(f"Started an emulator at {server.base_url}\n")
-        with AssistantsClient(Endpoint(server.base_url, api_key="emulator-demo-key")) as client:
-            click.echo("$ assistants-sync plan")
-            planned = plan_from_manifests(paths, client, stack, **target.manifest_options)
-            _show(planned, "text", no_color=False)
-            if not planned.is_empty:
-                click.echo("\n$ assistants-sync apply --auto-approve", nl=False)
-                _apply_and_report(planned, client, target.settings.parallelism)
-            click.echo("\n$ assistants-sync plan   # again: the endpoint now matches the manifests")
-            again = plan_from_manifests(paths, client, stack, **target.manifest_options)
-            _show(again, "text", no_color=False)
+    with demo_endpoint(paths, target.manifest_options, state_file) as (base_url, client):
+        click.echo(f"Started an emulator at {base_url}\n")
+        click.echo("$ assistants-sync plan")
+        planned = plan_from_manifests(paths, client, stack, **target.manifest_options)
+        _show(planned, "text", no_color=False)
+        if not planned.is_empty:
+            click.echo("\n$ assistants-sync apply --auto-approve", nl=False)
+            _apply_and_report(planned, client, target.settings.parallelism)
+        click.echo("\n$ assistants-sync plan   # again: the endpoint now matches the manifests")
+        again = plan_from_manifests(paths, client, stack, **target.manifest_options)
+        _show(again, "text", no_color=False)
     if not again.is_empty:
         raise SyncError("the second plan is not empty: this is a bug in assistants-sync, please report it")
 

@@ -20,9 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, Problem, ProjectFileError
-from .manifest_models import ManifestDefaults
+from .kinds.assistant import ManifestDefaults
 from .ownership import STACK_PATTERN
-from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
+from .desired.yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
                        validation_message, yaml_error_message)
 
 CONFIG_NAMES = ("assistants-sync.yaml", "assistants-sync.yml")
@@ -222,8 +222,8 @@ def endpoint_settings(settings: Settings, environ: Mapping[str, str]) -> dict[st
 
 def _foundry_settings(settings: Settings, environ: Mapping[str, str]) -> dict[str, Any]:
     """Endpoint.foundry's arguments (marked "foundry": True): the project endpoint and a token cache."""
-    from .auth import BearerTokens, token_provider_from
-    from .client import FOUNDRY_API_VERSION, FOUNDRY_ENDPOINT_SHAPE, check_project_endpoint
+    from .actual.auth import BearerTokens, token_provider_from
+    from .actual.client import FOUNDRY_API_VERSION, FOUNDRY_ENDPOINT_SHAPE, check_project_endpoint
 
     if not settings.base_url:
         raise ConfigError(f"--provider foundry needs the project endpoint: set AZURE_AI_PROJECT_ENDPOINT "

@@ -3,11 +3,14 @@
     SyncError                  root: the CLI prints the message and exits 1
     ├── ManifestError          manifests are invalid (carries every problem found)
     │   └── NoManifestsError   the paths hold no manifest at all
+    ├── UnreadableFile         a file cannot be read as text (reported as a problem of the file naming it)
+    ├── VariableError          a ${...} cannot be substituted (reported as a problem, with its line)
     ├── ConfigError            settings are missing or malformed (e.g. no API key)
     │   └── ProjectFileError   the project file is invalid (carries every problem found)
     ├── RemoteError            the endpoint could not be used
     │   ├── ApiError           the endpoint answered with an HTTP error
     │   ├── BadResponseError   the endpoint answered something that is not the API
+    │   ├── UnservedKindError  manifests of a kind the endpoint does not serve
     │   └── AmbiguousRequestError  a create may or may not have happened (answer lost)
     ├── PlanError              a plan cannot be made or a saved plan cannot be used
     └── LockError              the stack's lock cannot be taken or released
@@ -21,10 +24,10 @@ statuses, URLs without credentials and the server's own error text.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .lock import LockInfo
+    from .applying.lock import LockInfo
 
 
 class SyncError(Exception):
@@ -49,6 +52,18 @@ def _problem_list(problems: list[Problem], where: str) -> str:
     count = len(problems)
     header = f"{count} problem{'s' if count != 1 else ''} in {where}:"
     return "\n".join([header, *(f"  {p}" for p in problems)])
+
+
+class UnreadableFile(SyncError):
+    """A file that cannot be a manifest, a project file or a referenced text; the message says why."""
+
+
+class VariableError(SyncError):
+    """A ${...} that cannot be substituted; carries the line it is on."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.line = mark.line + 1 if mark is not None else None
 
 
 class ManifestError(SyncError):
@@ -106,6 +121,10 @@ class AmbiguousRequestError(RemoteError):
 
     Raised instead of retrying blindly: the caller must look for the result first.
     """
+
+
+class UnservedKindError(RemoteError):
+    """Manifests of a kind the endpoint does not serve (its list path answered 404)."""
 
 
 class PlanError(SyncError):

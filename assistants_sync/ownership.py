@@ -16,16 +16,24 @@ The API allows 16 metadata pairs; these take two (three when protected), so user
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .defaults import DEFAULT_STACK as DEFAULT_STACK
+
+if TYPE_CHECKING:
+    from .desired.manifest import Desired
+    from .kinds.base import Canonical, Kind
 
 TAG_KEY = "assistants-sync"
 APPLIED_KEY = "assistants-sync.applied"
 PROTECT_KEY = "assistants-sync.protect"
 RESERVED_PREFIX = "assistants-sync"
+LOCK_KEY = "assistants-sync.lock"  # its value is the stack: the mark of a lock object (see applying.lock)
 
 KEY_PATTERN = r"^[a-z0-9._-]{1,128}$"
 STACK_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
@@ -57,6 +65,11 @@ def owner_of(metadata: Mapping[str, object] | None) -> tuple[str, str] | None:
     return stack, key
 
 
+def is_lock_object(metadata: Mapping[str, object] | None) -> bool:
+    """True for a lock object (of any stack): never a managed or unmanaged object."""
+    return isinstance(metadata, Mapping) and LOCK_KEY in metadata
+
+
 def is_protected(metadata: Mapping[str, object] | None) -> bool:
     return bool(metadata) and (metadata or {}).get(PROTECT_KEY) == "true"
 
@@ -71,6 +84,51 @@ class AppliedRecord:
     def value(self) -> str:
         suffix = f";unmanaged={','.join(sorted(self.unmanaged))}" if self.unmanaged else ""
         return f"sha256={self.fingerprint}{suffix}"
+
+
+def fingerprint(canonical: Canonical, unmanaged: Iterable[str]) -> str:
+    """A short hash of the managed fields (the applied tag itself left out).
+
+    Equal canonical forms give equal fingerprints, whatever the key order or spelling
+    the server used, because it is computed from the canonical form.
+    """
+    skipped = set(unmanaged)
+    values = {name: value for name, value in canonical.as_dict().items() if name not in skipped}
+    if "metadata" in values:
+        values["metadata"] = without_applied_tag(values["metadata"])
+    encoded = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()[:32]
+
+
+def without_applied_tag(metadata: Mapping[str, str]) -> dict[str, str]:
+    """`metadata` without the applied tag: what the tag records, and what alone never makes a difference."""
+    return {k: v for k, v in metadata.items() if k != APPLIED_KEY}
+
+
+def applied_tag(canonical: Canonical, unmanaged: frozenset[str]) -> dict[str, str]:
+    """The applied tag recording `canonical` as applied with `unmanaged` left out: {APPLIED_KEY: value}."""
+    return {APPLIED_KEY: AppliedRecord(fingerprint(canonical, unmanaged), unmanaged).value()}
+
+
+def owned_form(kind: Kind, desired: Desired, stack: str) -> Canonical:
+    """The canonical form of `desired` as owned by `stack`: with the ownership and protect tags, not yet the
+    applied one (enough to tell whether anything differs)."""
+    tags = owner_tags(stack, desired.key, protect=desired.protect)
+    return kind.normalise({**desired.request, "metadata": {**desired.request.get("metadata", {}), **tags}})
+
+
+def recorded(base: Canonical, unmanaged: frozenset[str]) -> Canonical:
+    """`base` with the applied tag recording its fingerprint: what an apply writes (hashing is why this is
+    separate from `owned_form`)."""
+    return base.with_metadata(dict(sorted({**base.metadata, **applied_tag(base, unmanaged)}.items())))
+
+
+def owner_tags(stack: str, key: str, *, protect: bool) -> dict[str, str]:
+    """The ownership tag (and the protect tag) of an object `stack` manages under `key`."""
+    tags = {TAG_KEY: tag_value(stack, key)}
+    if protect:
+        tags[PROTECT_KEY] = "true"
+    return tags
 
 
 def applied_record(metadata: Mapping[str, object] | None) -> AppliedRecord | None:

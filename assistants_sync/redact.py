@@ -106,7 +106,7 @@ def _replace(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 class MaskedListing:
-    """Wraps anything with `list_assistants` so that its listing comes back masked.
+    """Wraps a client so that its listings come back masked.
 
     For what is saved from a listing (export). Never for planning: the plan must
     compare what is really there.
@@ -116,8 +116,12 @@ class MaskedListing:
         self._lister = lister
         self._redactor = redactor
 
-    def list_assistants(self) -> list[dict[str, Any]]:
-        return [self._redactor.mask_data(item) for item in self._lister.list_assistants()]
+    @property
+    def endpoint(self) -> Any:
+        return self._lister.endpoint
+
+    def list_objects(self, path: str, noun: str) -> list[dict[str, Any]]:
+        return [self._redactor.mask_data(item) for item in self._lister.list_objects(path, noun)]
 
 
 class MaskingStream:

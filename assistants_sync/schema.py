@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import ProjectConfig
-from .manifest_models import AssistantManifest
+from .kinds.assistant import AssistantManifest
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

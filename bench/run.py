@@ -30,12 +30,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistants_sync.apply import apply_plan  # noqa: E402
-from assistants_sync.client import AssistantsClient, Endpoint  # noqa: E402
+from assistants_sync.applying.apply import apply_plan  # noqa: E402
+from assistants_sync.actual.client import AssistantsClient, Endpoint  # noqa: E402
 from assistants_sync.emulator import AssistantStore  # noqa: E402
-from assistants_sync.plan import Action, Change, FieldChange, Plan  # noqa: E402
-from assistants_sync.reconcile import plan_from_manifests  # noqa: E402
-from assistants_sync.render import render_text  # noqa: E402
+from assistants_sync.planning.plan import Action, Change, FieldChange, Plan  # noqa: E402
+from assistants_sync.planning.reconcile import plan_from_manifests  # noqa: E402
+from assistants_sync.render.plans import render_text  # noqa: E402
 
 KEY = "bench-key"
 LATENCY = 0.020
@@ -71,7 +71,8 @@ def seed(directory: Path, count: int, *, instructions: str = "Be brief.", stack:
     specs.mkdir(parents=True, exist_ok=True)
     prompt = specs / "prompt.md"
     prompt.write_text(instructions, encoding="utf-8")
-    from assistants_sync.manifest import DesiredAssistant
+    from assistants_sync.desired.manifest import DesiredAssistant
+    from assistants_sync.planning.diff import desired_form
 
     for i in range(count):
         key = f"bench-{i:05d}"
@@ -79,7 +80,7 @@ def seed(directory: Path, count: int, *, instructions: str = "Be brief.", stack:
             f"key: {key}\nmodel: gpt-4o\nname: {name}\ninstructions_file: prompt.md\n", encoding="utf-8")
         desired = DesiredAssistant(key=key, source="", request={"model": "gpt-4o", "name": name,
                                                                   "instructions": instructions})
-        body = {k: v for k, v in desired.canonical(stack).as_dict().items() if v not in (None, [], {})}
+        body = {k: v for k, v in desired_form(desired, stack).as_dict().items() if v not in (None, [], {})}
         store.create(body)
     state = directory / f"state-{count}-{len(instructions)}.json"
     store.dump(state)
@@ -142,7 +143,7 @@ PLAN_SLACK = {3_000: 0.5, 10_000: 1.5}
 
 
 def bench_plan(work: Path, runs: int) -> list[Row]:
-    from assistants_sync.manifest import load_manifests
+    from assistants_sync.desired.manifest import load_manifests
 
     rows: list[Row] = []
     for count in (100, 1_000, 3_000, 5_000, 10_000):
@@ -216,8 +217,8 @@ def bench_cpu(work: Path, runs: int) -> list[Row]:
             page, _ = median_time(lambda: http.get(url + "/assistants", params={"limit": 100}), runs)
         # Peak memory in a fresh process, so this process's own data does not count.
         script = ("import resource, sys, time; sys.path.insert(0, %r)\n"
-                  "from assistants_sync.client import AssistantsClient, Endpoint\n"
-                  "from assistants_sync.reconcile import plan_from_manifests\n"
+                  "from assistants_sync.actual.client import AssistantsClient, Endpoint\n"
+                  "from assistants_sync.planning.reconcile import plan_from_manifests\n"
                   "started = time.perf_counter()\n"
                   "with AssistantsClient(Endpoint(%r, api_key=%r)) as c:\n"
                   "    plan = plan_from_manifests([%r], c, 'default')\n"

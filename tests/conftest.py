@@ -14,6 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
+from assistants_sync.actual.retry import RetryPolicy
 from assistants_sync.cli import cli
 from assistants_sync.emulator import EmulatorServer, running_emulator
 
@@ -78,3 +79,41 @@ def openapi() -> dict[str, Any]:
     """The official spec: the shared wire truth, or the vendored copy when shared/ is absent."""
     path = SHARED_SPEC if SHARED_SPEC.exists() else VENDORED_SPEC
     return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pytest.MonkeyPatch]:
+    """No inherited settings or variables used by the tests, and a working directory without a project file."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_API_VERSION",
+                 "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "ASSISTANTS_SYNC_STACK",
+                 "ASSISTANTS_SYNC_PROVIDER", "ASSISTANTS_SYNC_PARALLELISM", "NO_COLOR", "CUSTOMER", "REGION", "TEAM",
+                 "MODEL", "KEY_SUFFIX", "GATEWAY_KEY", "GATEWAY_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield monkeypatch
+
+
+FAST = RetryPolicy(max_attempts=10, base_delay=0.005, max_delay=0.05)  # retries that take milliseconds
+
+
+def manifests(root: Path, count: int, **fields: str) -> Path:
+    """`count` manifests bot-000, bot-001, ... under `root`, with the given extra fields."""
+    for i in range(count):
+        extra = "".join(f"{k}: {v}\n" for k, v in fields.items())
+        write(root / f"bot-{i:03d}.yaml", f"key: bot-{i:03d}\nmodel: gpt-4o\n{extra}")
+    return root
+
+
+def tags(emulator: EmulatorServer) -> list[str]:
+    """The ownership tag of every assistant the emulator holds, sorted page by page."""
+    return sorted(a["metadata"]["assistants-sync"] for a in emulator.store.list(limit=100, order="asc")["data"]) + sorted(
+        a["metadata"]["assistants-sync"] for a in _rest(emulator))
+
+
+def _rest(emulator: EmulatorServer) -> list[dict[str, Any]]:
+    page = emulator.store.list(limit=100, order="asc")
+    rest: list[dict[str, Any]] = []
+    while page["has_more"]:
+        page = emulator.store.list(limit=100, order="asc", after=page["last_id"])
+        rest += page["data"]
+    return rest

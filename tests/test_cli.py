@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import openai
@@ -10,8 +11,9 @@ import pytest
 
 from assistants_sync import cli as cli_module
 from assistants_sync.cli import cli
+from assistants_sync.desired.manifest import DesiredAssistant
 from assistants_sync.emulator import EmulatorServer, running_emulator
-from assistants_sync.manifest import DesiredAssistant
+from assistants_sync.planning.diff import desired_form
 
 from .conftest import API_KEY, plan_json, run, write
 
@@ -39,13 +41,15 @@ def test_json_plan_of_a_create_has_the_documented_shape(env: EmulatorServer, tmp
     write(tmp_path / "bot.yaml", "key: bot\nmodel: gpt-4o\nname: Bot\ntemperature: 0.5\n")
     document = plan_json(str(tmp_path))
     assert list(document)[:3] == ["format_version", "summary", "changes"]
-    assert document["format_version"] == 1
+    assert document["format_version"] == 2
     assert document["summary"] == {"create": 1, "update": 0, "delete": 0, "adopt": 0}
     applied = document["changes"][0]["fields"]["metadata"]["after"].pop("assistants-sync.applied")
     assert applied.startswith("sha256=") and applied.endswith(";unmanaged=reasoning_effort")
     assert document["changes"] == [{
         "action": "create",
+        "kind": "assistant",
         "key": "bot",
+        "id": None,
         "assistant_id": None,
         "fields": {
             "model": {"before": None, "after": "gpt-4o"},
@@ -60,6 +64,7 @@ def test_json_plan_of_a_create_has_the_documented_shape(env: EmulatorServer, tmp
         "protected": False,
         "previous_key": None,
         "drift": "missing",
+        "depends_on": [],
     }]
 
 
@@ -160,7 +165,7 @@ def test_stack_comes_from_the_environment(env: EmulatorServer, tmp_path: Path, m
 
 def test_pagination_over_more_than_250_assistants(env: EmulatorServer, tmp_path: Path) -> None:
     for i in range(260):  # as an apply leaves them: with the applied tag
-        applied = DesiredAssistant(f"bot-{i:03d}", "", {"model": "gpt-4o"}).canonical("default").metadata
+        applied = desired_form(DesiredAssistant(f"bot-{i:03d}", "", {"model": "gpt-4o"}), "default").metadata
         env.store.create({"model": "gpt-4o", "metadata": applied})
     for i in range(0, 260, 2):
         write(tmp_path / f"bot-{i:03d}.yaml", f"key: bot-{i:03d}\nmodel: gpt-4o\n")
@@ -296,3 +301,64 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run(command, "--help")
     assert result.exit_code == 0
     assert "Example:" in result.stdout and f"assistants-sync {command}" in result.stdout
+
+
+@pytest.fixture
+def one_applied(env: EmulatorServer, tmp_path: Path) -> Path:
+    specs = write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\n").parent
+    assert run("apply", "--auto-approve", str(specs)).exit_code == 0
+    return specs
+
+
+@pytest.mark.parametrize("arguments", [
+    pytest.param(("-v", "plan"), id="before"),
+    pytest.param(("plan", "-v"), id="after"),
+    pytest.param(("plan", "--verbose"), id="after-long"),
+    pytest.param(("-v", "plan", "-v"), id="both"),
+])
+def test_verbose_is_accepted_before_and_after_the_command(one_applied: Path, env: EmulatorServer,
+                                                          arguments: tuple[str, ...]) -> None:
+    result = run(*arguments, str(one_applied))
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if "/assistants" in line]
+    assert len(lines) == 1  # one request, logged once
+    assert f"GET {env.base_url}/assistants?limit=100&order=asc -> 200 in " in lines[0]
+
+
+def test_verbose_logging_ends_with_the_command(one_applied: Path) -> None:
+    assert "GET " in run("plan", "-v", str(one_applied)).stderr
+    assert run("plan", str(one_applied)).stderr == ""
+
+
+def test_emulator_with_a_malformed_required_header_is_an_error_not_a_traceback() -> None:
+    result = run("emulator", "--require-header", "bad", "--port", "0")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: --header expects 'Name: value', got 'bad'...\n"
+    assert result.stdout == ""
+
+
+def test_emulator_on_a_port_in_use_is_an_error_not_a_traceback() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run("emulator", "--port", str(taken.getsockname()[1]))
+    assert result.exit_code == 1
+    assert result.stderr == "Error: Address already in use\n"
+
+
+def test_render_and_demo_report_bad_manifests_the_same_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "specs" / "bad.yaml", "key: Bad Key\nmodel: gpt-4o\n")
+    for args in (("render", "--format", "responses", "specs"), ("demo", "specs"), ("validate", "specs")):
+        result = run(*args)
+        assert result.exit_code == 1, args
+        assert result.stderr.startswith("Error: "), args
+        assert "specs/bad.yaml:1: " in result.stderr and "Traceback" not in result.stderr, args
+
+
+def test_a_plan_saved_where_no_directory_exists_is_an_error(env: object, tmp_path: Path) -> None:
+    write(tmp_path / "specs" / "a.yaml", "key: a\nmodel: gpt-4o\n")
+    result = run("plan", str(tmp_path / "specs"), "--out", str(tmp_path / "missing" / "plan.json"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: No such file or directory: {tmp_path / 'missing'}")
+

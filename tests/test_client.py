@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
-from assistants_sync.client import AssistantsClient, Endpoint
-from assistants_sync.emulator import EmulatorServer
+from assistants_sync.actual.client import AssistantsClient, Endpoint
+from assistants_sync.actual.retry import RetryPolicy
+from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.errors import ApiError, BadResponseError, ConfigError, RemoteError
-from assistants_sync.retry import RetryPolicy
+from assistants_sync.planning.plan import Plan
+from assistants_sync.planning.reconcile import plan_from_manifests
 
-from .conftest import API_KEY
+from .conftest import API_KEY, run, write
+from .loopback import LoopbackServer, Request, json_answer, listing, loopback_server, serving_locks
+
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.01)
 
@@ -117,3 +127,307 @@ def test_endpoint_identity_and_repr_hide_credentials() -> None:
     assert "sk-secret" not in repr(endpoint) and "pw" not in endpoint.identity
     with pytest.raises(ConfigError, match="must start with http:// or https://"):
         Endpoint(base_url="api.openai.com/v1")
+
+
+class TestStrangeAnswers:
+    def client(self, handler: Any, **kwargs: Any) -> AssistantsClient:
+        return AssistantsClient(Endpoint(api_key=API_KEY), transport=httpx.MockTransport(handler), retry=FAST, **kwargs)
+
+    def test_unknown_extra_fields_are_ignored(self) -> None:
+        assistant = {"id": "asst_1", "object": "assistant", "created_at": 1, "model": "m", "tools": [],
+                     "metadata": {"assistants-sync": "default/bot"}, "brand_new_field": {"x": 1}}
+        page = {"object": "list", "data": [assistant], "has_more": False, "extra": True}
+        listed = self.client(lambda r: httpx.Response(200, json=page)).list_assistants()
+        assert listed[0]["brand_new_field"] == {"x": 1}
+
+    def test_a_malformed_assistant_is_reported_not_a_crash(self, tmp_path: Path) -> None:
+        page = {"object": "list", "data": [{"id": "asst_1", "model": "m", "tools": "code_interpreter",
+                                            "metadata": {"assistants-sync": "default/bot"}}], "has_more": False}
+        client = self.client(lambda r: httpx.Response(200, json=page))
+        write(tmp_path / "bot.yaml", "key: bot\nmodel: m\n")
+        with pytest.raises(BadResponseError, match="listed assistant 'asst_1' with a malformed field"):
+            plan_from_manifests([tmp_path], client, "default")
+
+    def test_a_listing_whose_has_more_never_ends_is_bounded(self) -> None:
+        counter = iter(range(10**9))
+
+        def endless(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, json={"object": "list", "data": [{"id": f"asst_{next(counter)}"}],
+                                             "has_more": True})
+
+        with pytest.raises(BadResponseError, match="more than 50 pages; the server never said has_more=false"):
+            self.client(endless, max_pages=50).list_assistants()
+
+    def test_an_answer_without_data_is_reported(self) -> None:
+        client = self.client(lambda r: httpx.Response(200, json={"object": "list"}))
+        with pytest.raises(BadResponseError, match="has no valid 'data' list"):
+            client.list_assistants()
+
+
+def test_plain_http_to_another_host_warns_before_anything_is_sent(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    write(tmp_path / "bad.yaml", "key: bot\n")  # invalid: nothing will be sent anywhere
+    result = run("plan", str(tmp_path), "--base-url", "http://gateway.example.com/v1")
+    assert result.exit_code == 1
+    assert "Warning: sending the API key over plain http:// to gateway.example.com" in result.stderr
+    assert Endpoint("http://127.0.0.1:9/v1", api_key="k").plain_http_warning() is None
+    assert Endpoint("https://gateway.example.com/v1", api_key="k").plain_http_warning() is None
+
+
+def test_verbose_logs_requests_but_never_headers(env: EmulatorServer, example_specs: Path) -> None:
+    result = run("--verbose", "plan", str(example_specs))
+    assert result.exit_code == 0
+    assert "GET /v1/assistants?limit=100&order=asc -> 200 in " in result.stderr.replace(env.base_url.removesuffix("/v1"), "")
+    assert API_KEY not in result.output and "Bearer" not in result.output
+
+
+KEY = "sk-test-first-contact"
+
+
+@pytest.fixture
+def specs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("ASSISTANTS_SYNC_STACK", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\nname: Bot\ninstructions: Be brief.\n")
+    return tmp_path / "specs"
+
+
+@pytest.fixture
+def client_log() -> Iterator[list[logging.LogRecord]]:
+    """The client's debug records, as they happen (the package logger set to DEBUG meanwhile)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("assistants_sync")
+    before, level = list(logger.handlers), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    yield records
+    for added in logger.handlers[len(before):]:
+        logger.removeHandler(added)
+    logger.setLevel(level)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])  # nothing listens here once closed
+
+
+def test_a_refused_connection_at_first_contact_fails_at_once_naming_the_endpoint(
+        specs: Path, monkeypatch: pytest.MonkeyPatch, client_log: list[logging.LogRecord]) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    started = time.monotonic()
+    result = run("plan", str(specs))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: listing assistants: cannot reach {url} (ConnectError: ")
+    assert result.stderr.rstrip().endswith("check the base URL and your network")
+    attempts = [r for r in client_log if r.getMessage() == f"GET {url}/assistants?limit=100&order=asc: ConnectError"]
+    assert len(attempts) == 1  # not retried: the endpoint never answered
+    assert time.monotonic() - started < 10
+
+
+def test_a_refused_connection_after_the_endpoint_answered_is_retried(
+        specs: Path, monkeypatch: pytest.MonkeyPatch, client_log: list[logging.LogRecord]) -> None:
+    def script(request: Request) -> tuple[int, str, bytes]:
+        if request.method == "GET":
+            return listing()
+        return json_answer(200, {"id": "asst_new", "object": "assistant", **(request.body or {})})
+
+    class Restarter(logging.Handler):
+        """Stops listening once the plan's listing is answered (the lock's comes first); listens
+        again after a refused create."""
+
+        def __init__(self, server: LoopbackServer) -> None:
+            super().__init__(logging.DEBUG)
+            self.server = server
+            self.listed = 0
+            self.refused = 0
+
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if message.startswith("GET ") and "-> 200" in message:
+                self.listed += 1
+                if self.listed == 2:
+                    self.server.stop()
+            elif message.startswith("POST ") and message.endswith("/assistants: ConnectError"):
+                self.refused += 1
+                self.server.start()
+
+    with loopback_server(serving_locks(script)) as server:
+        restarter = Restarter(server)
+        logging.getLogger("assistants_sync").addHandler(restarter)
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        result = run("apply", str(specs), "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    assert restarter.refused == 1  # the create was refused once, mid-run, and retried
+    assert "+ bot: created asst_new" in result.stdout
+    assert "Apply complete: 1 created, 0 updated, 0 deleted (1 request retried)." in result.stdout
+
+
+def test_garbage_from_an_endpoint_that_answered_json_says_what_came_back_once(
+        specs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = b"<html><body><h1>502 Bad Gateway</h1> upstream reset</body></html>"
+
+    def script(request: Request) -> tuple[int, str, bytes]:
+        if request.method == "GET":
+            return listing({"id": "asst_1", "object": "assistant", "created_at": 1, "model": "gpt-4o",
+                            "name": "Bot", "instructions": "Be long.", "tools": [],
+                            "metadata": {"assistants-sync": "default/bot"}})
+        return 200, "text/html; charset=utf-8", page
+
+    with loopback_server(serving_locks(script)) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        result = run("apply", str(specs), "--auto-approve")
+
+    output = result.stdout + result.stderr
+    assert result.exit_code == 1
+    said = (f"modifying asst_1: {server.base_url} answered HTTP 200 with {len(page)} bytes of text/html, not JSON: "
+            "'<html><body><h1>502 Bad Gateway</h1> upstream reset</body></html>'")
+    assert said in result.stdout
+    assert output.count("not JSON") == 1  # printed once, not again in the summary
+    assert "is the base URL an Assistants API?" not in output
+    assert "  ! bot (update)\n" in result.stdout  # the summary still names the failed change
+
+
+def test_garbage_at_first_contact_still_asks_about_the_base_url(
+        specs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with loopback_server(lambda request: (200, "text/html", b"<html>welcome</html>")) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        result = run("plan", str(specs))
+
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: listing assistants: {server.base_url} answered HTTP 200 with 20 bytes of "
+                             "text/html, not JSON; is the base URL an Assistants API?\n")
+
+
+def test_an_unknown_host_at_first_contact_is_not_retried() -> None:
+    attempts: list[httpx.Request] = []
+
+    def unknown_host(request: httpx.Request) -> httpx.Response:
+        attempts.append(request)
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+    endpoint = Endpoint(base_url="https://assistants.example.invalid/v1", api_key=KEY)
+    with AssistantsClient(endpoint, transport=httpx.MockTransport(unknown_host)) as client:
+        with pytest.raises(RemoteError, match=r"^listing assistants: cannot reach https://assistants.example.invalid/v1 "
+                                              r"\(ConnectError: \[Errno -2\] Name or service not known\)"):
+            client.list_assistants()
+    assert len(attempts) == 1
+
+
+AZURE_KEY = "azure-key-51c0ffee"
+
+
+PORTKEY = {"x-portkey-api-key": "pk-live-0a1b2c", "x-portkey-virtual-key": "vk-openai-77"}
+
+
+def cycle(*args: str) -> None:
+    """plan -> apply -> plan against whatever the environment points at; the last plan must be empty."""
+    first = run("plan", *args)
+    assert first.exit_code == 0, first.output
+    assert "Plan: 3 to create" in first.stdout
+    applied = run("apply", "--auto-approve", *args)
+    assert applied.exit_code == 0, applied.output
+    again = run("plan", "--detailed-exitcode", *args)
+    assert again.exit_code == 0, again.output
+
+
+class TestProviders:
+    def test_azure_with_an_api_key(self, clean_env: pytest.MonkeyPatch, example_specs: Path) -> None:
+        with running_emulator(api_key=AZURE_KEY) as emulator:
+            clean_env.setenv("AZURE_OPENAI_ENDPOINT", emulator.root_url)
+            clean_env.setenv("AZURE_OPENAI_API_KEY", AZURE_KEY)
+            clean_env.setenv("OPENAI_API_VERSION", "2024-05-01-preview")
+            cycle("--provider", "azure", str(example_specs))
+            assert len(emulator.store) == 3
+            for request in emulator.requests:
+                assert request.path.startswith("/openai/assistants")
+                assert request.query["api-version"] == "2024-05-01-preview"
+                assert request.headers["api-key"] == AZURE_KEY and "authorization" not in request.headers
+
+    def test_azure_with_an_entra_token(self, clean_env: pytest.MonkeyPatch, example_specs: Path) -> None:
+        with running_emulator(api_key="entra-token-9") as emulator:
+            clean_env.setenv("AZURE_OPENAI_ENDPOINT", emulator.root_url)
+            clean_env.setenv("AZURE_OPENAI_AD_TOKEN", "entra-token-9")
+            clean_env.setenv("OPENAI_API_VERSION", "2024-05-01-preview")
+            cycle("--provider", "azure", str(example_specs))
+            assert {r.headers["authorization"] for r in emulator.requests} == {"Bearer entra-token-9"}
+
+    def test_azure_without_api_version_or_key_is_a_clear_error(self, clean_env: pytest.MonkeyPatch,
+                                                               example_specs: Path) -> None:
+        clean_env.setenv("AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com")
+        clean_env.setenv("AZURE_OPENAI_API_KEY", AZURE_KEY)
+        result = run("plan", "--provider", "azure", str(example_specs))
+        assert result.exit_code == 1 and "Azure needs an API version: set OPENAI_API_VERSION" in result.stderr
+        clean_env.delenv("AZURE_OPENAI_API_KEY")
+        result = run("plan", "--provider", "azure", "--api-version", "2024-05-01-preview", str(example_specs))
+        assert result.exit_code == 1 and "AZURE_OPENAI_API_KEY (sent as api-key) or AZURE_OPENAI_AD_TOKEN" in result.stderr
+
+    def test_the_emulator_answers_azure_errors_in_azure_words(self, clean_env: pytest.MonkeyPatch,
+                                                              example_specs: Path) -> None:
+        with running_emulator(api_key=AZURE_KEY) as emulator:
+            clean_env.setenv("AZURE_OPENAI_ENDPOINT", emulator.root_url)
+            clean_env.setenv("AZURE_OPENAI_API_KEY", "wrong-key")
+            clean_env.setenv("OPENAI_API_VERSION", "2024-05-01-preview")
+            result = run("plan", "--provider", "azure", str(example_specs))
+            assert result.exit_code == 1
+            assert "HTTP 401: Access denied due to invalid subscription key" in result.stderr
+            assert "Check AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN" in result.stderr
+            assert "wrong-key" not in result.output
+
+    def test_a_gateway_with_its_own_headers_from_the_command_line(self, clean_env: pytest.MonkeyPatch,
+                                                                  example_specs: Path) -> None:
+        with running_emulator(required_headers=PORTKEY) as emulator:
+            clean_env.setenv("OPENAI_API_KEY", "sk-upstream")
+            clean_env.setenv("OPENAI_BASE_URL", emulator.base_url)
+            headers = [arg for name, value in PORTKEY.items() for arg in ("--header", f"{name}: {value}")]
+            missing = run("plan", str(example_specs))
+            assert missing.exit_code == 1 and "Missing or invalid header 'x-portkey-api-key'" in missing.stderr
+            cycle(*headers, str(example_specs))
+            assert all(r.headers["x-portkey-virtual-key"] == "vk-openai-77" for r in emulator.requests[1:])
+
+    def test_header_values_from_the_project_file_come_from_the_environment_and_are_never_shown(
+        self, clean_env: pytest.MonkeyPatch, example_specs: Path, tmp_path: Path
+    ) -> None:
+        with running_emulator(required_headers=PORTKEY) as emulator:
+            write(tmp_path / "assistants-sync.yaml", f"""
+                base_url: {emulator.base_url}
+                headers:
+                  x-portkey-api-key: ${{PORTKEY_API_KEY}}
+                  x-portkey-virtual-key: ${{PORTKEY_VIRTUAL_KEY}}
+                paths: [specs]
+                """)
+            clean_env.setenv("PORTKEY_API_KEY", PORTKEY["x-portkey-api-key"])
+            clean_env.setenv("PORTKEY_VIRTUAL_KEY", PORTKEY["x-portkey-virtual-key"])
+            outputs = [run("--verbose", "plan").output, run("--verbose", "apply", "--auto-approve").output,
+                       run("plan", "--format", "json", "--out", "plan.json").output]
+            assert "Apply complete: 3 created" in outputs[1]
+            clean_env.setenv("PORTKEY_API_KEY", "pk-wrong")
+            outputs.append(run("plan").output)
+            assert "Missing or invalid header 'x-portkey-api-key'" in outputs[-1]
+        texts = [*outputs, (tmp_path / "plan.json").read_text()]
+        for secret in (*PORTKEY.values(), "pk-wrong"):
+            assert not any(secret in text for text in texts)
+
+
+def test_verbose_logs_the_query_string_of_every_request(env: EmulatorServer, tmp_path: Path) -> None:
+    for number in range(101):
+        env.store.create({"model": "gpt-4o", "name": f"legacy {number}"})
+    last_of_page_one = env.store.list(limit=100, order="asc")["last_id"]
+    write(tmp_path / "bot.yaml", "key: bot\nmodel: gpt-4o\n")
+    result = run("plan", str(tmp_path), "-v", "--api-version", "2024-05-01-preview")
+    assert result.exit_code == 0, result.output
+    logged = [line.split(": ", 1)[1] for line in result.stderr.splitlines() if " GET " in f" {line}"]
+    assert [line.split(" -> ")[0] for line in logged] == [
+        f"GET {env.base_url}/assistants?api-version=2024-05-01-preview&limit=100&order=asc",
+        f"GET {env.base_url}/assistants?api-version=2024-05-01-preview&limit=100&order=asc&after={last_of_page_one}",
+    ]
+    assert API_KEY not in result.output
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistants_sync.manifest import load_manifests
+from assistants_sync.desired.manifest import load_manifests
 
 from .conftest import ROOT
 

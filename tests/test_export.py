@@ -7,6 +7,7 @@ from pathlib import Path
 import openai
 
 from assistants_sync.emulator import EmulatorServer
+from assistants_sync.planning.plan import Plan
 
 from .conftest import plan_json, run, write
 
@@ -68,3 +69,67 @@ def test_unmanaged_keys_are_unique_and_the_oldest_keeps_the_plain_key(env: Emula
     adopted = {p.stem: p.read_text().split("adopt: ")[1].split("\n")[0] for p in out.glob("*.yaml")}
     assert adopted == {"helper": first.id, "helper-2": named_like_a_suffix.id, "helper-3": third.id}
     assert plan_json(str(out))["summary"]["adopt"] == 3
+
+
+def apply_ok(*args: str) -> str:
+    result = run("apply", "--auto-approve", *args)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+class TestExportAndAdopt:
+    def test_export_of_managed_assistants_plans_no_changes(
+        self, env: EmulatorServer, example_specs: Path, tmp_path: Path, sdk: openai.OpenAI
+    ) -> None:
+        apply_ok(str(example_specs))
+        weather = next(a for a in sdk.beta.assistants.list() if a.name == "Weather")
+        sdk.beta.assistants.update(weather.id, temperature=0.2)  # drifted: the export captures it as it is now
+        out = tmp_path / "exported"
+        result = run("export", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert "Exported 3 assistants (stack \"default\")" in result.stdout
+        assert sorted(p.name for p in out.glob("*.yaml")) == ["data-analyst.yaml", "support-bot.yaml", "weather.yaml"]
+        assert (out / "instructions" / "support-bot.md").read_text() == (example_specs / "prompts" / "support.md").read_text()
+        assert "instructions_file: instructions/support-bot.md" in (out / "support-bot.yaml").read_text()
+        assert plan_json(str(out))["changes"] == []
+
+    def test_unmanaged_export_then_apply_adopts_everything_with_zero_content_changes(
+        self, env: EmulatorServer, tmp_path: Path, sdk: openai.OpenAI
+    ) -> None:
+        created = [
+            sdk.beta.assistants.create(model="gpt-4o", name="Legal Helper", instructions="Line 1\nLine 2",
+                                       tools=[{"type": "file_search"}], temperature=0.4, metadata={"owner": "legal"}),
+            sdk.beta.assistants.create(model="gpt-4o-mini", name="Legal Helper", reasoning_effort="low"),
+            sdk.beta.assistants.create(model="gpt-4o", response_format={"type": "json_object"}),
+        ]
+        before = {a.id: env.store.retrieve(a.id) for a in created}
+        out = tmp_path / "imported"
+        assert run("export", "--unmanaged", "--out", str(out)).exit_code == 0
+        keys = sorted(p.stem for p in out.glob("*.yaml"))
+        assert keys == sorted(["legal-helper", "legal-helper-2", created[2].id.lower()])
+        assert f"adopt: {created[0].id}" in (out / "legal-helper.yaml").read_text()
+        document = plan_json(str(out))
+        assert document["summary"] == {"create": 0, "update": 0, "delete": 0, "adopt": 3}
+        assert all(set(c["fields"]) == {"metadata"} for c in document["changes"])
+        assert "> legal-helper (" in run("plan", str(out)).stdout
+        apply_ok(str(out))
+        for assistant_id, old in before.items():
+            new = env.store.retrieve(assistant_id)
+            assert {k: v for k, v in new.items() if k != "metadata"} == {k: v for k, v in old.items() if k != "metadata"}
+            assert new["metadata"]["assistants-sync"].startswith("default/")
+        assert plan_json(str(out))["changes"] == []
+
+    def test_adopt_refuses_another_stacks_assistant(self, env: EmulatorServer, tmp_path: Path) -> None:
+        write(tmp_path / "theirs" / "bot.yaml", "key: bot\nmodel: m\n")
+        apply_ok(str(tmp_path / "theirs"), "--stack", "team-b")
+        theirs = env.store.list()["data"][0]["id"]
+        write(tmp_path / "mine" / "bot.yaml", f"key: mine\nmodel: m\nadopt: {theirs}\n")
+        result = run("plan", str(tmp_path / "mine"), "--stack", "team-a")
+        assert result.exit_code == 0  # skipped, with a note: the plan creates instead
+        assert (f"adopt: {theirs} skipped: it belongs to stack 'team-b', not 'team-a', and an assistant is never "
+                "taken from another stack") in result.stdout
+        assert "Plan: 1 to create, 0 to update, 0 to delete." in result.stdout
+        write(tmp_path / "mine" / "bot.yaml", "key: mine\nmodel: m\nadopt: asst_nothere\n")
+        skipped = run("plan", str(tmp_path / "mine")).stdout
+        assert "adopt: asst_nothere skipped: no assistant asst_nothere on this endpoint" in skipped
+

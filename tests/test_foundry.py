@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from assistants_sync import auth
+from assistants_sync.actual import auth
 from assistants_sync.emulator import EmulatorServer, ManualClock, TokenAuthority, running_emulator
 
 from .conftest import run, write
@@ -198,7 +198,6 @@ def test_a_project_endpoint_with_a_query_is_refused_before_signing_in(foundry: F
     assert result.exit_code == 1
     assert "--base-url: the base URL https://contoso.services.ai.azure.com/api/projects/sales has a query" in result.stderr
     assert credential.calls == 0 and foundry.server.requests == []
-
 
 
 def test_a_missing_project_endpoint_says_where_to_set_it(foundry: Foundry, example_specs: Path,

@@ -22,11 +22,11 @@ import openai
 import pytest
 
 import assistants_sync.cli as cli_module
-from assistants_sync.apply_lock import AssistantLockObjects
-from assistants_sync.client import AssistantsClient, Endpoint
+from assistants_sync.applying.apply_lock import AssistantLockObjects
+from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.emulator import EmulatorServer
 from assistants_sync.errors import LockHeldError
-from assistants_sync.lock import LOCK_KEY, LockInfo, acquire, holding, locks_of, release
+from assistants_sync.applying.lock import LOCK_KEY, LockInfo, acquire, holding, locks_of, release
 
 from .conftest import API_KEY, ROOT, plan_json, run, write
 
@@ -401,7 +401,7 @@ def a_lock(stack: str, lock_id: str) -> dict[str, str]:
 
 @pytest.fixture
 def no_waiting() -> Any:
-    from assistants_sync.lock import _Clock
+    from assistants_sync.applying.lock import _Clock
 
     return _Clock(now=lambda: 0.0, sleep=lambda seconds: None, jitter=lambda low, high: low)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistants_sync.manifest import load_manifests
-from assistants_sync.manifest_cache import CACHE_MIN_FILES
+from assistants_sync.desired.manifest import load_manifests
+from assistants_sync.desired.manifest_cache import CACHE_MIN_FILES
 
 from .conftest import run, write
 

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from assistants_sync.emulator import Faults, running_emulator
 from assistants_sync.redact import Redactor
 
 from .conftest import run, write
-from .loopback import Request, error_answer, json_answer, listing, loopback_server, serving_locks
+from .loopback import Request, error_answer, listing, loopback_server, serving_locks
+
 
 KEY = "sk-proj-Q7vW2mZx9LkT4rHs8NdBfY3c"
 GATEWAY = "gw-7f3a9c1e5b2d8046aa"
@@ -225,7 +227,7 @@ def test_a_token_from_the_credential_chain_echoed_by_the_server_is_masked(
         specs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
-    from assistants_sync import auth
+    from assistants_sync.actual import auth
 
     token = "credential-chain-token-0123456789abcdef"
     credential = SimpleNamespace(get_token=lambda scope: SimpleNamespace(token=token, expires_on=4_000_000_000))
@@ -243,3 +245,47 @@ def test_a_token_from_the_credential_chain_echoed_by_the_server_is_masked(
     assert server.requests[0].headers["authorization"] == f"Bearer {token}"
     assert "bad request from Bearer ****" in result.stderr
     assert token[:8] not in shown(result) and token[-8:] not in shown(result)
+
+
+def manifests(root: Path, count: int, **fields: str) -> Path:
+    for i in range(count):
+        extra = "".join(f"{k}: {v}\n" for k, v in fields.items())
+        write(root / f"bot-{i:03d}.yaml", f"key: bot-{i:03d}\nmodel: gpt-4o\n{extra}")
+    return root
+
+
+def test_the_api_key_never_appears_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    canary = "sk-CANARY-7d1f0c9e2b"
+    outputs: list[str] = []
+
+    def cli(*args: str) -> None:
+        result = run(*args)
+        outputs.append(result.output)
+
+    specs = manifests(tmp_path / "specs", 3, temperature="0.5")
+    write(tmp_path / "bad" / "bad.yaml", "key: Bad\n")
+    monkeypatch.setenv("OPENAI_API_KEY", canary)
+    with running_emulator(api_key=canary, faults=Faults(error_rate=0.3, seed=11)) as emulator:
+        monkeypatch.setenv("OPENAI_BASE_URL", emulator.base_url)
+        cli("--verbose", "plan", str(specs), "--out", str(tmp_path / "plan.json"))
+        cli("--verbose", "apply", "--plan", str(tmp_path / "plan.json"))
+        cli("--verbose", "apply", "--auto-approve", str(specs))
+        cli("--verbose", "drift", str(specs), "--format", "json")
+        cli("--verbose", "export", "--out", str(tmp_path / "exported"))
+        cli("--verbose", "plan", str(tmp_path / "bad"))
+        cli("--verbose", "apply", "--plan", str(tmp_path / "plan.json"))  # stale now
+        emulator.faults = Faults(error_rate=1.0, seed=1, retry_after_ms=1)
+        cli("--verbose", "plan", str(specs), "--max-attempts", "2")
+        emulator.faults = Faults(malformed_rate=1.0, seed=1)
+        cli("--verbose", "apply", "--auto-approve", str(specs), "--max-attempts", "2")
+    cli("--verbose", "plan", str(specs), "--max-attempts", "2")  # the endpoint is gone: connection refused
+    monkeypatch.setenv("OPENAI_API_KEY", canary + "-wrong")
+    with running_emulator(api_key=canary) as emulator:
+        monkeypatch.setenv("OPENAI_BASE_URL", emulator.base_url)
+        cli("--verbose", "plan", str(specs))  # 401
+    assert len(outputs) == 11 and all(outputs)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) > 5
+    for text in [*outputs, *(p.read_text(errors="replace") for p in files)]:
+        assert canary not in text
+

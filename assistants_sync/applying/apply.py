@@ -1,0 +1,254 @@
+"""Plan -> remote API. Carries out `plan.changes` and decides nothing new.
+
+- Creates, adoptions and updates run first, deletes after them, so a run cut short
+  never removed an object before the rest of its work was done.
+- Within a phase, up to `parallelism` changes run at once (one shared client, whose
+  rate limiter slows every worker after any 429), each as soon as what it depends on
+  is done: a create, adopt or update after the changes of the objects it names
+  (`Change.depends_on`), a delete before the deletes of those. A change whose
+  dependency failed is not made (it fails, naming the dependency).
+- One failed change does not stop the others; the result says what happened to each.
+- Creates are not idempotent: when a create's answer is lost, the key is looked up
+  before creating again, so a key never ends up with two objects.
+- Ctrl-C (SIGINT, when called from the main thread) or `stop`: no new change starts,
+  changes in flight finish, and the result marks the rest as not started.
+"""
+
+from __future__ import annotations
+
+import queue
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..defaults import DEFAULT_PARALLELISM
+from ..errors import AmbiguousRequestError, ApiError, SyncError
+from ..kinds import get_kind
+from ..kinds.base import ObjectApi
+from ..ownership import owner_of
+from ..planning.plan import Action, Change, Plan
+
+_ORDER = {Action.CREATE: 0, Action.ADOPT: 1, Action.UPDATE: 2, Action.DELETE: 3}
+_CREATE_ATTEMPTS = 5  # creates whose answer was lost, each followed by a lookup
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one change: done, failed (`error`), or never started."""
+
+    change: Change
+    object_id: str | None  # the created object's id, or the one changed
+    error: str | None = None
+    note: str | None = None
+    started: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.started and self.error is None
+
+    @property
+    def assistant_id(self) -> str | None:
+        return self.object_id
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    outcomes: tuple[Outcome, ...]
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.started and o.error is not None)
+
+    @property
+    def not_started(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if not o.started)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for o in self.outcomes if o.ok and o.change.action is action)
+
+
+def body_for(change: Change) -> dict[str, Any]:
+    """The JSON body apply sends for a create, adopt or update: exactly the plan's fields."""
+    after = {name: field.after for name, field in change.fields.items()}
+    return get_kind(change.kind).request_body(after, replace=change.action is not Action.CREATE)
+
+
+def apply_plan(
+    plan: Plan,
+    client: ObjectApi,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    *,
+    parallelism: int = DEFAULT_PARALLELISM,
+    stop: threading.Event | None = None,
+) -> ApplyResult:
+    """Carry out every change of `plan`; report each through `on_outcome` as it ends.
+
+    `on_outcome` is called from the calling thread, one outcome at a time.
+    """
+    stop = stop if stop is not None else getattr(client, "stop", None) or threading.Event()
+    ordered = sorted(plan.changes, key=lambda c: (_ORDER[c.action], c.key))
+    phases = [[c for c in ordered if c.action is not Action.DELETE], [c for c in ordered if c.action is Action.DELETE]]
+    outcomes: list[Outcome] = []
+
+    def run(change: Change) -> Outcome:
+        if stop.is_set():
+            return Outcome(change, change.id, started=False)
+        return _apply_change(change, client)
+
+    def report(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    interrupted = threading.Event()
+    restore = _stop_on_ctrl_c(stop, interrupted)
+    try:
+        for index, phase in enumerate(phases):
+            _run_phase(phase, _waits_for(phase, reverse=index == 1), run, report, parallelism)
+    finally:
+        restore()
+    return ApplyResult(tuple(outcomes), interrupted=interrupted.is_set() or stop.is_set())
+
+
+def _waits_for(phase: list[Change], *, reverse: bool) -> list[list[int]]:
+    """For each change of `phase`, the positions of the changes it must wait for.
+
+    A create, adopt or update waits for the changes of what it depends on; a delete
+    (`reverse`) for the deletes of what depends on it.
+    """
+    position = {(c.kind, c.key): i for i, c in enumerate(phase)}
+    waits: list[list[int]] = [[] for _ in phase]
+    for i, change in enumerate(phase):
+        for ref in change.depends_on:
+            j = position.get((ref.kind, ref.key))
+            if j is None or j == i:
+                continue
+            if reverse:
+                waits[j].append(i)
+            else:
+                waits[i].append(j)
+    return waits
+
+
+def _run_phase(phase: list[Change], waits: list[list[int]], run: Callable[[Change], Outcome],
+               report: Callable[[Outcome], None], parallelism: int) -> None:
+    """Run `phase` on up to `parallelism` workers, each change once the ones it waits for are done."""
+    if not phase:
+        return
+    # Workers pull from a queue (not one future per change: waiting on thousands of
+    # futures costs more than the requests at high parallelism).
+    todo: queue.SimpleQueue[Change | None] = queue.SimpleQueue()
+    results: queue.SimpleQueue[tuple[int, Outcome]] = queue.SimpleQueue()
+    index = {id(c): i for i, c in enumerate(phase)}
+    waiting = [len(set(w)) for w in waits]
+    dependents: list[list[int]] = [[] for _ in phase]
+    for i, wait in enumerate(waits):
+        for j in set(wait):
+            dependents[j].append(i)
+    for i, change in enumerate(phase):
+        if not waiting[i]:
+            todo.put(change)
+    workers = [threading.Thread(target=_work, args=(todo, results, run, index), name=f"apply-{n}", daemon=True)
+               for n in range(min(max(1, parallelism), len(phase)))]
+    for worker in workers:
+        worker.start()
+    done = 0
+    failed: dict[int, Change] = {}
+    while done < len(phase):
+        finished, outcome = results.get()
+        done += 1
+        report(outcome)
+        if not outcome.ok:
+            failed[finished] = outcome.change
+        for dependent in dependents[finished]:
+            waiting[dependent] -= 1
+            if waiting[dependent]:
+                continue
+            blocker = next((failed[j] for j in waits[dependent] if j in failed), None)
+            if blocker is None:
+                todo.put(phase[dependent])
+            else:  # not made: what it waits for failed (its dependents learn it through `failed` too)
+                results.put((dependent, Outcome(phase[dependent], phase[dependent].id, error=(
+                    f"not applied: it waits for {blocker.action.value} of {blocker.kind} {blocker.key}, "
+                    "which was not done"))))
+    for _ in workers:
+        todo.put(None)
+    for worker in workers:
+        worker.join()
+
+
+def _stop_on_ctrl_c(stop: threading.Event, interrupted: threading.Event) -> Callable[[], None]:
+    """While applying, Ctrl-C sets `stop` instead of raising KeyboardInterrupt.
+
+    An exception can land between any two bytecodes, even between taking an outcome
+    off the queue and recording it; a handler that only sets events cannot lose one.
+    Signal handlers can only be set from the main thread; elsewhere `stop` is the way.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: Any) -> None:
+        interrupted.set()
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    return restore
+
+
+def _work(todo: queue.SimpleQueue[Change | None], results: queue.SimpleQueue[tuple[int, Outcome]],
+          run: Callable[[Change], Outcome], index: dict[int, int]) -> None:
+    while True:
+        change = todo.get()
+        if change is None:
+            return
+        try:
+            outcome = run(change)
+        except Exception as exc:  # a bug must not leave the run waiting for this outcome forever
+            outcome = Outcome(change, change.id, error=f"unexpected {type(exc).__name__}: {exc}")
+        results.put((index[id(change)], outcome))
+
+
+def _apply_change(change: Change, client: ObjectApi) -> Outcome:
+    kind = get_kind(change.kind)
+    try:
+        if change.action is Action.CREATE:
+            return _create(change, client)
+        assert change.id is not None, "adopt, update and delete changes carry an object id"
+        if change.action in (Action.UPDATE, Action.ADOPT):
+            kind.update(client, change.id, body_for(change))
+            return Outcome(change, change.id)
+        try:
+            kind.delete(client, change.id)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            return Outcome(change, change.id, note="already deleted")
+        return Outcome(change, change.id)
+    except SyncError as exc:
+        return Outcome(change, change.id, error=str(exc))
+
+
+def _create(change: Change, client: ObjectApi) -> Outcome:
+    kind = get_kind(change.kind)
+    body = body_for(change)
+    owner = owner_of(body["metadata"])
+    lost: AmbiguousRequestError | None = None
+    for _ in range(_CREATE_ATTEMPTS):
+        try:
+            created = kind.create(client, body)
+            return Outcome(change, str(created["id"]), note="created again after checking the first try left nothing" if lost else None)
+        except AmbiguousRequestError as exc:
+            lost = exc
+            # The answer was lost, not necessarily the create: look before creating again.
+            found = [a for a in kind.list(client) if owner_of(a.get("metadata")) == owner]
+            if found:
+                return Outcome(change, str(found[0]["id"]), note="found after its answer was lost")
+    assert lost is not None
+    raise lost

@@ -1,0 +1,112 @@
+"""The stack lock on the Assistants API: lock objects are assistants.
+
+An assistant is the one object of the API with free metadata, so a lock object is an
+assistant named "assistants-sync lock" whose metadata marks it (`lock.LOCK_KEY`); the
+listing (remote.py) never counts it as managed, unowned or another stack's.
+
+Creating an assistant needs a model the endpoint accepts: the lock takes the model of
+the work it guards (the first manifest; the first change of a saved plan, or the
+assistant it changes), so it never needs a model the run does not already use.
+``ASSISTANTS_SYNC_LOCK_MODEL`` overrides that, and `DEFAULT_LOCK_MODEL` is the last resort.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import AmbiguousRequestError, ApiError, LockError
+from .lock import LOCK_ID_KEY, LOCK_KEY
+
+if TYPE_CHECKING:
+    from ..actual.remote import ActualState
+    from ..desired.manifest import Desired
+    from ..planning.plan import Plan
+
+LOCK_MODEL_ENV = "ASSISTANTS_SYNC_LOCK_MODEL"
+DEFAULT_LOCK_MODEL = "gpt-4o-mini"
+LOCK_NAME = "assistants-sync lock"
+
+
+class AssistantEndpoint(Protocol):
+    def list_assistants(self) -> list[dict[str, Any]]: ...
+    def create_assistant(self, body: dict[str, Any]) -> dict[str, Any]: ...
+    def delete_assistant(self, assistant_id: str) -> dict[str, Any]: ...
+
+
+class AssistantLockObjects:
+    """`lock.LockObjects` as assistants of one endpoint."""
+
+    def __init__(self, client: AssistantEndpoint, model: str = DEFAULT_LOCK_MODEL) -> None:
+        self.client = client
+        self.model = model
+
+    def list_objects(self) -> list[dict[str, Any]]:
+        return self.client.list_assistants()
+
+    def create_object(self, metadata: dict[str, str]) -> str | None:
+        stack, lock_id = metadata[LOCK_KEY], metadata[LOCK_ID_KEY]
+        body = {
+            "model": self.model,
+            "name": LOCK_NAME,
+            "description": (f'Lock of stack "{stack}", held by a running assistants-sync apply and deleted when it '
+                            f"ends. Left by a killed run? Release it with: assistants-sync force-unlock {lock_id} "
+                            f"--stack {stack}"),
+            "metadata": metadata,
+        }
+        try:
+            return str(self.client.create_assistant(body)["id"])
+        except AmbiguousRequestError:
+            return None  # the lock's listing finds it by its lock id, if it was created
+        except ApiError as exc:
+            raise LockError(
+                f'taking the lock of stack "{stack}" (an assistant named "{LOCK_NAME}", model {self.model!r}): '
+                f"{exc}\n  If the endpoint does not know this model, set {LOCK_MODEL_ENV} to one it has"
+            ) from exc
+
+    def delete_object(self, object_id: str) -> None:
+        try:
+            self.client.delete_assistant(object_id)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+
+
+def model_for_manifests(desired: Sequence[Desired], environ: Mapping[str, str]) -> str:
+    """The lock's model for an apply of `desired`: the first manifest's."""
+    override = environ.get(LOCK_MODEL_ENV)
+    if override:
+        return override
+    model = next((d.request.get("model") for d in desired if d.kind == "assistant"), None)
+    return model if isinstance(model, str) and model else DEFAULT_LOCK_MODEL
+
+
+def model_for_plan(plan: Plan, actual: ActualState, environ: Mapping[str, str]) -> str:
+    """The lock's model for a saved plan: the first model it writes, else the first assistant it changes."""
+    override = environ.get(LOCK_MODEL_ENV)
+    if override:
+        return override
+    changes = [c for c in plan.changes if c.kind == "assistant"]
+    for change in changes:
+        field = change.fields.get("model")
+        if field is not None and isinstance(field.after, str) and field.after:
+            return field.after
+    models = {a.id: a.canonical.as_dict().get("model") for a in (*actual.managed, *actual.unowned)
+              if a.kind == "assistant"}
+    for change in changes:
+        model = models.get(change.id or "")
+        if isinstance(model, str) and model:
+            return model
+    return DEFAULT_LOCK_MODEL
+
+
+def who_am_i() -> str:
+    """user@host pid N: enough to find the run that holds a lock."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no user name in some containers
+        user = "unknown"
+    return f"{user}@{socket.gethostname()} pid {os.getpid()}"

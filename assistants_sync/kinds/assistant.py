@@ -1,0 +1,520 @@
+"""The assistant kind: ``kind: assistant`` (the default), at ``/assistants``.
+
+Its manifest model carries every limit of the API: those of the official OpenAPI
+description (CreateAssistantRequest and the schemas it references) plus the documented
+metadata limits, which the spec states only in prose. Models are strict (no "1" for 1)
+and forbid unknown fields, so a typo such as ``temprature`` is an error.
+
+Its canonical form is shared by plan and apply. Both sides are converted by the same
+function, `normalise`, from an API-shaped mapping: the manifest side from the create
+request it would send, the remote side from the object the server returned. In
+canonical form every way the API has of saying "none" or "the default" is one value:
+
+- ``None`` for name, description, instructions, temperature, top_p, response_format,
+  reasoning_effort (``""``, ``null``, 1.0 and ``"auto"`` all become ``None``);
+- ``[]`` / ``{}`` for tools, tool_resources, metadata; empty resource lists vanish;
+- tools lose what the server fills in: file_search's default ranking options
+  (either ranker with threshold 0), a function's ``strict: false``, empty
+  ``description`` and an empty parameter list.
+
+So a no-op is plain equality, and `request_body` turns canonical values back into
+values the spec accepts (``tools: []``, never ``tools: null``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
+import yaml
+from pydantic_core import PydanticCustomError
+
+from ..ownership import KEY_PATTERN, METADATA_MAX_PAIRS, TAG_KEY, is_reserved, tags_added
+from .base import Kind, ReferencedFiles
+
+# Every field assistants-sync manages, in display order.
+FIELDS: tuple[str, ...] = (
+    "model",
+    "name",
+    "description",
+    "instructions",
+    "tools",
+    "tool_resources",
+    "metadata",
+    "temperature",
+    "top_p",
+    "response_format",
+    "reasoning_effort",
+)
+
+# Canonical value meaning "the API default"; a create sends only what differs.
+DEFAULTS: dict[str, Any] = {
+    "model": "",
+    "name": None,
+    "description": None,
+    "instructions": None,
+    "tools": [],
+    "tool_resources": {},
+    "metadata": {},
+    "temperature": None,
+    "top_p": None,
+    "response_format": None,
+    "reasoning_effort": None,
+}
+
+# What the spec accepts to reset a field to its default (None is not always accepted).
+_RESET_VALUES: dict[str, Any] = {
+    "name": "",
+    "description": "",
+    "instructions": "",
+    "temperature": 1.0,
+    "top_p": 1.0,
+    "response_format": "auto",
+}
+
+# reasoning_effort left out of a manifest is not managed, so it is never compared.
+UNMANAGED_WHEN_UNSET: frozenset[str] = frozenset({"reasoning_effort"})
+
+_RESOURCE_LISTS = (("code_interpreter", "file_ids"), ("file_search", "vector_store_ids"))
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalAssistant:
+    """An assistant's managed fields, normalised so that equal means no change."""
+
+    model: str
+    name: str | None = None
+    description: str | None = None
+    instructions: str | None = None
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_resources: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+    temperature: float | None = None
+    top_p: float | None = None
+    response_format: str | dict[str, Any] | None = None
+    reasoning_effort: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field, in display order (shallow: values are shared, never mutate them)."""
+        return {name: getattr(self, name) for name in FIELDS}
+
+    def with_metadata(self, metadata: dict[str, str]) -> CanonicalAssistant:
+        return replace(self, metadata=metadata)
+
+
+def normalise(obj: Mapping[str, Any]) -> CanonicalAssistant:
+    """Canonical form of an API-shaped assistant (a create request or a server object)."""
+    return CanonicalAssistant(
+        model=str(obj.get("model") or ""),
+        name=_text(obj.get("name")),
+        description=_text(obj.get("description")),
+        instructions=_text(obj.get("instructions")),
+        tools=[_tool(t) for t in obj.get("tools") or []],
+        tool_resources=_tool_resources(obj.get("tool_resources")),
+        metadata={str(k): str(v) for k, v in sorted((obj.get("metadata") or {}).items())},
+        temperature=_number_unless_default(obj.get("temperature")),
+        top_p=_number_unless_default(obj.get("top_p")),
+        response_format=_response_format(obj.get("response_format")),
+        reasoning_effort=obj.get("reasoning_effort") or None,
+    )
+
+
+def request_body(fields: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:
+    """The JSON body that sets `fields` (canonical values) on the server.
+
+    With `replace` (a modify), resource kinds absent from tool_resources are sent as
+    empty lists, so the result is the same whether the server replaces or merges.
+    """
+    body: dict[str, Any] = {}
+    for name, value in fields.items():
+        if value is None and name in _RESET_VALUES:
+            body[name] = _RESET_VALUES[name]
+        elif name == "tool_resources" and replace:
+            body[name] = {kind: {ids: list(value.get(kind, {}).get(ids, []))} for kind, ids in _RESOURCE_LISTS}
+        else:
+            body[name] = value
+    return body
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _number_unless_default(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    number = float(value)
+    return None if number == 1.0 else number
+
+
+def _tool(tool: Mapping[str, Any]) -> dict[str, Any]:
+    kind = tool.get("type")
+    if kind == "file_search":
+        return _file_search_tool(tool.get("file_search") or {})
+    if kind == "function":
+        return {"type": "function", "function": _function(tool.get("function") or {})}
+    if kind == "code_interpreter":
+        return {"type": "code_interpreter"}
+    return dict(tool)  # a tool type this version does not know: compared as given
+
+
+def _file_search_tool(options: Mapping[str, Any]) -> dict[str, Any]:
+    canonical: dict[str, Any] = {}
+    if options.get("max_num_results") is not None:
+        canonical["max_num_results"] = int(options["max_num_results"])
+    # The API's two rankers are "auto" and "default_2024_08_21" (what auto resolves to);
+    # the server fills one in, so only a non-zero threshold is a real setting.
+    threshold = float((options.get("ranking_options") or {}).get("score_threshold") or 0.0)
+    if threshold:
+        canonical["ranking_options"] = {"score_threshold": threshold}
+    if canonical:
+        return {"type": "file_search", "file_search": canonical}
+    return {"type": "file_search"}
+
+
+def _function(function: Mapping[str, Any]) -> dict[str, Any]:
+    canonical: dict[str, Any] = {"name": function.get("name")}
+    if function.get("description"):
+        canonical["description"] = function["description"]
+    parameters = function.get("parameters")
+    if parameters and not _is_empty_parameter_list(parameters):
+        canonical["parameters"] = parameters
+    if function.get("strict"):
+        canonical["strict"] = True
+    return canonical
+
+
+def _is_empty_parameter_list(parameters: Mapping[str, Any]) -> bool:
+    # Omitted parameters mean "no parameters"; servers may answer with the explicit form.
+    return (
+        set(parameters) <= {"type", "properties", "required"}
+        and parameters.get("type", "object") == "object"
+        and not parameters.get("properties")
+        and not parameters.get("required")
+    )
+
+
+def _tool_resources(resources: Mapping[str, Any] | None) -> dict[str, Any]:
+    canonical: dict[str, Any] = {}
+    for kind, ids in _RESOURCE_LISTS:
+        values = ((resources or {}).get(kind) or {}).get(ids) or []
+        if values:
+            canonical[kind] = {ids: list(values)}
+    return canonical
+
+
+def _response_format(value: Any) -> str | dict[str, Any] | None:
+    if value is None or value == "auto":
+        return None
+    if not isinstance(value, Mapping):
+        return value
+    if value.get("type") != "json_schema":
+        return {"type": value.get("type")}
+    schema = value.get("json_schema") or {}
+    canonical: dict[str, Any] = {"name": schema.get("name")}
+    if schema.get("description"):
+        canonical["description"] = schema["description"]
+    if schema.get("schema"):
+        canonical["schema"] = schema["schema"]
+    if schema.get("strict"):
+        canonical["strict"] = True
+    return {"type": "json_schema", "json_schema": canonical}
+
+
+# The manifest model
+
+NAME_MAX = 256
+DESCRIPTION_MAX = 512
+INSTRUCTIONS_MAX = 256_000
+TOOLS_MAX = 128
+FUNCTION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+METADATA_KEY_MAX = 64
+METADATA_VALUE_MAX = 512
+ASSISTANT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+# Fields a manifest may hand over to another process; metadata holds our tags, so it stays.
+IGNORABLE_FIELDS = tuple(name for name in FIELDS if name != "metadata")
+CODE_INTERPRETER_FILES_MAX = 20
+VECTOR_STORES_MAX = 1
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+
+class RankingOptions(_Strict):
+    ranker: Literal["auto", "default_2024_08_21"] | None = None
+    score_threshold: float = Field(ge=0, le=1)
+
+
+class FileSearchOptions(_Strict):
+    max_num_results: int | None = Field(default=None, ge=1, le=50)
+    ranking_options: RankingOptions | None = None
+
+
+class CodeInterpreterTool(_Strict):
+    type: Literal["code_interpreter"]
+
+
+class FileSearchTool(_Strict):
+    type: Literal["file_search"]
+    file_search: FileSearchOptions | None = None
+
+
+class FunctionDefinition(_Strict):
+    name: Annotated[str, StringConstraints(pattern=FUNCTION_NAME_PATTERN)]
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    parameters_file: str | None = Field(default=None, min_length=1)
+    strict: bool | None = None
+
+    @field_validator("parameters_file")
+    @classmethod
+    def _not_both_parameters(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("parameters") is not None:
+            raise PydanticCustomError("exclusive", "give either parameters or parameters_file, not both")
+        return value
+
+
+class FunctionTool(_Strict):
+    type: Literal["function"]
+    function: FunctionDefinition
+
+
+Tool = Annotated[
+    Union[CodeInterpreterTool, FileSearchTool, FunctionTool],
+    Field(discriminator="type"),
+]
+
+
+class CodeInterpreterResources(_Strict):
+    file_ids: list[str] = Field(default_factory=list, max_length=CODE_INTERPRETER_FILES_MAX)
+
+
+class FileSearchResources(_Strict):
+    vector_store_ids: list[str] = Field(default_factory=list, max_length=VECTOR_STORES_MAX)
+
+
+class ToolResources(_Strict):
+    code_interpreter: CodeInterpreterResources | None = None
+    file_search: FileSearchResources | None = None
+
+
+class TextFormat(_Strict):
+    type: Literal["text"]
+
+
+class JsonObjectFormat(_Strict):
+    type: Literal["json_object"]
+
+
+class JsonSchemaDefinition(_Strict):
+    name: Annotated[str, StringConstraints(pattern=FUNCTION_NAME_PATTERN)]
+    description: str | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    strict: bool | None = None
+
+
+class JsonSchemaFormat(_Strict):
+    type: Literal["json_schema"]
+    json_schema: JsonSchemaDefinition
+
+
+def _response_format_tag(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "auto"
+    if isinstance(value, dict):
+        return value.get("type")  # type: ignore[no-any-return]
+    return getattr(value, "type", None)  # a model instance, when serialising
+
+
+ResponseFormat = Annotated[
+    Union[
+        Annotated[Literal["auto"], Tag("auto")],
+        Annotated[TextFormat, Tag("text")],
+        Annotated[JsonObjectFormat, Tag("json_object")],
+        Annotated[JsonSchemaFormat, Tag("json_schema")],
+    ],
+    Discriminator(
+        _response_format_tag,
+        custom_error_type="response_format",
+        custom_error_message=(
+            "must be 'auto' or a mapping whose type is text, json_object or json_schema"
+        ),
+    ),
+]
+
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=METADATA_KEY_MAX)]
+MetadataValue = Annotated[str, StringConstraints(max_length=METADATA_VALUE_MAX)]
+
+
+class AssistantManifest(_Strict):
+    """One YAML document: one desired assistant."""
+
+    key: Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+    # Keys this assistant was managed under before a rename: its assistant is kept, not replaced.
+    previous_keys: list[Annotated[str, StringConstraints(pattern=KEY_PATTERN)]] = Field(default_factory=list)
+    # Before metadata: its pair budget depends on protect.
+    protect: bool = False
+    ignore_changes: list[Literal[IGNORABLE_FIELDS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    adopt: Annotated[str, StringConstraints(pattern=ASSISTANT_ID_PATTERN)] | None = None
+    model: Annotated[str, StringConstraints(min_length=1)]
+    name: Annotated[str, StringConstraints(max_length=NAME_MAX)] | None = None
+    description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)] | None = None
+    instructions: Annotated[str, StringConstraints(max_length=INSTRUCTIONS_MAX)] | None = None
+    instructions_file: Annotated[str, StringConstraints(min_length=1)] | None = None
+    tools: list[Tool] = Field(default_factory=list, max_length=TOOLS_MAX)
+    tool_resources: ToolResources | None = None
+    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    response_format: ResponseFormat | None = None
+    reasoning_effort: Literal[REASONING_EFFORTS] | None = None  # type: ignore[valid-type]
+
+    @field_validator("instructions_file")
+    @classmethod
+    def _not_both_instructions(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("instructions") is not None:
+            raise PydanticCustomError("exclusive", "give either instructions or instructions_file, not both")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_budget(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        reserved = sorted(k for k in value if is_reserved(k))
+        if reserved:
+            raise PydanticCustomError(
+                "reserved_key",
+                f"metadata key {reserved[0]!r} is reserved: keys starting with {TAG_KEY!r} belong to assistants-sync",
+            )
+        protect = bool(info.data.get("protect"))
+        most = METADATA_MAX_PAIRS - tags_added(protect)
+        if len(value) > most:
+            raise PydanticCustomError(
+                "too_many_pairs",
+                f"at most {most} pairs ({len(value)} given): the API allows {METADATA_MAX_PAIRS} and "
+                f"assistants-sync uses {tags_added(protect)} for its tags"
+                + (" (ownership, last applied, protect)" if protect else " (ownership, last applied)"),
+            )
+        return value
+
+
+# `defaults:` in assistants-sync.yaml: any manifest field but the identity ones, all optional.
+_DEFAULTABLE = ("protect", "ignore_changes", *FIELDS)
+
+
+def _optional(name: str) -> Any:
+    """A manifest field's type and constraints, made optional."""
+    field = AssistantManifest.model_fields[name]
+    constrained = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    return (Optional[constrained], None)
+
+
+ManifestDefaults = create_model(  # type: ignore[call-overload]
+    "ManifestDefaults", __base__=_Strict, **{name: _optional(name) for name in _DEFAULTABLE}
+)
+
+
+KNOWN_FIELD_NAMES: frozenset[str] = frozenset(
+    name
+    for model in (
+        AssistantManifest,
+        FunctionDefinition,
+        FileSearchOptions,
+        RankingOptions,
+        ToolResources,
+        CodeInterpreterResources,
+        FileSearchResources,
+        JsonSchemaDefinition,
+        FunctionTool,
+        FileSearchTool,
+    )
+    for name in (*model.model_fields, *(f.alias for f in model.model_fields.values() if f.alias))
+)
+
+
+# The kind
+
+INLINE_INSTRUCTIONS_MAX = 200  # longer, or multi-line, instructions are exported to their own file
+INSTRUCTIONS_DIR = "instructions"
+
+
+class AssistantKind(Kind):
+    """Assistants: ``/assistants`` of the Assistants API (v2)."""
+
+    name = "assistant"
+    noun = "assistant"
+    plural = "assistants"
+    path = "assistants"
+    manifest_model = AssistantManifest
+    defaults_model = ManifestDefaults
+    fields = FIELDS
+    defaults = DEFAULTS
+    unmanaged_when_unset = UNMANAGED_WHEN_UNSET
+    known_field_names = KNOWN_FIELD_NAMES
+    manifest_only = frozenset({"instructions_file"})
+
+    def normalise(self, obj: Mapping[str, Any]) -> CanonicalAssistant:
+        return normalise(obj)
+
+    def request_body(self, fields: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:
+        return request_body(fields, replace=replace)
+
+    def complete_request(self, request: dict[str, Any], files: ReferencedFiles) -> None:
+        reference = request.pop("instructions_file", None)
+        if reference is not None:
+            at: list[int | str] = ["instructions_file"]
+            text = files.read(reference, at)
+            if text is not None and len(text) > INSTRUCTIONS_MAX:
+                files.report(at, f"the file holds {len(text):,} characters; instructions allow at most "
+                                 f"{INSTRUCTIONS_MAX:,}")
+            elif text is not None:
+                request["instructions"] = text
+        for index, tool in enumerate(request.get("tools", [])):
+            function = tool.get("function") or {}
+            if "parameters_file" in function:
+                at = ["tools", index, "function", "parameters_file"]
+                function["parameters"] = _read_parameters(function.pop("parameters_file"), at, files)
+
+    def export_files(self, key: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        instructions = document.get("instructions")
+        if not instructions or ("\n" not in instructions and len(instructions) <= INLINE_INSTRUCTIONS_MAX):
+            return document, {}
+        reference = f"{INSTRUCTIONS_DIR}/{key}.md"
+        moved = {("instructions_file" if name == "instructions" else name): (reference if name == "instructions"
+                                                                              else value)
+                 for name, value in document.items()}
+        return moved, {reference: instructions}
+
+
+def _read_parameters(reference: str, at: list[int | str], files: ReferencedFiles) -> Any:
+    from ..desired.yamlload import documents
+
+    text = files.read(reference, at)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text) if reference.endswith(".json") else next((d for _, _, d in documents(text)), None)
+    except (ValueError, yaml.YAMLError) as exc:
+        files.report(at, f"{reference}: not valid JSON or YAML: {exc}")
+        return None
+    if not isinstance(value, dict):
+        files.report(at, f"{reference}: parameters must be a JSON Schema object (a mapping)")
+        return None
+    return value
+
+
+ASSISTANT = AssistantKind()

@@ -1,0 +1,173 @@
+"""What a kind of object supplies to the engine, and nothing more.
+
+The engine (loading, diff, plan, render, saved plans, drift, guards, apply, export)
+works on every kind alike. A kind is one module defining a `Kind` subclass:
+
+- `name` (the manifest's ``kind:``), `noun` / `plural` (for messages) and `path`
+  (the API collection: list and create at ``path``, modify and delete at ``path/ID``);
+- `manifest_model`: the pydantic model of one manifest document. Besides its own
+  fields it has the engine's: ``key``, ``previous_keys``, ``protect``,
+  ``ignore_changes`` and ``adopt`` (`ManifestBase` has them for a new kind);
+- `fields` (one list, in display order; ``metadata`` among them, where the engine
+  keeps its tags) and `defaults` (each field's canonical "API default");
+- `normalise`: the canonical form of an API-shaped mapping (a create request or a
+  server object), where every way of saying "the default" is one value;
+- `request_body`: canonical values -> the JSON a create or modify sends;
+- `complete_request`: files a manifest references, read into its request;
+- `references`: which other objects (kind, key or id) an object names, so that apply
+  creates them first and deletes them last;
+- `export_document` / `export_files`: a manifest reproducing a remote object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ..ownership import KEY_PATTERN
+
+# The kind of a manifest without ``kind:``, shown without a prefix; JSON plans also
+# name its changes' ids `assistant_id`, as format_version 1 did.
+DEFAULT_KIND = "assistant"
+OBJECT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+
+
+class Canonical(Protocol):
+    """A kind's canonical form: managed fields, normalised so that equal means no change."""
+
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def metadata(self) -> dict[str, str]: ...
+    def as_dict(self) -> dict[str, Any]: ...
+    def with_metadata(self, metadata: dict[str, str]) -> Canonical: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalFields:
+    """A ready-made canonical form: the field values in display order (`as_dict`)."""
+
+    values: tuple[tuple[str, Any], ...]
+
+    @property
+    def name(self) -> str | None:
+        value = dict(self.values).get("name")
+        return value if isinstance(value, str) else None
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return dict(dict(self.values).get("metadata") or {})
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.values)
+
+    def with_metadata(self, metadata: dict[str, str]) -> CanonicalFields:
+        return CanonicalFields(tuple((n, metadata if n == "metadata" else v) for n, v in self.values))
+
+
+class ObjectListing(Protocol):
+    """Lists a collection (the client, or a wrapper masking what it lists)."""
+
+    def list_objects(self, path: str, noun: str) -> list[dict[str, Any]]: ...
+
+
+class ObjectApi(ObjectListing, Protocol):
+    """The calls a kind makes: the generic collection requests of the client."""
+
+    def create_object(self, path: str, noun: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def modify_object(self, path: str, object_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def delete_object(self, path: str, object_id: str) -> dict[str, Any]: ...
+
+
+class ReferencedFiles(Protocol):
+    """The files one manifest document references, read inside the manifests' root."""
+
+    def read(self, reference: str, at: list[int | str]) -> str | None:
+        """The file's text, or None (the problem is reported at `at`, the field naming it)."""
+        ...
+
+    def report(self, at: list[int | str], message: str) -> None:
+        """A problem with the field at `at`."""
+        ...
+Reference = tuple[str, str]  # (kind, key or remote id) of an object another one names
+
+
+class ManifestBase(BaseModel):
+    """The fields the engine reads from every kind's manifest."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    key: Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+    previous_keys: list[Annotated[str, StringConstraints(pattern=KEY_PATTERN)]] = Field(default_factory=list)
+    protect: bool = False
+    ignore_changes: list[str] = Field(default_factory=list)
+    adopt: Annotated[str, StringConstraints(pattern=OBJECT_ID_PATTERN)] | None = None
+
+
+class Kind:
+    """One kind of remote object; subclasses fill in what differs (see the module docstring)."""
+
+    name: ClassVar[str]
+    noun: ClassVar[str]
+    plural: ClassVar[str]
+    path: ClassVar[str]
+    manifest_model: ClassVar[type[BaseModel]]
+    # The model of the project file's `defaults:` for this kind; None: it takes none.
+    defaults_model: ClassVar[type[BaseModel] | None] = None
+    fields: ClassVar[tuple[str, ...]]
+    defaults: ClassVar[Mapping[str, Any]]
+    # Fields left out of a manifest that are then not managed (never compared nor sent).
+    unmanaged_when_unset: ClassVar[frozenset[str]] = frozenset()
+    # Field names of the manifest model and its parts, to suggest one for a typo.
+    known_field_names: ClassVar[frozenset[str]] = frozenset()
+    # Manifest fields that are not the object's (the engine's, and file references).
+    manifest_only: ClassVar[frozenset[str]] = frozenset()
+
+    def normalise(self, obj: Mapping[str, Any]) -> Canonical:
+        """Canonical form of an API-shaped object (a create request or a server object)."""
+        values = {name: obj.get(name, self.defaults.get(name)) for name in self.fields}
+        if "metadata" in values:
+            values["metadata"] = {str(k): str(v) for k, v in sorted((values["metadata"] or {}).items())}
+        return CanonicalFields(tuple(values.items()))
+
+    def request_body(self, fields: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:
+        """The JSON body that sets `fields` (canonical values); `replace` for a modify."""
+        return dict(fields)
+
+    def complete_request(self, request: dict[str, Any], files: ReferencedFiles) -> None:
+        """Read the files a manifest references (named in `request`, its manifest's dump) into it."""
+
+    def references(self, values: Mapping[str, Any]) -> Iterable[Reference]:
+        """The objects that an object (its request or canonical values) names."""
+        return ()
+
+    def export_document(self, canonical: Canonical, unmanaged: frozenset[str]) -> dict[str, Any]:
+        """The manifest fields reproducing `canonical` (metadata without the engine's tags; defaults left out)."""
+        values = canonical.as_dict()
+        left_unset = unmanaged & self.unmanaged_when_unset  # the manifest did not manage them; nor does the export
+        return {name: values[name] for name in self.fields
+                if name not in left_unset and values[name] not in (None, [], {}, "")}
+
+    def export_files(self, key: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """`document` with long values moved to files of their own: (document, {relative path: text})."""
+        return document, {}
+
+    # How objects are listed, created, updated and deleted: the collection at `path`.
+    def list(self, api: ObjectListing) -> list[dict[str, Any]]:
+        return api.list_objects(self.path, self.plural)
+
+    def create(self, api: ObjectApi, body: dict[str, Any]) -> dict[str, Any]:
+        return api.create_object(self.path, self.noun, body)
+
+    def update(self, api: ObjectApi, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return api.modify_object(self.path, object_id, body)
+
+    def delete(self, api: ObjectApi, object_id: str) -> dict[str, Any]:
+        return api.delete_object(self.path, object_id)
+
+    def counted(self, count: int) -> str:
+        """"1 assistant", "3 assistants"."""
+        return f"{count} {self.noun if count == 1 else self.plural}"

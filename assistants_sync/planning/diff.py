@@ -1,0 +1,337 @@
+"""Desired state + actual state -> Plan. Pure: no I/O. The same for every kind.
+
+Keys are unique per kind: a manifest is matched with the remote objects of its kind
+tagged with its key. Changes are sorted by kind (the default kind first) and key.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
+
+from ..actual.remote import ActualState, RemoteObject
+from ..desired.manifest import Desired
+from ..errors import PlanError
+from ..kinds import get_kind, kinds
+from ..kinds.base import DEFAULT_KIND, Canonical
+from ..ownership import applied_record, fingerprint, is_protected, owned_form, recorded, without_applied_tag
+from .plan import Action, Cause, Change, DriftKind, FieldChange, Note, Plan, Ref
+
+
+def compute_plan(
+    desired: Sequence[Desired], actual: ActualState, endpoint: str, *, allow_delete: bool = True
+) -> Plan:
+    """The changes that make `actual` match `desired`, sorted by kind and key, with notes for people.
+
+    A manifest's `previous_keys` turn the object of an old key into an update of the
+    new one (same id). An `adopt:` that cannot apply (the key is already managed, the id
+    is gone or belongs to another stack) is planned as if it were not there, with a note.
+    Raises PlanError for an adopt of an object this stack manages under another key, and
+    for objects that depend on each other in a circle.
+    A kind the endpoint does not serve (`actual.unserved`) is not planned at all.
+    """
+    changes: list[Change] = []
+    notes: list[Note] = []
+    planned_kinds = [k.name for k in kinds() if k.name not in actual.unserved]
+    for kind in planned_kinds:
+        changes += _kind_changes(kind, [d for d in desired if d.kind == kind], actual, notes)
+    if not allow_delete:
+        changes = [c for c in changes if c.action is not Action.DELETE]
+    changes = _with_dependencies(changes, desired, actual)
+    adopted_ids = [c.id for c in changes if c.action is Action.ADOPT and c.id]
+    return Plan(
+        stack=actual.stack,
+        endpoint=endpoint,
+        remote_fingerprint=actual.fingerprint(also=adopted_ids),
+        managed_count=len(actual.managed),
+        changes=changes,
+        notes=sorted(notes, key=lambda n: (n.object_kind != DEFAULT_KIND, n.object_kind, n.key)),
+        kinds=planned_kinds,
+    )
+
+
+def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, notes: list[Note]) -> list[Change]:
+    """The changes of one kind, sorted by key."""
+    by_key = {d.key: d for d in desired}
+    found: dict[str, list[RemoteObject]] = defaultdict(list)
+    for remote in actual.managed_of(kind):
+        assert remote.key is not None
+        found[remote.key].append(remote)
+
+    renames = _renames(desired, by_key.keys(), found, notes)
+    unowned_records = _unowned_by_record(actual, kind)
+    changes: list[Change] = []
+    for key in sorted((by_key.keys() | found.keys()) - set(renames.values())):
+        previous = renames.get(key)
+        # Oldest first; the listing is oldest-first too, which breaks created_at ties.
+        remotes = sorted(found.get(previous or key, []), key=lambda r: r.created_at)
+        wanted = by_key.get(key)
+        if wanted is None:
+            changes.extend(_delete(r, "no manifest for this key", is_protected(r.canonical.metadata),
+                                   drift=_unexplained_drift(r)) for r in remotes)
+            continue
+        base = owned_form(get_kind(kind), wanted, actual.stack)
+        if not remotes:
+            target = recorded(base, wanted.unmanaged)
+            adopted = _adoptable(wanted, actual, notes)
+            if adopted is not None:
+                changes.append(_modification(Action.ADOPT, adopted, wanted, target, name=target.name, drift="missing"))
+                continue
+            changes.append(_create(wanted, target))
+            notes.extend(_unowned_matches(wanted, target, unowned_records))
+            continue
+        kept, duplicates = remotes[0], remotes[1:]
+        if wanted.adopt and wanted.adopt != kept.id:
+            fate = "is a duplicate of it" if any(r.id == wanted.adopt for r in duplicates) else "is left alone"
+            notes.append(_note(wanted, "adopt_skipped", (
+                f"adopt: {wanted.adopt} skipped: the key is already managed by this stack as {kept.id}; "
+                f"{wanted.adopt} {fate}")))
+        update = _update(kept, wanted, base, previous)
+        if update is not None:
+            changes.append(update)
+        changes.extend(_delete(r, f"duplicate of {kept.id} (the oldest is kept)", False, drift="duplicate")
+                       for r in duplicates)
+    changes.sort(key=lambda c: c.key)  # stable: a renamed key's duplicates carry the old key
+    return changes
+
+
+def desired_form(wanted: Desired, stack: str) -> Canonical:
+    """What `wanted` looks like applied by `stack`: its canonical form with every tag an apply writes."""
+    return recorded(owned_form(get_kind(wanted.kind), wanted, stack), wanted.unmanaged)
+
+
+def _note(wanted: Desired, kind: Any, text: str) -> Note:
+    return Note(key=wanted.key, kind=kind, text=text, object_kind=wanted.kind)
+
+
+def _with_dependencies(changes: list[Change], desired: Sequence[Desired], actual: ActualState) -> list[Change]:
+    """Each change with the objects it names (`Kind.references`), as refs by kind and key.
+
+    A create, adopt or update names what its manifest names; a delete what the remote
+    object names. A reference by remote id is turned into the key of the managed object.
+    Objects that depend on each other in a circle cannot be ordered: PlanError.
+    """
+    keys_by_id = {(r.kind, r.id): r.key for r in actual.managed if r.key is not None}
+    requests = {(d.kind, d.key): d.request for d in desired}
+    remotes = {(r.kind, r.id): r for r in actual.managed}
+    result: list[Change] = []
+    for change in changes:
+        kind = get_kind(change.kind)
+        if change.action is Action.DELETE:
+            remote = remotes.get((change.kind, change.id or ""))
+            values: Mapping[str, Any] = remote.canonical.as_dict() if remote is not None else {}
+        else:
+            values = requests.get((change.kind, change.key), {})
+        refs = sorted({Ref(kind=k, key=keys_by_id.get((k, name)) or name) for k, name in kind.references(values)
+                       if (k, keys_by_id.get((k, name)) or name) != (change.kind, change.key)},
+                      key=lambda r: (r.kind, r.key))
+        result.append(change.model_copy(update={"depends_on": refs}) if refs else change)
+    _refuse_circles(result)
+    return result
+
+
+def _refuse_circles(changes: Iterable[Change]) -> None:
+    """PlanError naming a circle of create/adopt/update changes that depend on each other."""
+    edges: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for change in changes:
+        if change.action is not Action.DELETE:
+            edges[(change.kind, change.key)] = [(r.kind, r.key) for r in change.depends_on]
+    state: dict[tuple[str, str], int] = {}  # 1 on the path, 2 done
+
+    def visit(node: tuple[str, str], path: list[tuple[str, str]]) -> None:
+        state[node] = 1
+        for after in edges.get(node, []):
+            if after not in edges:
+                continue
+            if state.get(after) == 1:
+                circle = [*path[path.index(after):], after] if after in path else [node, after]
+                raise PlanError("these objects depend on each other in a circle, so none can be made first: "
+                                + " -> ".join(f"{k} {key}" for k, key in circle))
+            if state.get(after) is None:
+                visit(after, [*path, after])
+        state[node] = 2
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node, [node])
+
+
+def diff_fields(before: Canonical, after: Canonical, skip: frozenset[str] = frozenset()
+                ) -> dict[str, FieldChange]:
+    """The fields whose canonical values differ, leaving out `skip`.
+
+    The applied tag alone never makes a difference (it records, it does not manage);
+    when anything else differs, metadata is included so the new record is written.
+    """
+    old, new = before.as_dict(), after.as_dict()  # both of one kind: its fields, in display order
+    fields = {
+        name: FieldChange(before=old[name], after=new[name])
+        for name in new
+        if name not in skip and name != "metadata" and old[name] != new[name]
+    }
+    if without_applied_tag(old["metadata"]) != without_applied_tag(new["metadata"]) or (
+        fields and old["metadata"] != new["metadata"]
+    ):
+        fields["metadata"] = FieldChange(before=old["metadata"], after=new["metadata"])
+    return {name: fields[name] for name in new if name in fields}  # display order
+
+
+def drift_cause(remote: RemoteObject, wanted: Desired, target: Canonical) -> Cause:
+    """Why an update is needed, from the applied tag the last apply left on the remote."""
+    record = applied_record(remote.canonical.metadata)
+    if record is None:
+        return "drift"  # every apply writes the tag: without it, someone edited the metadata
+    manifest_changed = (
+        record.unmanaged != wanted.unmanaged or fingerprint(target, wanted.unmanaged) != record.fingerprint
+    )
+    drifted = fingerprint(remote.canonical, record.unmanaged) != record.fingerprint
+    if manifest_changed and drifted:
+        return "both"
+    return "drift" if drifted else "manifest"
+
+
+def _update(remote: RemoteObject, wanted: Desired, base: Canonical,
+            previous_key: str | None = None) -> Change | None:
+    record = applied_record(remote.canonical.metadata)
+    # Most assistants match: find that out without hashing anything (the record is ignored).
+    if not diff_fields(remote.canonical, base, skip=wanted.unmanaged):
+        return None if record is not None else _record_only(remote, wanted, base)
+    target = recorded(base, wanted.unmanaged)
+    cause = drift_cause(remote, wanted, target)
+    drift: DriftKind | None = "untracked" if record is None else None if cause == "manifest" else "changed"
+    return _modification(
+        Action.UPDATE, remote, wanted, target,
+        cause=cause, drift=drift, previous_key=previous_key,
+        name=target.name if "name" not in wanted.unmanaged else remote.canonical.name,
+    )
+
+
+def _record_only(remote: RemoteObject, wanted: Desired, base: Canonical) -> Change:
+    """An update writing only the applied tag, for an assistant tagged with this stack by someone else.
+
+    Its fields match, but no apply wrote it: until an apply records it, drift reports it.
+    """
+    target = recorded(base, wanted.unmanaged)
+    return Change(
+        action=Action.UPDATE, kind=wanted.kind, key=wanted.key, id=remote.id, cause="drift", drift="untracked",
+        fields={"metadata": FieldChange(before=remote.canonical.metadata, after=target.metadata)},
+        unchanged=len(get_kind(wanted.kind).fields) - len(wanted.unmanaged) - 1,
+        name=target.name if "name" not in wanted.unmanaged else remote.canonical.name,
+    )
+
+
+def _adoptable(wanted: Desired, actual: ActualState, notes: list[Note]) -> RemoteObject | None:
+    """The unowned object `wanted` adopts, or None (with a note when an adopt line was skipped)."""
+    if wanted.adopt is None:
+        return None
+    noun = get_kind(wanted.kind).noun
+    if wanted.adopt in actual.foreign:
+        notes.append(_adopt_skipped(wanted, (
+            f"it belongs to stack {actual.foreign[wanted.adopt]!r}, not {actual.stack!r}, and {_a(noun)} is "
+            "never taken from another stack")))
+        return None
+    managed = next((r for r in actual.managed if r.id == wanted.adopt), None)
+    if managed is not None:
+        raise PlanError(
+            f"{wanted.source}: adopt: {wanted.adopt} is already managed by this stack as key {managed.key!r}; "
+            f"to rename that key to {wanted.key!r}, list it in previous_keys instead"
+        )
+    remote = next((r for r in actual.unowned if r.id == wanted.adopt and r.kind == wanted.kind), None)
+    if remote is None:
+        notes.append(_adopt_skipped(wanted, (
+            f"no {noun} {wanted.adopt} on this endpoint (deleted since, or the manifest was written for "
+            "another endpoint)")))
+    return remote
+
+
+def _adopt_skipped(wanted: Desired, why: str) -> Note:
+    return _note(wanted, "adopt_skipped", f"adopt: {wanted.adopt} skipped: {why}; planned as if the adopt line "
+                                          "were not there")
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def _renames(desired: Sequence[Desired], manifest_keys: Collection[str],
+             found: Mapping[str, list[RemoteObject]], notes: list[Note]) -> dict[str, str]:
+    """New key -> the previous key whose objects it takes over: the first listed that has any.
+
+    When the new key has objects already, it wins: the old key's are planned like any
+    key without a manifest (deleted, unless --no-delete).
+    """
+    renames: dict[str, str] = {}
+    for wanted in desired:
+        live = [p for p in wanted.previous_keys if found.get(p) and p not in manifest_keys]
+        if not live:
+            continue
+        kind = get_kind(wanted.kind)
+        if found.get(wanted.key):
+            kept = min(found[wanted.key], key=lambda r: r.created_at).id
+            reason = f"{wanted.key!r} already has {_a(kind.noun)} ({kept}), which is kept"
+        else:
+            renames[wanted.key], live = live[0], live[1:]
+            reason = f"{renames[wanted.key]!r} is the one renamed to {wanted.key!r}"
+        notes.extend(_note(wanted, "rename_skipped", (
+            f"previous key {p!r} not renamed: {reason}; the {kind.plural} under {p!r} are planned like any key "
+            "without a manifest")) for p in live)
+    return renames
+
+
+def _unexplained_drift(remote: RemoteObject) -> DriftKind | None:
+    """Why deleting `remote` (whose manifest is gone) is drift too, or None if an apply left it as it is."""
+    record = applied_record(remote.canonical.metadata)
+    if record is None:
+        return "untracked"
+    return None if fingerprint(remote.canonical, record.unmanaged) == record.fingerprint else "changed"
+
+
+def _unowned_by_record(actual: ActualState, kind: str) -> dict[str, list[str]]:
+    """Ids of unowned objects of `kind` by the fingerprint of their applied tag (left when an ownership tag is
+    removed)."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for remote in actual.unowned:
+        record = applied_record(remote.canonical.metadata) if remote.kind == kind else None
+        if record is not None:
+            index[record.fingerprint].append(remote.id)
+    return index
+
+
+def _unowned_matches(wanted: Desired, target: Canonical, index: Mapping[str, list[str]]) -> list[Note]:
+    record = applied_record(target.metadata)
+    assert record is not None
+    noun = get_kind(wanted.kind).noun
+    return [_note(wanted, "unowned_match", (
+        f"the unowned {noun} {object_id} carries the applied tag of this manifest (was its ownership tag "
+        f"removed?); to take it back instead of creating another, add \"adopt: {object_id}\" to the manifest"))
+        for object_id in index.get(record.fingerprint, [])]
+
+
+def _modification(action: Action, remote: RemoteObject, wanted: Desired, target: Canonical,
+                  **display: Any) -> Change:
+    """An update or adopt of `remote`: the managed fields that differ, and how many did not."""
+    fields = diff_fields(remote.canonical, target, skip=wanted.unmanaged)
+    return Change(action=action, kind=wanted.kind, key=wanted.key, id=remote.id, fields=fields,
+                  unchanged=len(get_kind(wanted.kind).fields) - len(wanted.unmanaged) - len(fields), **display)
+
+
+def _create(wanted: Desired, target: Canonical) -> Change:
+    # Drift calls every create missing: a new manifest and an object deleted outside
+    # assistants-sync look the same, and the desired state is not live either way.
+    defaults = get_kind(wanted.kind).defaults
+    fields = {
+        name: FieldChange(before=None, after=value)
+        for name, value in target.as_dict().items()
+        if name == "metadata" or value != defaults.get(name)
+    }
+    return Change(action=Action.CREATE, kind=wanted.kind, key=wanted.key, fields=fields, name=target.name,
+                  drift="missing")
+
+
+def _delete(remote: RemoteObject, reason: str, protected: bool, drift: DriftKind | None) -> Change:
+    assert remote.key is not None
+    return Change(
+        action=Action.DELETE, kind=remote.kind, key=remote.key, id=remote.id, reason=reason,
+        name=remote.canonical.name, protected=protected, drift=drift,
+    )

@@ -1,0 +1,82 @@
+"""The pipeline's stages wired together (saved plans: `saved`).
+
+    load_manifests -> desired --\\
+                                 compute_plan -> Plan -> render_* / apply_plan
+    fetch_actual   -> actual ---/
+
+Manifests are always loaded and validated before the first request, so invalid
+input never reaches the API.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from ..actual.remote import ObjectLister, fetch_actual
+from ..desired.manifest import load_manifests, require_manifests
+from .plan import Plan
+from .safety import check_deletes
+from .targeting import plan_for_targets
+
+NO_MANIFESTS_HINT = (
+    "a plan from no manifests would delete every managed assistant of the stack; "
+    "if that is what you want, pass --allow-delete-all"
+)
+
+
+def plan_from_manifests(
+    paths: Sequence[str | os.PathLike[str]],
+    client: ObjectLister,
+    stack: str,
+    *,
+    allow_delete: bool = True,
+    allow_delete_all: bool = False,
+    allow_no_manifests: bool = False,
+    targets: Collection[str] = (),
+    defaults: Mapping[str, Any] | None = None,
+    variables: Mapping[str, str] | None = None,
+    project_file: str | os.PathLike[str] | None = None,
+) -> Plan:
+    """Validate the manifests, list the endpoint once, diff, and check the deletes are safe.
+
+    Paths holding no manifest at all are refused (NoManifestsError) unless
+    `allow_no_manifests`: planning from nothing deletes everything. `targets` limits
+    the plan to those keys (see `plan_for_targets`); the guards judge that partial plan.
+    """
+    desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
+    if not allow_no_manifests:
+        require_manifests(desired, paths, hint=NO_MANIFESTS_HINT)
+    actual = fetch_actual(client, stack, wanted={d.kind for d in desired})
+    plan = plan_for_targets(desired, actual, client.endpoint.identity, targets, allow_delete=allow_delete)
+    check_deletes(plan, allow_delete_all=allow_delete_all)
+    return plan
+
+
+def drift_from_manifests(
+    paths: Sequence[str | os.PathLike[str]],
+    client: ObjectLister,
+    stack: str,
+    *,
+    targets: Collection[str] = (),
+    defaults: Mapping[str, Any] | None = None,
+    variables: Mapping[str, str] | None = None,
+    project_file: str | os.PathLike[str] | None = None,
+) -> Plan:
+    """The drift report: like `plan_from_manifests`, but never refused by the delete guards (it only reports).
+
+    Paths holding no manifest at all are still refused: every managed object would
+    be reported, which says nothing about drift.
+    """
+    desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
+    require_manifests(desired, paths)
+    actual = fetch_actual(client, stack, wanted={d.kind for d in desired})
+    return drift_only(plan_for_targets(desired, actual, client.endpoint.identity, targets))
+
+
+def drift_only(plan: Plan) -> Plan:
+    """The part of `plan` that no manifest edit explains: every change but manifest-caused updates and deletes."""
+    drifted = [c for c in plan.changes if c.drift is not None]
+    keys = {c.key for c in drifted}
+    return plan.model_copy(update={"changes": drifted, "notes": [n for n in plan.notes if n.key in keys]})

@@ -1,0 +1,47 @@
+"""``--target KEY``: a partial plan of only some keys, as Terraform's ``-target``. Pure: no I/O.
+
+The filter sits around `compute_plan`, not inside it: the diff sees only the targeted
+manifests but the whole listing (so an adopt still recognises every object), and
+then only the targeted keys' changes are kept. A targeted key without a manifest is
+planned like any other key without one: deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from ..actual.remote import ActualState
+from ..desired.manifest import Desired
+from .diff import compute_plan
+from .plan import Action, Plan
+
+
+def plan_for_targets(
+    desired: Sequence[Desired], actual: ActualState, endpoint: str, targets: Collection[str], *,
+    allow_delete: bool = True,
+) -> Plan:
+    """`compute_plan` limited to the keys in `targets`; the whole plan when `targets` is empty.
+
+    The fingerprint covers only the targeted keys' objects: the plan's changes depend
+    on nothing else, so a saved targeted plan stays valid while other keys are applied.
+    `managed_count` stays the stack's, so the delete-all guard still means "every
+    managed object of the stack".
+    """
+    if not targets:
+        return compute_plan(desired, actual, endpoint, allow_delete=allow_delete)
+    keys = set(targets)
+    # A renaming manifest is selected by its new key or any previous one, and covers both.
+    selected = [d for d in desired if d.key in keys or keys.intersection(d.previous_keys)]
+    covered = keys.union(*({d.key, *d.previous_keys} for d in selected))
+    full = compute_plan(selected, actual, endpoint, allow_delete=allow_delete)
+    changes = [c for c in full.changes if c.key in covered]
+    adopted = [c.id for c in changes if c.action is Action.ADOPT and c.id]
+    known = {k for d in desired for k in (d.key, *d.previous_keys)} | {
+        a.key for a in actual.managed if a.key is not None}
+    return full.model_copy(update={
+        "changes": changes,
+        "notes": [n for n in full.notes if n.key in covered],
+        "targets": sorted(keys),
+        "unmatched_targets": sorted(keys - known),
+        "remote_fingerprint": actual.limited_to(covered).fingerprint(also=adopted),
+    })
