@@ -40,6 +40,8 @@ def compute_plan(
         changes = [c for c in changes if c.action is not Action.DELETE]
     changes = _with_dependencies(changes, desired, actual)
     adopted_ids = [c.id for c in changes if c.action is Action.ADOPT and c.id]
+    # The kinds a plan speaks of (its wording: "3 assistants", "3 objects"): those in play.
+    in_play = [k for k in planned_kinds if any(d.kind == k for d in desired) or actual.managed_of(k)]
     return Plan(
         stack=actual.stack,
         endpoint=endpoint,
@@ -47,7 +49,7 @@ def compute_plan(
         managed_count=len(actual.managed),
         changes=changes,
         notes=sorted(notes, key=lambda n: (n.object_kind != DEFAULT_KIND, n.object_kind, n.key)),
-        kinds=planned_kinds,
+        kinds=in_play or planned_kinds[:1] or [DEFAULT_KIND],
     )
 
 
