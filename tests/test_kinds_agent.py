@@ -212,3 +212,31 @@ def test_a_bad_agent_manifest_is_refused_with_file_and_line(tmp_path: Path, extr
     result = run("validate", str(root))
     assert result.exit_code == 1, result.output
     assert "bad.yaml:" in result.output and rule in result.output
+
+
+def test_a_saved_agent_plan_is_applied_and_markdown_names_the_agent(openai_like: EmulatorServer,
+                                                                    tmp_path: Path) -> None:
+    root = specs(tmp_path)
+    saved = tmp_path / "plan.json"
+    assert run("plan", str(root), "--out", str(saved)).exit_code == 0
+    markdown = run("plan", str(root), "--format", "markdown")
+    assert markdown.exit_code == 0 and "support" in markdown.output and "agent" in markdown.output
+    applied = run("apply", "--plan", str(saved))
+    assert applied.exit_code == 0, applied.output
+    assert [a["name"] for a in agents_of(openai_like)] == ["Support"]
+    assert run("apply", "--plan", str(saved)).exit_code == 1  # stale now: the agent exists
+
+
+def test_a_protected_agent_is_not_deleted_and_ignore_changes_leaves_a_field_alone(
+        openai_like: EmulatorServer, tmp_path: Path) -> None:
+    root = specs(tmp_path, AGENT + "    protect: true\n    ignore_changes: [name]\n")
+    apply(root)
+    [agent] = agents_of(openai_like)
+    assert agent["metadata"]["assistants-sync.protect"] == "true"
+    write(root / "support.yaml", AGENT.replace("name: Support", "name: Renamed") +
+          "    protect: true\n    ignore_changes: [name]\n")
+    assert plan(root)["changes"] == []  # the name is not managed
+    (root / "support.yaml").unlink()
+    write(root / "other.yaml", "kind: agent\nkey: other\nmodel: gpt-5\n")
+    refused = run("plan", str(root))
+    assert refused.exit_code == 1 and "protect" in refused.output
