@@ -242,14 +242,14 @@ def test_a_protected_agent_is_not_deleted_and_ignore_changes_leaves_a_field_alon
     assert refused.exit_code == 1 and "protect" in refused.output
 
 
-@pytest.mark.xfail(strict=True, reason="known: an update sends only the changed reasoning part, and the API "
-                   "replaces the whole reasoning object; the engine needs a way to send both parts together")
 def test_changing_the_reasoning_summary_keeps_a_managed_effort(openai_like: EmulatorServer, tmp_path: Path) -> None:
     root = specs(tmp_path, AGENT + "    reasoning: {effort: high}\n")
     apply(root)
     write(root / "support.yaml", AGENT + "    reasoning: {effort: high, summary: concise}\n")
     [change] = plan(root)["changes"]
-    assert "reasoning.summary" in change["fields"] and "reasoning.effort" not in change["fields"]
+    # the effort is sent with the summary (the API replaces `reasoning` whole), unchanged
+    assert change["fields"]["reasoning.effort"] == {"before": "high", "after": "high"}
+    assert change["fields"]["reasoning.summary"]["after"] == "concise"
     apply(root)
     assert agents_of(openai_like)[0]["reasoning"] == {"effort": "high", "summary": "concise"}
     assert plan(root)["changes"] == []

@@ -172,6 +172,12 @@ def diff_fields(before: Canonical, after: Canonical, skip: frozenset[str] = froz
         for name in new
         if name not in skip and name != "metadata" and old[name] != new[name]
     }
+    # Fields named `object.part` are parts of one object on the wire, which the API
+    # replaces whole: when one part changes, the other managed parts are sent with it.
+    changed_objects = {name.split(".", 1)[0] for name in fields if "." in name}
+    for name in new:
+        if name not in skip and name not in fields and name.split(".", 1)[0] in changed_objects and "." in name:
+            fields[name] = FieldChange(before=old[name], after=new[name])
     if without_applied_tag(old["metadata"]) != without_applied_tag(new["metadata"]) or (
         fields and old["metadata"] != new["metadata"]
     ):
