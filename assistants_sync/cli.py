@@ -458,7 +458,9 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
 @click.option("--unmanaged", is_flag=True,
               help="Export assistants without any ownership tag, with `adopt:` so apply takes them over.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in --out (default: refuse).")
-def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None:
+@click.option("--kind", "only_kinds", multiple=True, metavar="KIND",
+              help="Export objects of this kind only, e.g. agent (repeatable; default: every kind).")
+def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool, only_kinds: tuple[str, ...]) -> None:
     """Write one manifest per remote assistant of the stack (or per unmanaged one).
 
     \b
@@ -469,9 +471,15 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool) -> None
     from .render.export import export_manifests
     from .actual.remote import fetch_actual
 
+    from .kinds import kind_named, kinds
+
+    unknown = [k for k in only_kinds if kind_named(k) is None]
+    if unknown:
+        raise ConfigError(f"--kind {unknown[0]}: unknown kind; the kinds are {', '.join(k.name for k in kinds())}")
     with target.client() as client:
         actual = fetch_actual(MaskedListing(client, client.redactor), target.stack)  # the files hold no secret
-    written = export_manifests(actual, out_dir, unmanaged=unmanaged, force=force)
+    written = export_manifests(actual, out_dir, unmanaged=unmanaged, force=force,
+                               only_kinds=frozenset(only_kinds) or None)
     for item in written:
         click.echo(f"  {item.path}  ({item.assistant_id})")
     kind = "unmanaged" if unmanaged else f'stack "{target.stack}"'
@@ -572,6 +580,35 @@ def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float
             click.echo("Interrupted while waiting for the lock; nothing was changed.", err=True)
             sys.exit(EXIT_INTERRUPTED)
         yield
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--to", "to_kind", required=True, type=click.Choice(["agent"]), help="The kind to convert to.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the converted manifests into.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in --out (default: refuse).")
+def convert(paths: tuple[str, ...], to_kind: str, out_dir: Path, force: bool) -> None:
+    """Write agent manifests from assistant manifests, listing what each one loses.
+
+    \b
+    Example:
+      assistants-sync convert --to agent specs --out agents
+      assistants-sync plan agents      # review, then apply
+    Nothing is sent to any endpoint.
+    """
+    from .convert import convert_to_agents
+
+    converted = convert_to_agents(paths, out_dir, force=force)
+    for item in converted:
+        click.echo(f"  {item.path}  (from {item.source})")
+        for note in item.notes:
+            click.echo(f"      changed: {note}")
+        for loss in item.losses:
+            click.echo(f"      lost: {loss}")
+    lossy = sum(1 for c in converted if c.losses)
+    click.echo(f"Converted {len(converted)} assistant manifest{'s' if len(converted) != 1 else ''} to agents in "
+               f"{out_dir}; {lossy} lose{'s' if lossy == 1 else ''} settings the Agents API does not have.")
 
 
 @cli.command("force-unlock")

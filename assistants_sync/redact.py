@@ -120,8 +120,8 @@ class MaskedListing:
     def endpoint(self) -> Any:
         return self._lister.endpoint
 
-    def list_objects(self, path: str, noun: str) -> list[dict[str, Any]]:
-        return [self._redactor.mask_data(item) for item in self._lister.list_objects(path, noun)]
+    def list_objects(self, path: str, noun: str, *, beta: str = "assistants=v2") -> list[dict[str, Any]]:
+        return [self._redactor.mask_data(item) for item in self._lister.list_objects(path, noun, beta=beta)]
 
 
 class MaskingStream:

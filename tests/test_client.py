@@ -236,11 +236,11 @@ def test_a_refused_connection_after_the_endpoint_answered_is_retried(
         specs: Path, monkeypatch: pytest.MonkeyPatch, client_log: list[logging.LogRecord]) -> None:
     def script(request: Request) -> tuple[int, str, bytes]:
         if request.method == "GET":
-            return listing()
+            return listing()  # the assistants and the (empty) agents
         return json_answer(200, {"id": "asst_new", "object": "assistant", **(request.body or {})})
 
     class Restarter(logging.Handler):
-        """Stops listening once the plan's listing is answered (the lock's comes first); listens
+        """Stops listening once the plan's listings are answered (the lock's comes first); listens
         again after a refused create."""
 
         def __init__(self, server: LoopbackServer) -> None:
@@ -253,7 +253,7 @@ def test_a_refused_connection_after_the_endpoint_answered_is_retried(
             message = record.getMessage()
             if message.startswith("GET ") and "-> 200" in message:
                 self.listed += 1
-                if self.listed == 2:
+                if self.listed == 3:  # the lock's, the plan's assistants and its agents
                     self.server.stop()
             elif message.startswith("POST ") and message.endswith("/assistants: ConnectError"):
                 self.refused += 1
@@ -276,6 +276,8 @@ def test_garbage_from_an_endpoint_that_answered_json_says_what_came_back_once(
     page = b"<html><body><h1>502 Bad Gateway</h1> upstream reset</body></html>"
 
     def script(request: Request) -> tuple[int, str, bytes]:
+        if request.method == "GET" and request.path.split("?")[0].endswith("/agents"):
+            return listing()
         if request.method == "GET":
             return listing({"id": "asst_1", "object": "assistant", "created_at": 1, "model": "gpt-4o",
                             "name": "Bot", "instructions": "Be long.", "tools": [],
@@ -348,7 +350,7 @@ class TestProviders:
             cycle("--provider", "azure", str(example_specs))
             assert len(emulator.store) == 3
             for request in emulator.requests:
-                assert request.path.startswith("/openai/assistants")
+                assert request.path.startswith(("/openai/assistants", "/openai/agents"))
                 assert request.query["api-version"] == "2024-05-01-preview"
                 assert request.headers["api-key"] == AZURE_KEY and "authorization" not in request.headers
 
@@ -424,7 +426,8 @@ def test_verbose_logs_the_query_string_of_every_request(env: EmulatorServer, tmp
     write(tmp_path / "bot.yaml", "key: bot\nmodel: gpt-4o\n")
     result = run("plan", str(tmp_path), "-v", "--api-version", "2024-05-01-preview")
     assert result.exit_code == 0, result.output
-    logged = [line.split(": ", 1)[1] for line in result.stderr.splitlines() if " GET " in f" {line}"]
+    logged = [line.split(": ", 1)[1] for line in result.stderr.splitlines()
+              if " GET " in f" {line}" and "/agents?" not in line]
     assert [line.split(" -> ")[0] for line in logged] == [
         f"GET {env.base_url}/assistants?api-version=2024-05-01-preview&limit=100&order=asc",
         f"GET {env.base_url}/assistants?api-version=2024-05-01-preview&limit=100&order=asc&after={last_of_page_one}",

@@ -72,7 +72,7 @@ def test_plan_apply_plan_as_foundry_with_a_test_credential(foundry: Foundry, exa
     again = run("plan", "--provider", "foundry", "--detailed-exitcode", str(example_specs))
     assert again.exit_code == 0, again.output
     for request in foundry.server.requests:
-        assert request.path.startswith("/api/projects/sales/assistants")
+        assert request.path.startswith(("/api/projects/sales/assistants", "/api/projects/sales/agents"))
         assert request.query["api-version"] == "v1"
         assert request.headers["authorization"].startswith("Bearer ey")
         assert "api-key" not in request.headers
@@ -91,7 +91,7 @@ def test_the_project_file_chooses_foundry_and_the_api_version_can_be_overridden(
     result = run("apply", "--auto-approve")
     assert result.exit_code == 0, result.output
     assert {r.query["api-version"] for r in foundry.server.requests} == {"2025-05-15-preview"}
-    assert all(r.path.startswith("/api/projects/from-file/assistants") for r in foundry.server.requests)
+    assert all(r.path.startswith(("/api/projects/from-file/assistants", "/api/projects/from-file/agents")) for r in foundry.server.requests)
 
 
 def test_tokens_are_renewed_before_they_expire_so_a_long_apply_finishes(foundry: Foundry, tmp_path: Path) -> None:
@@ -117,11 +117,12 @@ def test_a_token_that_expires_mid_apply_gets_one_fresh_token_and_one_resend(foun
     assert applied.exit_code == 0, applied.output
     assert "Apply complete: 40 created, 0 updated, 0 deleted." in applied.stdout
     assert len(foundry.server.store) == 40  # a resent create is never a duplicate: the 401 created nothing
-    # A token lasts 15 requests (refused ones included); the run makes 44 (the lock's create,
-    # listing and delete, the listing to plan from, 40 creates): three tokens expire on the way.
+    # A token lasts 15 requests (refused ones included); the run makes 45 (the lock's create,
+    # listing and delete, the listings to plan from (assistants, and agents: a 404 on Foundry),
+    # 40 creates): three tokens expire on the way.
     assert foundry.tokens.refusals == ["expired"] * 3
     assert credential.calls == 4
-    assert len(foundry.server.requests) == 47  # 44, and each refused one sent again once
+    assert len(foundry.server.requests) == 48  # 45, and each refused one sent again once
     again = run("plan", "--provider", "foundry", "--detailed-exitcode", str(specs))
     assert again.exit_code == 0, again.output
 

@@ -252,7 +252,7 @@ def test_an_unknown_kind_is_a_manifest_problem(env: EmulatorServer, tmp_path: Pa
     result = run("validate", str(tmp_path))
     assert result.exit_code == 1
     assert result.stderr == (f"Error: 1 problem in the manifests:\n  {tmp_path / 'a.yaml'}:1: document 1 (key 'docs'): "
-                             "kind: unknown kind 'vector_store': the kinds are assistant\n")
+                             "kind: unknown kind 'vector_store': the kinds are assistant, agent\n")
 
 
 def test_an_endpoint_serving_no_assistants_fails_the_plan_of_assistants_clearly(tmp_path: Path,

@@ -41,6 +41,10 @@ FOUNDRY_ENDPOINT_SHAPE = "https://ACCOUNT.services.ai.azure.com/api/projects/PRO
 _PROJECT_PATH = re.compile(r"^/api/projects/[^/]+$")
 
 
+# The beta header of the Assistants API, sent unless a kind names another (kinds.base.Kind.beta).
+ASSISTANTS_BETA = "assistants=v2"
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where and how to reach an Assistants API.
@@ -130,7 +134,7 @@ class Endpoint:
         return tuple(value for value in (self.api_key, *self.extra_headers.values()) if value)
 
     def headers(self) -> dict[str, str]:
-        headers = {"OpenAI-Beta": "assistants=v2", "Content-Type": "application/json"}
+        headers = {"OpenAI-Beta": ASSISTANTS_BETA, "Content-Type": "application/json"}
         if self.api_key:
             if self.auth_header == "api-key":
                 headers["api-key"] = self.api_key
@@ -265,14 +269,14 @@ class AssistantsClient:
             self._local.http = http
         return http
 
-    def list_objects(self, path: str, noun: str) -> list[dict[str, Any]]:
+    def list_objects(self, path: str, noun: str, *, beta: str = ASSISTANTS_BETA) -> list[dict[str, Any]]:
         """Every object of the collection at `path` (`noun`: its plural, for messages), oldest first,
         following the cursor 100 at a time."""
         objects: list[dict[str, Any]] = []
         params: dict[str, Any] = {"limit": PAGE_SIZE, "order": "asc"}
         seen_cursors: set[str] = set()
         for _ in range(self.max_pages):
-            page = self._request("GET", path, f"listing {noun}", params=params)
+            page = self._request("GET", path, f"listing {noun}", params=params, beta=beta)
             data = page.get("data")
             if not isinstance(data, list) or not all(isinstance(a, dict) and isinstance(a.get("id"), str) for a in data):
                 raise BadResponseError(f"listing {noun}: the answer from {self.endpoint.display_url} has no valid 'data' list")
@@ -291,19 +295,22 @@ class AssistantsClient:
             f"listing {noun}: more than {self.max_pages} pages; the server never said has_more=false"
         )
 
-    def create_object(self, path: str, noun: str, body: dict[str, Any]) -> dict[str, Any]:
+    def create_object(self, path: str, noun: str, body: dict[str, Any], *,
+                      beta: str = ASSISTANTS_BETA) -> dict[str, Any]:
         """Create; raises AmbiguousRequestError when the answer was lost (it may exist now)."""
         article = "an" if noun[:1] in "aeiou" else "a"
-        created = self._request("POST", path, f"creating {article} {noun}", json_body=body, idempotent=False)
+        created = self._request("POST", path, f"creating {article} {noun}", json_body=body, idempotent=False,
+                                beta=beta)
         if not isinstance(created.get("id"), str):
             raise BadResponseError(f"creating {article} {noun}: the answer has no {noun} id")
         return created
 
-    def modify_object(self, path: str, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._request("POST", f"{path}/{object_id}", f"modifying {object_id}", json_body=body)
+    def modify_object(self, path: str, object_id: str, body: dict[str, Any], *,
+                      beta: str = ASSISTANTS_BETA) -> dict[str, Any]:
+        return self._request("POST", f"{path}/{object_id}", f"modifying {object_id}", json_body=body, beta=beta)
 
-    def delete_object(self, path: str, object_id: str) -> dict[str, Any]:
-        return self._request("DELETE", f"{path}/{object_id}", f"deleting {object_id}")
+    def delete_object(self, path: str, object_id: str, *, beta: str = ASSISTANTS_BETA) -> dict[str, Any]:
+        return self._request("DELETE", f"{path}/{object_id}", f"deleting {object_id}", beta=beta)
 
     # The assistants collection (the lock's store, and callers of the library before kinds).
     def list_assistants(self) -> list[dict[str, Any]]:
@@ -328,6 +335,7 @@ class AssistantsClient:
         params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
         idempotent: bool = True,
+        beta: str = ASSISTANTS_BETA,
     ) -> dict[str, Any]:
         """One API call with retries.
 
@@ -344,7 +352,7 @@ class AssistantsClient:
                 raise RemoteError(f"{operation}: interrupted before it was sent")
             self.stats.count(retry=attempt > 1)
             try:
-                failure, wait, ambiguous = self._attempt(method, path, operation, params, content, attempt)
+                failure, wait, ambiguous = self._attempt(method, path, operation, params, content, attempt, beta)
             except BadResponseError as exc:
                 # Not retried: a malformed answer usually means a wrong base URL. For a
                 # create it means the assistant may exist without our knowing its id.
@@ -366,12 +374,16 @@ class AssistantsClient:
 
     def _attempt(
         self, method: str, path: str, operation: str, params: dict[str, Any] | None, content: bytes | None,
-        attempt: int,
+        attempt: int, beta: str = ASSISTANTS_BETA,
     ) -> tuple[Any, float | None, bool]:
         """(answer dict, None, False) on success, else (failure, server wait, ambiguous)."""
         sent = time.monotonic()
         try:
-            response = self._http.request(method, path, params=params, content=content)
+            # The beta header names the API of the kind asked for (a kind's `beta`); the
+            # endpoint's own extra headers still win, as they do for every other header.
+            headers = None if beta == ASSISTANTS_BETA or "OpenAI-Beta" in self.endpoint.extra_headers else {
+                "OpenAI-Beta": beta}
+            response = self._http.request(method, path, params=params, content=content, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.debug("%s %s: %s", method, _url_of(exc, path), type(exc).__name__)
             unreached = _Unreached(self.endpoint.display_url, exc, self.redactor)

@@ -15,9 +15,11 @@ _registered: dict[str, Kind] = {}
 
 def _bundled() -> dict[str, Kind]:
     if not _registered:
+        from .agent import AGENT
         from .assistant import ASSISTANT
 
         _registered[ASSISTANT.name] = ASSISTANT
+        _registered[AGENT.name] = AGENT
     return _registered
 
 

@@ -42,8 +42,8 @@ from pydantic import (
 import yaml
 from pydantic_core import PydanticCustomError
 
-from ..ownership import KEY_PATTERN, METADATA_MAX_PAIRS, TAG_KEY, is_reserved, tags_added
-from .base import Kind, ReferencedFiles
+from ..ownership import KEY_PATTERN
+from .base import Kind, ReferencedFiles, checked_metadata
 
 # Every field assistants-sync manages, in display order.
 FIELDS: tuple[str, ...] = (
@@ -394,22 +394,7 @@ class AssistantManifest(_Strict):
     @field_validator("metadata")
     @classmethod
     def _metadata_budget(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        reserved = sorted(k for k in value if is_reserved(k))
-        if reserved:
-            raise PydanticCustomError(
-                "reserved_key",
-                f"metadata key {reserved[0]!r} is reserved: keys starting with {TAG_KEY!r} belong to assistants-sync",
-            )
-        protect = bool(info.data.get("protect"))
-        most = METADATA_MAX_PAIRS - tags_added(protect)
-        if len(value) > most:
-            raise PydanticCustomError(
-                "too_many_pairs",
-                f"at most {most} pairs ({len(value)} given): the API allows {METADATA_MAX_PAIRS} and "
-                f"assistants-sync uses {tags_added(protect)} for its tags"
-                + (" (ownership, last applied, protect)" if protect else " (ownership, last applied)"),
-            )
-        return value
+        return checked_metadata(value, bool(info.data.get("protect")))
 
 
 # `defaults:` in assistants-sync.yaml: any manifest field but the identity ones, all optional.

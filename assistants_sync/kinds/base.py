@@ -27,7 +27,9 @@ from typing import Annotated, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..ownership import KEY_PATTERN
+from pydantic_core import PydanticCustomError
+
+from ..ownership import KEY_PATTERN, METADATA_MAX_PAIRS, TAG_KEY, is_reserved, tags_added
 
 # The kind of a manifest without ``kind:``, shown without a prefix; JSON plans also
 # name its changes' ids `assistant_id`, as format_version 1 did.
@@ -71,15 +73,16 @@ class CanonicalFields:
 class ObjectListing(Protocol):
     """Lists a collection (the client, or a wrapper masking what it lists)."""
 
-    def list_objects(self, path: str, noun: str) -> list[dict[str, Any]]: ...
+    def list_objects(self, path: str, noun: str, *, beta: str = ...) -> list[dict[str, Any]]: ...
 
 
 class ObjectApi(ObjectListing, Protocol):
     """The calls a kind makes: the generic collection requests of the client."""
 
-    def create_object(self, path: str, noun: str, body: dict[str, Any]) -> dict[str, Any]: ...
-    def modify_object(self, path: str, object_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
-    def delete_object(self, path: str, object_id: str) -> dict[str, Any]: ...
+    def create_object(self, path: str, noun: str, body: dict[str, Any], *, beta: str = ...) -> dict[str, Any]: ...
+    def modify_object(self, path: str, object_id: str, body: dict[str, Any], *,
+                      beta: str = ...) -> dict[str, Any]: ...
+    def delete_object(self, path: str, object_id: str, *, beta: str = ...) -> dict[str, Any]: ...
 
 
 class ReferencedFiles(Protocol):
@@ -92,6 +95,31 @@ class ReferencedFiles(Protocol):
     def report(self, at: list[int | str], message: str) -> None:
         """A problem with the field at `at`."""
         ...
+
+
+def checked_metadata(value: dict[str, str], protect: bool) -> dict[str, str]:
+    """A manifest's metadata, if it leaves room for the engine's tags and uses none of their keys.
+
+    Every kind keeps its tags in metadata (16 pairs at most on every API here), so every
+    manifest model's metadata validator is this one.
+    """
+    reserved = sorted(k for k in value if is_reserved(k))
+    if reserved:
+        raise PydanticCustomError(
+            "reserved_key",
+            f"metadata key {reserved[0]!r} is reserved: keys starting with {TAG_KEY!r} belong to assistants-sync",
+        )
+    most = METADATA_MAX_PAIRS - tags_added(protect)
+    if len(value) > most:
+        raise PydanticCustomError(
+            "too_many_pairs",
+            f"at most {most} pairs ({len(value)} given): the API allows {METADATA_MAX_PAIRS} and "
+            f"assistants-sync uses {tags_added(protect)} for its tags"
+            + (" (ownership, last applied, protect)" if protect else " (ownership, last applied)"),
+        )
+    return value
+
+
 Reference = tuple[str, str]  # (kind, key or remote id) of an object another one names
 
 
@@ -115,6 +143,8 @@ class Kind:
     plural: ClassVar[str]
     path: ClassVar[str]
     manifest_model: ClassVar[type[BaseModel]]
+    # The `OpenAI-Beta` header of this kind's API, sent with each of its requests.
+    beta: ClassVar[str] = "assistants=v2"
     # The model of the project file's `defaults:` for this kind; None: it takes none.
     defaults_model: ClassVar[type[BaseModel] | None] = None
     fields: ClassVar[tuple[str, ...]]
@@ -157,16 +187,16 @@ class Kind:
 
     # How objects are listed, created, updated and deleted: the collection at `path`.
     def list(self, api: ObjectListing) -> list[dict[str, Any]]:
-        return api.list_objects(self.path, self.plural)
+        return api.list_objects(self.path, self.plural, beta=self.beta)
 
     def create(self, api: ObjectApi, body: dict[str, Any]) -> dict[str, Any]:
-        return api.create_object(self.path, self.noun, body)
+        return api.create_object(self.path, self.noun, body, beta=self.beta)
 
     def update(self, api: ObjectApi, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return api.modify_object(self.path, object_id, body)
+        return api.modify_object(self.path, object_id, body, beta=self.beta)
 
     def delete(self, api: ObjectApi, object_id: str) -> dict[str, Any]:
-        return api.delete_object(self.path, object_id)
+        return api.delete_object(self.path, object_id, beta=self.beta)
 
     def counted(self, count: int) -> str:
         """"1 assistant", "3 assistants"."""

@@ -40,6 +40,8 @@ def compute_plan(
         changes = [c for c in changes if c.action is not Action.DELETE]
     changes = _with_dependencies(changes, desired, actual)
     adopted_ids = [c.id for c in changes if c.action is Action.ADOPT and c.id]
+    # The kinds a plan speaks of (its wording: "3 assistants", "3 objects"): those in play.
+    in_play = [k for k in planned_kinds if any(d.kind == k for d in desired) or actual.managed_of(k)]
     return Plan(
         stack=actual.stack,
         endpoint=endpoint,
@@ -47,7 +49,7 @@ def compute_plan(
         managed_count=len(actual.managed),
         changes=changes,
         notes=sorted(notes, key=lambda n: (n.object_kind != DEFAULT_KIND, n.object_kind, n.key)),
-        kinds=planned_kinds,
+        kinds=in_play or planned_kinds[:1] or [DEFAULT_KIND],
     )
 
 
@@ -170,6 +172,12 @@ def diff_fields(before: Canonical, after: Canonical, skip: frozenset[str] = froz
         for name in new
         if name not in skip and name != "metadata" and old[name] != new[name]
     }
+    # Fields named `object.part` are parts of one object on the wire, which the API
+    # replaces whole: when one part changes, the other managed parts are sent with it.
+    changed_objects = {name.split(".", 1)[0] for name in fields if "." in name}
+    for name in new:
+        if name not in skip and name not in fields and name.split(".", 1)[0] in changed_objects and "." in name:
+            fields[name] = FieldChange(before=old[name], after=new[name])
     if without_applied_tag(old["metadata"]) != without_applied_tag(new["metadata"]) or (
         fields and old["metadata"] != new["metadata"]
     ):

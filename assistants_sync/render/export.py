@@ -38,14 +38,17 @@ class ExportedFile:
         return self.object_id
 
 
-def export_manifests(actual: ActualState, out_dir: Path, *, unmanaged: bool = False, force: bool = False
-                     ) -> list[ExportedFile]:
+def export_manifests(actual: ActualState, out_dir: Path, *, unmanaged: bool = False, force: bool = False,
+                     only_kinds: frozenset[str] | None = None) -> list[ExportedFile]:
     """Write one manifest per managed object (or per unmanaged one) into `out_dir`.
+
+    `only_kinds`: export objects of these kinds only (every kind when None).
 
     Refuses (ConfigError, nothing written) when a file to write exists, unless `force`:
     a hand edit in an earlier export must not be lost silently.
     """
-    kinds = sorted({r.kind for r in (*actual.managed, *actual.unowned)}, key=lambda k: (k != DEFAULT_KIND, k))
+    kinds = sorted({r.kind for r in (*actual.managed, *actual.unowned)
+                    if only_kinds is None or r.kind in only_kinds}, key=lambda k: (k != DEFAULT_KIND, k))
     chosen: list[tuple[str, RemoteObject]] = []
     for kind in kinds:
         if unmanaged:

@@ -1,7 +1,6 @@
 """The `kind: agent` manifest and the canonical form of an agent (OpenAI's Agents API, beta).
 
-Standalone on purpose: it imports nothing from the engine, so it can move into the
-agent kind's module as it is. The wire shapes are those of the official openai package
+The kind (`AGENT`, at the end) adapts this to the engine. The wire shapes are those of the official openai package
 3.54.0 (``emulator/AGENTS-PROVENANCE.md`` lists each source file and every default).
 
 The manifest model is as strict as the assistant one: unknown fields, wrong types and
@@ -38,7 +37,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .ownership import KEY_PATTERN, METADATA_MAX_PAIRS, TAG_KEY, is_reserved, tags_added
+from ..ownership import KEY_PATTERN
+from .base import CanonicalFields, Kind, ReferencedFiles, checked_metadata
 
 KIND = "agent"
 # Every field the agent kind manages, in display order.
@@ -47,7 +47,11 @@ AGENT_FIELDS: tuple[str, ...] = (
     "compaction", "experimental", "metadata",
 )
 # Fields a manifest may hand over to another process; metadata holds our tags, so it stays.
-AGENT_IGNORABLE_FIELDS: tuple[str, ...] = tuple(f for f in AGENT_FIELDS if f != "metadata")
+# The engine's fields split `reasoning` in two, so that an effort left out is not managed
+# while the summary is (an effort is a field of its own, as assistants' reasoning_effort).
+KIND_FIELDS: tuple[str, ...] = tuple(
+    part for f in AGENT_FIELDS for part in (("reasoning.effort", "reasoning.summary") if f == "reasoning" else (f,)))
+AGENT_IGNORABLE_FIELDS: tuple[str, ...] = tuple(f for f in KIND_FIELDS if f != "metadata")
 
 SERVICE_TIERS = ("auto", "default", "flex", "priority", "fast", "ultrafast")
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
@@ -247,21 +251,7 @@ class AgentManifest(_Strict):
     @field_validator("metadata")
     @classmethod
     def _metadata_budget(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        reserved = sorted(k for k in value if is_reserved(k))
-        if reserved:
-            raise PydanticCustomError(
-                "reserved_key",
-                f"metadata key {reserved[0]!r} is reserved: keys starting with {TAG_KEY!r} belong to assistants-sync",
-            )
-        protect = bool(info.data.get("protect"))
-        most = METADATA_MAX_PAIRS - tags_added(protect)
-        if len(value) > most:
-            raise PydanticCustomError(
-                "too_many_pairs",
-                f"at most {most} pairs ({len(value)} given): the API allows {METADATA_MAX_PAIRS} and "
-                f"assistants-sync uses {tags_added(protect)} for its tags",
-            )
-        return value
+        return checked_metadata(value, bool(info.data.get("protect")))
 
 
 # --- canonical form -----------------------------------------------------------------------------
@@ -411,3 +401,116 @@ def _referenced(files: Mapping[str, Any], path: str) -> Any:
 
 def _compact_json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+# --- the kind -------------------------------------------------------------------------------------
+
+INLINE_INSTRUCTIONS_MAX = 200  # longer, or multi-line, instructions are exported to their own file
+INSTRUCTIONS_DIR = "instructions"
+_REASONING_PARTS = ("effort", "summary")
+# The canonical value of each field when nothing is said (what the server fills in).
+KIND_DEFAULTS: dict[str, Any] = {
+    name: value for name, value in _canonical({}, manage_effort=True).items() if name != "reasoning"
+} | {"reasoning.effort": None, "reasoning.summary": None}
+
+
+def _nested(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """`obj` with `reasoning.effort` / `reasoning.summary` (the kind's fields) put back into `reasoning`."""
+    parts = {p: obj[f"reasoning.{p}"] for p in _REASONING_PARTS if f"reasoning.{p}" in obj}
+    nested = {k: v for k, v in obj.items() if not k.startswith("reasoning.")}
+    if parts:
+        nested["reasoning"] = {**(obj.get("reasoning") or {}), **parts}
+    return nested
+
+
+def _flat(canonical: Mapping[str, Any]) -> dict[str, Any]:
+    reasoning = canonical.get("reasoning") or {}
+    values = {}
+    for name, value in canonical.items():
+        if name == "reasoning":
+            values.update({f"reasoning.{p}": reasoning.get(p) for p in _REASONING_PARTS})
+        else:
+            values[name] = value
+    return values
+
+
+def _without_nulls(value: Any) -> Any:
+    """A setting as sent: null members left out (the server's default), nested too."""
+    if isinstance(value, Mapping):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
+class AgentKind(Kind):
+    """Reusable agents: ``/agents`` of OpenAI's Agents API (beta, ``OpenAI-Beta: agents=v1``)."""
+
+    name = "agent"
+    noun = "agent"
+    plural = "agents"
+    path = "agents"
+    beta = "agents=v1"
+    manifest_model = AgentManifest
+    fields = KIND_FIELDS
+    defaults = KIND_DEFAULTS
+    unmanaged_when_unset = frozenset({"reasoning.effort"})
+    known_field_names = frozenset(
+        name for model in (AgentManifest, FunctionTool, McpTool, HttpTransport, StdioTransport, WebSearchTool,
+                           WebSearchLocation, ComputerUseTool, ProgrammaticToolCallingTool, Reasoning, Text,
+                           TextFormatJsonSchema, MultiAgent, Compaction, Experimental)
+        for name in (*model.model_fields, *(f.alias for f in model.model_fields.values() if f.alias)))
+    manifest_only = frozenset({"instructions_file", "kind"})
+
+    def normalise(self, obj: Mapping[str, Any]) -> CanonicalFields:
+        canonical = _flat(_canonical(_nested(obj), manage_effort=True))
+        return CanonicalFields(tuple((name, canonical[name]) for name in KIND_FIELDS))
+
+    def request_body(self, fields: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:
+        body = _nested(fields)
+        if "reasoning" in body:
+            reasoning = _without_nulls(body["reasoning"])
+            body["reasoning"] = reasoning or None
+        for name in ("text", "multi_agent", "compaction", "experimental"):
+            if name in body:
+                body[name] = _without_nulls(body[name])
+        if "tools" in body:
+            body["tools"] = [_without_nulls(t) for t in body["tools"]]
+        return body
+
+    def complete_request(self, request: dict[str, Any], files: ReferencedFiles) -> None:
+        request.pop("kind", None)
+        reference = request.pop("instructions_file", None)
+        if reference is not None:
+            text = files.read(reference, ["instructions_file"])
+            if text is not None:
+                request["instructions"] = text
+        for index, tool in enumerate(request.get("tools", [])):
+            if "parameters_file" in tool:
+                from .assistant import _read_parameters
+
+                tool["parameters"] = _read_parameters(tool.pop("parameters_file"), ["tools", index, "parameters_file"],
+                                                      files)
+        reasoning = request.pop("reasoning", None) or {}
+        for part in _REASONING_PARTS:
+            if reasoning.get(part) is not None:
+                request[f"reasoning.{part}"] = reasoning[part]
+
+    def export_document(self, canonical: Any, unmanaged: frozenset[str]) -> dict[str, Any]:
+        values = canonical.as_dict()
+        left_unset = unmanaged & self.unmanaged_when_unset
+        document = {name: values[name] for name in self.fields
+                    if name not in left_unset and values[name] not in (None, [], {}, "")
+                    and values[name] != KIND_DEFAULTS[name]}
+        return _nested(document) if "reasoning" not in document else document
+
+    def export_files(self, key: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        instructions = document.get("instructions")
+        if not instructions or ("\n" not in instructions and len(instructions) <= INLINE_INSTRUCTIONS_MAX):
+            return document, {}
+        reference = f"{INSTRUCTIONS_DIR}/{key}.md"
+        moved = {("instructions_file" if name == "instructions" else name): (reference if name == "instructions"
+                                                                              else value)
+                 for name, value in document.items()}
+        return moved, {reference: instructions}
+
+
+AGENT = AgentKind()

@@ -13,7 +13,7 @@ import openai
 import pytest
 from pydantic import ValidationError
 
-from assistants_sync.agent_shapes import (
+from assistants_sync.kinds.agent import (
     AgentManifest,
     canonical_from_api,
     canonical_from_manifest,
