@@ -44,3 +44,15 @@ def test_demo_reads_the_project_files_paths(project: Path) -> None:
     result = run("demo")
     assert result.exit_code == 0, result.output
     assert "Plan: 2 to create, 0 to update, 0 to delete." in result.stdout
+
+
+def test_demo_shows_an_agent_beside_the_assistants(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no project file
+    monkeypatch.delenv("ASSISTANTS_SYNC_STACK", raising=False)
+    result = run("demo", str(ROOT / "specs"), str(ROOT / "examples" / "agents"))
+    assert result.exit_code == 0, result.output
+    assert '  + agent support-agent "Support Agent" will be created' in result.stdout
+    assert "  + agent support-agent: created agent_" in result.stdout
+    assert "Apply complete: 4 created, 0 updated, 0 deleted." in result.stdout
+    assert result.stdout.endswith("No changes. The 4 managed objects match the manifests.\n\n"
+                                  "Plan: 0 to create, 0 to update, 0 to delete.\n")
