@@ -34,11 +34,11 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..ownership import KEY_PATTERN
-from .base import CanonicalFields, Kind, ReferencedFiles, checked_metadata
+from .base import CanonicalFields, Kind, ManifestChecks, ReferencedFiles, Strict
 
 KIND = "agent"
 # Every field the agent kind manages, in display order.
@@ -69,14 +69,12 @@ AGENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
 
 # --- tools (persisted_agent_tool_param.py) --------------------------------------------------------
 
 
-class FunctionTool(_Strict):
+class FunctionTool(Strict):
     """A flat function tool: no nested `function`, no `strict`."""
 
     type: Literal["function"]
@@ -98,22 +96,22 @@ class FunctionTool(_Strict):
         return self
 
 
-class ToolSearchTool(_Strict):
+class ToolSearchTool(Strict):
     type: Literal["tool_search"]
 
 
-class ProgrammaticToolCallingTool(_Strict):
+class ProgrammaticToolCallingTool(Strict):
     type: Literal["programmatic_tool_calling"]
     enabled: bool | None = None
 
 
-class HttpTransport(_Strict):
+class HttpTransport(Strict):
     type: Literal["http"]
     server_url: NonEmpty
     headers: dict[str, str] | None = None  # non-secret headers only: the API stores them
 
 
-class StdioTransport(_Strict):
+class StdioTransport(Strict):
     type: Literal["stdio"]
     command: NonEmpty
     cwd: NonEmpty
@@ -124,7 +122,7 @@ class StdioTransport(_Strict):
 McpTransport = Annotated[Union[HttpTransport, StdioTransport], Field(discriminator="type")]
 
 
-class McpTool(_Strict):
+class McpTool(Strict):
     type: Literal["mcp"]
     server_label: NonEmpty
     transport: McpTransport
@@ -135,14 +133,14 @@ class McpTool(_Strict):
     required: bool | None = None
 
 
-class WebSearchLocation(_Strict):
+class WebSearchLocation(Strict):
     city: str | None = None
     country: str | None = None
     region: str | None = None
     timezone: str | None = None
 
 
-class WebSearchTool(_Strict):
+class WebSearchTool(Strict):
     type: Literal["web_search"]
     allowed_domains: list[str] | None = None
     context_size: Literal["low", "medium", "high"] | None = None
@@ -150,12 +148,12 @@ class WebSearchTool(_Strict):
     mode: Literal["disabled", "cached", "live"] | None = None
 
 
-class ComputerUseTool(_Strict):
+class ComputerUseTool(Strict):
     type: Literal["computer_use"]
     include_screenshots: bool | None = None
 
 
-class AutomationsTool(_Strict):
+class AutomationsTool(Strict):
     type: Literal["automations"]
 
 
@@ -169,38 +167,38 @@ AgentTool = Annotated[
 # --- settings -----------------------------------------------------------------------------------
 
 
-class Reasoning(_Strict):
+class Reasoning(Strict):
     effort: Literal[REASONING_EFFORTS] | None = None  # type: ignore[valid-type]
     summary: Literal[REASONING_SUMMARIES] | None = None  # type: ignore[valid-type]
 
 
-class TextFormatText(_Strict):
+class TextFormatText(Strict):
     type: Literal["text"]
 
 
-class TextFormatJsonSchema(_Strict):
+class TextFormatJsonSchema(Strict):
     """Only `type` and `schema`: the Agents API has no `name` or `strict` here."""
 
     type: Literal["json_schema"]
     schema_: dict[str, Any] = Field(alias="schema")
 
 
-class Text(_Strict):
+class Text(Strict):
     format: Annotated[Union[TextFormatText, TextFormatJsonSchema], Field(discriminator="type")] | None = None
     verbosity: Literal[VERBOSITIES] | None = None  # type: ignore[valid-type]
 
 
-class MultiAgent(_Strict):
+class MultiAgent(Strict):
     enabled: bool
     # Not stated: a range. Fewer than one concurrent subagent cannot run any.
     max_concurrent_subagents: int | None = Field(default=None, ge=1)
 
 
-class Compaction(_Strict):
+class Compaction(Strict):
     async_: bool | None = Field(default=None, alias="async")
 
 
-class Experimental(_Strict):
+class Experimental(Strict):
     time_awareness: bool | None = None
 
 
@@ -208,7 +206,7 @@ MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=METADATA
 MetadataValue = Annotated[str, StringConstraints(max_length=METADATA_VALUE_MAX)]
 
 
-class AgentManifest(_Strict):
+class AgentManifest(ManifestChecks):
     """One YAML document of `kind: agent`: one desired reusable agent."""
 
     kind: Literal["agent"] = "agent"
@@ -231,13 +229,6 @@ class AgentManifest(_Strict):
     experimental: Experimental | None = None
     metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict)
 
-    @field_validator("instructions_file")
-    @classmethod
-    def _not_both_instructions(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and info.data.get("instructions") is not None:
-            raise PydanticCustomError("exclusive", "give either instructions or instructions_file, not both")
-        return value
-
     @field_validator("tools")
     @classmethod
     def _tools_fit(cls, value: list[Any]) -> list[Any]:
@@ -247,11 +238,6 @@ class AgentManifest(_Strict):
                 "tools_too_large",
                 f"the tool list takes {size} bytes of compact JSON; the API allows {TOOLS_MAX_BYTES}")
         return value
-
-    @field_validator("metadata")
-    @classmethod
-    def _metadata_budget(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        return checked_metadata(value, bool(info.data.get("protect")))
 
 
 # --- canonical form -----------------------------------------------------------------------------

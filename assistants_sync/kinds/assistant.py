@@ -29,8 +29,6 @@ from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     StringConstraints,
@@ -43,7 +41,7 @@ import yaml
 from pydantic_core import PydanticCustomError
 
 from ..ownership import KEY_PATTERN
-from .base import Kind, ReferencedFiles, checked_metadata
+from .base import Kind, ManifestChecks, ReferencedFiles, Strict
 
 # Every field assistants-sync manages, in display order.
 FIELDS: tuple[str, ...] = (
@@ -251,30 +249,28 @@ VECTOR_STORES_MAX = 1
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
 
-class RankingOptions(_Strict):
+class RankingOptions(Strict):
     ranker: Literal["auto", "default_2024_08_21"] | None = None
     score_threshold: float = Field(ge=0, le=1)
 
 
-class FileSearchOptions(_Strict):
+class FileSearchOptions(Strict):
     max_num_results: int | None = Field(default=None, ge=1, le=50)
     ranking_options: RankingOptions | None = None
 
 
-class CodeInterpreterTool(_Strict):
+class CodeInterpreterTool(Strict):
     type: Literal["code_interpreter"]
 
 
-class FileSearchTool(_Strict):
+class FileSearchTool(Strict):
     type: Literal["file_search"]
     file_search: FileSearchOptions | None = None
 
 
-class FunctionDefinition(_Strict):
+class FunctionDefinition(Strict):
     name: Annotated[str, StringConstraints(pattern=FUNCTION_NAME_PATTERN)]
     description: str | None = None
     parameters: dict[str, Any] | None = None
@@ -289,7 +285,7 @@ class FunctionDefinition(_Strict):
         return value
 
 
-class FunctionTool(_Strict):
+class FunctionTool(Strict):
     type: Literal["function"]
     function: FunctionDefinition
 
@@ -300,35 +296,35 @@ Tool = Annotated[
 ]
 
 
-class CodeInterpreterResources(_Strict):
+class CodeInterpreterResources(Strict):
     file_ids: list[str] = Field(default_factory=list, max_length=CODE_INTERPRETER_FILES_MAX)
 
 
-class FileSearchResources(_Strict):
+class FileSearchResources(Strict):
     vector_store_ids: list[str] = Field(default_factory=list, max_length=VECTOR_STORES_MAX)
 
 
-class ToolResources(_Strict):
+class ToolResources(Strict):
     code_interpreter: CodeInterpreterResources | None = None
     file_search: FileSearchResources | None = None
 
 
-class TextFormat(_Strict):
+class TextFormat(Strict):
     type: Literal["text"]
 
 
-class JsonObjectFormat(_Strict):
+class JsonObjectFormat(Strict):
     type: Literal["json_object"]
 
 
-class JsonSchemaDefinition(_Strict):
+class JsonSchemaDefinition(Strict):
     name: Annotated[str, StringConstraints(pattern=FUNCTION_NAME_PATTERN)]
     description: str | None = None
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
     strict: bool | None = None
 
 
-class JsonSchemaFormat(_Strict):
+class JsonSchemaFormat(Strict):
     type: Literal["json_schema"]
     json_schema: JsonSchemaDefinition
 
@@ -361,7 +357,7 @@ MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=METADATA
 MetadataValue = Annotated[str, StringConstraints(max_length=METADATA_VALUE_MAX)]
 
 
-class AssistantManifest(_Strict):
+class AssistantManifest(ManifestChecks):
     """One YAML document: one desired assistant."""
 
     key: Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
@@ -384,18 +380,6 @@ class AssistantManifest(_Strict):
     response_format: ResponseFormat | None = None
     reasoning_effort: Literal[REASONING_EFFORTS] | None = None  # type: ignore[valid-type]
 
-    @field_validator("instructions_file")
-    @classmethod
-    def _not_both_instructions(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and info.data.get("instructions") is not None:
-            raise PydanticCustomError("exclusive", "give either instructions or instructions_file, not both")
-        return value
-
-    @field_validator("metadata")
-    @classmethod
-    def _metadata_budget(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        return checked_metadata(value, bool(info.data.get("protect")))
-
 
 # `defaults:` in assistants-sync.yaml: any manifest field but the identity ones, all optional.
 _DEFAULTABLE = ("protect", "ignore_changes", *FIELDS)
@@ -409,7 +393,7 @@ def _optional(name: str) -> Any:
 
 
 ManifestDefaults = create_model(  # type: ignore[call-overload]
-    "ManifestDefaults", __base__=_Strict, **{name: _optional(name) for name in _DEFAULTABLE}
+    "ManifestDefaults", __base__=Strict, **{name: _optional(name) for name in _DEFAULTABLE}
 )
 
 

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from pydantic_core import PydanticCustomError
 
@@ -121,6 +121,28 @@ def checked_metadata(value: dict[str, str], protect: bool) -> dict[str, str]:
 
 
 Reference = tuple[str, str]  # (kind, key or remote id) of an object another one names
+
+
+class Strict(BaseModel):
+    """A part of a manifest: unknown fields are errors, and values are never coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+
+class ManifestChecks(Strict):
+    """The checks every kind's manifest model shares, for the fields it has."""
+
+    @field_validator("instructions_file", check_fields=False)
+    @classmethod
+    def _not_both_instructions(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("instructions") is not None:
+            raise PydanticCustomError("exclusive", "give either instructions or instructions_file, not both")
+        return value
+
+    @field_validator("metadata", check_fields=False)
+    @classmethod
+    def _metadata_budget(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        return checked_metadata(value, bool(info.data.get("protect")))
 
 
 class ManifestBase(BaseModel):
