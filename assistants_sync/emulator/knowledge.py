@@ -15,7 +15,6 @@ the injectable `clock`. A file whose content holds `fail_marker` fails processin
 from __future__ import annotations
 
 import copy
-import json
 import re
 import secrets
 import string
@@ -29,7 +28,7 @@ from io import BufferedIOBase
 from typing import IO, Any
 
 from .spec import KNOWLEDGE_SPEC, first_violation, openapi_document
-from .store import METADATA_KEY_MAX, METADATA_MAX_PAIRS, METADATA_VALUE_MAX, EmulatorError
+from .store import EmulatorError, check_metadata, json_body
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 AUTO_CHUNKING = {"type": "static", "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}}
@@ -692,7 +691,7 @@ def _validate(component: str, body: Any) -> None:
     if violation is not None:
         param, message = violation
         raise EmulatorError(400, f"Invalid '{param or 'body'}': {message}", param=param)
-    _check_metadata(body.get("metadata") or {})
+    check_metadata(body.get("metadata") or {})
     _check_chunking(body.get("chunking_strategy"), "chunking_strategy")
 
 
@@ -702,21 +701,6 @@ def _nullable_properties(component: str) -> frozenset[str]:
     properties = openapi_document(KNOWLEDGE_SPEC)["components"]["schemas"][component].get("properties", {})
     return frozenset(name for name, schema in properties.items()
                      if schema.get("nullable") or any(part.get("nullable") for part in schema.get("allOf", [])))
-
-
-def _check_metadata(metadata: dict[str, Any]) -> None:
-    if len(metadata) > METADATA_MAX_PAIRS:
-        raise EmulatorError(
-            400, f"Invalid 'metadata': too many properties. Expected an object with at most {METADATA_MAX_PAIRS} "
-            f"properties, but got an object with {len(metadata)} properties instead.", param="metadata")
-    for key, value in metadata.items():
-        if len(key) > METADATA_KEY_MAX:
-            raise EmulatorError(400, f"Invalid 'metadata': key is too long, at most {METADATA_KEY_MAX} characters.",
-                                param=f"metadata.{key[:METADATA_KEY_MAX]}")
-        if len(value) > METADATA_VALUE_MAX:
-            raise EmulatorError(400, f"Invalid 'metadata.{key}': string too long. Expected a string with maximum "
-                                f"length {METADATA_VALUE_MAX}, but got a string with length {len(value)} instead.",
-                                param=f"metadata.{key}")
 
 
 def _check_attributes(attributes: Any, param: str) -> None:
@@ -805,9 +789,4 @@ def _number(text: str) -> Any:
 def _json(body: bytes | Upload) -> Any:
     if isinstance(body, Upload):
         raise EmulatorError(400, "Expected a JSON body.")
-    try:
-        return json.loads(body or b"null")
-    except ValueError:
-        raise EmulatorError(
-            400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
-            "your HTTP library correctly.)") from None
+    return json_body(body)

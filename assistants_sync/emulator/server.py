@@ -20,7 +20,7 @@ from . import agents, knowledge
 from .agents import AgentStore
 from .entra import TokenAuthority
 from .knowledge import KnowledgeStore, RawBody, Upload
-from .store import AssistantStore, EmulatorError
+from .store import AssistantStore, EmulatorError, json_body
 
 API_PREFIX = "/v1"
 AZURE_PREFIX = "/openai"  # Azure OpenAI: {endpoint}/openai/assistants?api-version=...
@@ -286,11 +286,11 @@ class _Handler(BaseHTTPRequestHandler):
                 before=query.get("before"),
             )
         if len(parts) == 1 and method == "POST":
-            return 200, store.create(_json(body))
+            return 200, store.create(json_body(body))
         if len(parts) == 2 and method == "GET":
             return 200, store.retrieve(parts[1])
         if len(parts) == 2 and method == "POST":
-            return 200, store.modify(parts[1], _json(body))
+            return 200, store.modify(parts[1], json_body(body))
         if len(parts) == 2 and method == "DELETE":
             return 200, store.delete(parts[1])
         raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
@@ -300,7 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
         self._check_headers(False, query, beta=(agents.BETA_HEADER, "Agents"))
         parts = path[len(API_PREFIX):].strip("/").split("/")
-        return agents.serve(self.emulator.agents, method, parts, query, _json(body) if method == "POST" else None)
+        return agents.serve(self.emulator.agents, method, parts, query, json_body(body) if method == "POST" else None)
 
     def _check_headers(self, azure: bool, query: dict[str, str], *, foundry: bool = False,
                        beta: tuple[str, str] | None = ("assistants=v2", "Assistants")) -> None:
@@ -363,15 +363,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body or b"null")
-    except ValueError:
-        raise EmulatorError(
-            400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
-            "your HTTP library correctly.)") from None
 
 
 def _int(value: str, name: str) -> int:

@@ -173,6 +173,16 @@ def _validate(component: str, body: Any) -> None:
     check_metadata(body.get("metadata") or {})
 
 
+def json_body(body: bytes) -> Any:
+    """A request's JSON body (None when empty), or the API's 400 for one that is not JSON."""
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        raise EmulatorError(
+            400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
+            "your HTTP library correctly.)") from None
+
+
 def check_metadata(metadata: dict[str, str]) -> None:
     """The metadata limits every API states in prose: 16 pairs, keys of 64, values of 512 characters."""
     if len(metadata) > METADATA_MAX_PAIRS:
