@@ -33,13 +33,27 @@ def emulator() -> Iterator[EmulatorServer]:
         yield server
 
 
+def point_cli_at(monkeypatch: pytest.MonkeyPatch, base_url: str | None, key: str = API_KEY) -> None:
+    """The CLI's environment: `key`, `base_url` (unless None) and no inherited stack, org or colour."""
+    for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "ASSISTANTS_SYNC_STACK", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    if base_url is not None:
+        monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+
+
+def one_bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str) -> Path:
+    """specs/ with one assistant manifest, `tmp_path` as the working directory, `key` as the API key."""
+    monkeypatch.chdir(tmp_path)
+    point_cli_at(monkeypatch, None, key)
+    write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\nname: Bot\ninstructions: Be brief.\n")
+    return tmp_path / "specs"
+
+
 @pytest.fixture
 def env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> EmulatorServer:
     """Environment pointing the CLI at the emulator, with nothing inherited."""
-    for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "ASSISTANTS_SYNC_STACK", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", emulator.base_url)
+    point_cli_at(monkeypatch, emulator.base_url)
     return emulator
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import time
@@ -12,16 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.actual.retry import RetryPolicy
 from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.errors import ApiError, BadResponseError, ConfigError, RemoteError
-from assistants_sync.planning.plan import Plan
 from assistants_sync.planning.reconcile import plan_from_manifests
 
-from .conftest import API_KEY, run, write
+from .conftest import API_KEY, one_bot, run, write
 from .loopback import LoopbackServer, Request, json_answer, listing, loopback_server, serving_locks
 
 
@@ -187,12 +184,7 @@ KEY = "sk-test-first-contact"
 
 @pytest.fixture
 def specs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("ASSISTANTS_SYNC_STACK", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\nname: Bot\ninstructions: Be brief.\n")
-    return tmp_path / "specs"
+    return one_bot(tmp_path, monkeypatch, KEY)
 
 
 @pytest.fixture

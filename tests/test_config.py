@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from assistants_sync.emulator import EmulatorServer, running_emulator
 

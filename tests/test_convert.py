@@ -11,7 +11,7 @@ import yaml
 
 from assistants_sync.emulator import EmulatorServer, running_emulator
 
-from .conftest import API_KEY, run, write
+from .conftest import API_KEY, point_cli_at, run, write
 
 HELPER = """
     key: helper
@@ -51,10 +51,7 @@ def assistants(tmp_path: Path) -> Path:
 @pytest.fixture
 def openai_like(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
     with running_emulator(api_key=API_KEY, serve_assistants=False) as server:
-        for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "ASSISTANTS_SYNC_STACK", "NO_COLOR"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        point_cli_at(monkeypatch, server.base_url)
         yield server
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import openai
 
 from assistants_sync.emulator import EmulatorServer
-from assistants_sync.planning.plan import Plan
 
 from .conftest import plan_json, run, write
 

@@ -6,7 +6,6 @@ one serving only assistants (as an Azure AI Foundry project does), and one servi
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 
 from assistants_sync.emulator import EmulatorServer, running_emulator
 
-from .conftest import API_KEY, run, write
+from .conftest import API_KEY, point_cli_at, run, write
 
 AGENT = """
     kind: agent
@@ -36,10 +35,7 @@ PARAMETERS = {"type": "object", "properties": {"id": {"type": "string"}}, "requi
 
 
 def _pointed_at(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> EmulatorServer:
-    for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "ASSISTANTS_SYNC_STACK", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    point_cli_at(monkeypatch, server.base_url)
     return server
 
 

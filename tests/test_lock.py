@@ -265,7 +265,7 @@ def test_force_unlock_releases_the_lock_of_a_killed_apply(env: EmulatorServer, t
 
     released = run("force-unlock", lock_id, "--force")
     assert released.exit_code == 0, released.output
-    assert released.stdout.startswith(f'Released the lock of stack "default" held by ')
+    assert released.stdout.startswith('Released the lock of stack "default" held by ')
     assert released.stdout.endswith(f" (apply) since {released.stdout.split(' since ')[1].split(',')[0]}, "
                                     f"lock id {lock_id}.\n")
     assert len(env.store) == 0
@@ -306,6 +306,7 @@ def test_a_lock_is_never_seen_as_an_assistant_and_plan_drift_export_take_none(
     assert unmanaged.exit_code == 0 and "Exported 1 assistant (unmanaged)" in unmanaged.stdout
     assert sorted(p.name for p in (tmp_path / "unmanaged").iterdir()) == ["hand-made.yaml"]
     managed = run("export", "--out", str(tmp_path / "managed"))
+    assert managed.exit_code == 0, managed.output
     assert sorted(p.name for p in (tmp_path / "managed").iterdir()) == ["weather.yaml"]
     assert {r.method for r in env.requests} == {"GET"}  # plan, drift and export take no lock
 

@@ -19,7 +19,7 @@ from click.testing import Result
 from assistants_sync.emulator import Faults, running_emulator
 from assistants_sync.redact import Redactor
 
-from .conftest import run, write
+from .conftest import one_bot, run, write
 from .loopback import Request, error_answer, listing, loopback_server, serving_locks
 
 
@@ -55,12 +55,7 @@ def managed_assistant(request: Request) -> dict[str, object]:
 
 @pytest.fixture
 def specs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("ASSISTANTS_SYNC_STACK", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\nname: Bot\ninstructions: Be brief.\n")
-    return tmp_path / "specs"
+    return one_bot(tmp_path, monkeypatch, KEY)
 
 
 @pytest.fixture(autouse=True)

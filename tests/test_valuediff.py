@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from pathlib import Path
 
@@ -235,8 +234,6 @@ def test_markdown_cut_at_its_size_cap_still_lists_every_hunk_header(env: Emulato
 
 
 def test_a_small_markdown_cap_lists_the_headers_that_fit_and_counts_the_rest() -> None:
-    from assistants_sync.planning.plan import Action, Change, FieldChange, Plan
-    from assistants_sync.render.plans import render_markdown
     from assistants_sync.render.valuediff import DiffStyle
 
     edited = {i: f"Rule {i}: be helpful, briefly." for i in range(5, LINES, 10)}

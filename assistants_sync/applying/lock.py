@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from ..errors import LockError, LockHeldError, SyncError
-from ..ownership import LOCK_KEY, is_lock_object
+from ..ownership import LOCK_KEY
 
 LOCK_ID_KEY = "assistants-sync.lock.id"
 LOCK_WHO_KEY = "assistants-sync.lock.who"
