@@ -518,7 +518,7 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
     """
     from .applying.apply_lock import model_for_manifests, model_for_plan
     from .desired.manifest import load_manifests, require_manifests
-    from .planning.reconcile import NO_MANIFESTS_HINT, plan_from_manifests
+    from .planning.reconcile import NO_MANIFESTS_HINT, plan_from_desired
     from .planning.saved import check_saved_plan, load_plan
 
     if plan_file and paths:
@@ -547,10 +547,10 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
                     # again, under the lock: it may have changed
                     check_saved_plan(planned, client, target.stack, allow_delete_all=allow_delete_all)
                 else:
-                    planned = plan_from_manifests(target.paths(paths), client, target.stack,
-                                                  allow_delete=not no_delete, allow_delete_all=allow_delete_all,
-                                                  allow_no_manifests=allow_delete_all, targets=targets,
-                                                  **target.manifest_options)
+                    # the manifests loaded before the lock: loading them again would only cost time
+                    planned = plan_from_desired(desired, target.paths(paths), client, target.stack,
+                                                allow_delete=not no_delete, allow_delete_all=allow_delete_all,
+                                                allow_no_manifests=True, targets=targets)
             _show(planned, "text", no_color, diff=diff)
             if planned.is_empty:
                 return

@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from ..actual.remote import ObjectLister, fetch_actual
-from ..desired.manifest import load_manifests, require_manifests
+from ..desired.manifest import Desired, load_manifests, require_manifests
 from .plan import Plan
 from .safety import check_deletes
 from .targeting import plan_for_targets
@@ -39,13 +39,30 @@ def plan_from_manifests(
     variables: Mapping[str, str] | None = None,
     project_file: str | os.PathLike[str] | None = None,
 ) -> Plan:
-    """Validate the manifests, list the endpoint once, diff, and check the deletes are safe.
+    """Validate the manifests, then `plan_from_desired`."""
+    desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
+    return plan_from_desired(desired, paths, client, stack, allow_delete=allow_delete,
+                             allow_delete_all=allow_delete_all, allow_no_manifests=allow_no_manifests,
+                             targets=targets)
+
+
+def plan_from_desired(
+    desired: Sequence[Desired],
+    paths: Sequence[str | os.PathLike[str]],
+    client: ObjectLister,
+    stack: str,
+    *,
+    allow_delete: bool = True,
+    allow_delete_all: bool = False,
+    allow_no_manifests: bool = False,
+    targets: Collection[str] = (),
+) -> Plan:
+    """List the endpoint once, diff with `desired` (loaded from `paths`), and check the deletes are safe.
 
     Paths holding no manifest at all are refused (NoManifestsError) unless
     `allow_no_manifests`: planning from nothing deletes everything. `targets` limits
     the plan to those keys (see `plan_for_targets`); the guards judge that partial plan.
     """
-    desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
     if not allow_no_manifests:
         require_manifests(desired, paths, hint=NO_MANIFESTS_HINT)
     actual = fetch_actual(client, stack, wanted={d.kind for d in desired})
