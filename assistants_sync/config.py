@@ -18,14 +18,13 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
+from .defaults import CONFIG_NAMES, DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, Problem, ProjectFileError
 from .kinds.assistant import ManifestDefaults
 from .ownership import STACK_PATTERN
 from .desired.yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
                        validation_message, yaml_error_message)
 
-CONFIG_NAMES = ("assistants-sync.yaml", "assistants-sync.yml")
 CONFIG_MAX_BYTES = 1024 * 1024
 Provider = Literal["openai", "azure", "foundry"]
 HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")]

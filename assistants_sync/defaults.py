@@ -3,3 +3,4 @@
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_STACK = "default"
 DEFAULT_PARALLELISM = 10
+CONFIG_NAMES = ("assistants-sync.yaml", "assistants-sync.yml")  # the project file; never a manifest

@@ -24,10 +24,7 @@ statuses, URLs without credentials and the server's own error text.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .applying.lock import LockInfo
+from typing import Any, Protocol
 
 
 class SyncError(Exception):
@@ -135,10 +132,20 @@ class LockError(SyncError):
     """The stack's lock cannot be taken or released."""
 
 
+class LockHolder(Protocol):
+    """Who holds a stack's lock (applying.lock.LockInfo), as far as a message needs it."""
+
+    @property
+    def stack(self) -> str: ...
+    @property
+    def lock_id(self) -> str: ...
+    def describe(self) -> str: ...
+
+
 class LockHeldError(LockError):
     """Another run holds the stack's lock; `holder` says who and since when."""
 
-    def __init__(self, holder: LockInfo, *, waited: float) -> None:
+    def __init__(self, holder: LockHolder, *, waited: float) -> None:
         self.holder = holder
         waited_text = f"; gave up after waiting {waited:g}s" if waited else ""
         advice = "" if waited else "Wait for that apply to finish (or pass --lock-timeout SECONDS). "

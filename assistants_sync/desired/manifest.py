@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ..config import CONFIG_NAMES
+from ..defaults import CONFIG_NAMES
 from ..errors import ManifestError, NoManifestsError, Problem
 from ..kinds import get_kind, kind_named, kinds
 from ..kinds.base import DEFAULT_KIND, Kind

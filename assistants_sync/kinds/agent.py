@@ -38,7 +38,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..ownership import KEY_PATTERN
-from .base import CanonicalFields, Kind, ManifestChecks, ReferencedFiles, Strict
+from .base import CanonicalFields, Kind, ManifestChecks, ReferencedFiles, Strict, read_parameters_file
 
 KIND = "agent"
 # Every field the agent kind manages, in display order.
@@ -471,10 +471,8 @@ class AgentKind(Kind):
                 request["instructions"] = text
         for index, tool in enumerate(request.get("tools", [])):
             if "parameters_file" in tool:
-                from .assistant import _read_parameters
-
-                tool["parameters"] = _read_parameters(tool.pop("parameters_file"), ["tools", index, "parameters_file"],
-                                                      files)
+                tool["parameters"] = read_parameters_file(tool.pop("parameters_file"),
+                                                          ["tools", index, "parameters_file"], files)
         reasoning = request.pop("reasoning", None) or {}
         for part in _REASONING_PARTS:
             if reasoning.get(part) is not None:

@@ -23,7 +23,6 @@ values the spec accepts (``tools: []``, never ``tools: null``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, Optional, Union
@@ -37,11 +36,10 @@ from pydantic import (
     create_model,
     field_validator,
 )
-import yaml
 from pydantic_core import PydanticCustomError
 
 from ..ownership import KEY_PATTERN
-from .base import Kind, ManifestChecks, ReferencedFiles, Strict
+from .base import Kind, ManifestChecks, ReferencedFiles, Strict, read_parameters_file
 
 # Every field assistants-sync manages, in display order.
 FIELDS: tuple[str, ...] = (
@@ -456,7 +454,7 @@ class AssistantKind(Kind):
             function = tool.get("function") or {}
             if "parameters_file" in function:
                 at = ["tools", index, "function", "parameters_file"]
-                function["parameters"] = _read_parameters(function.pop("parameters_file"), at, files)
+                function["parameters"] = read_parameters_file(function.pop("parameters_file"), at, files)
 
     def export_files(self, key: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         instructions = document.get("instructions")
@@ -467,23 +465,6 @@ class AssistantKind(Kind):
                                                                               else value)
                  for name, value in document.items()}
         return moved, {reference: instructions}
-
-
-def _read_parameters(reference: str, at: list[int | str], files: ReferencedFiles) -> Any:
-    from ..desired.yamlload import documents
-
-    text = files.read(reference, at)
-    if text is None:
-        return None
-    try:
-        value = json.loads(text) if reference.endswith(".json") else next((d for _, _, d in documents(text)), None)
-    except (ValueError, yaml.YAMLError) as exc:
-        files.report(at, f"{reference}: not valid JSON or YAML: {exc}")
-        return None
-    if not isinstance(value, dict):
-        files.report(at, f"{reference}: parameters must be a JSON Schema object (a mapping)")
-        return None
-    return value
 
 
 ASSISTANT = AssistantKind()

@@ -21,10 +21,12 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Protocol
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from pydantic_core import PydanticCustomError
@@ -223,3 +225,21 @@ class Kind:
     def counted(self, count: int) -> str:
         """"1 assistant", "3 assistants"."""
         return f"{count} {self.noun if count == 1 else self.plural}"
+
+
+def read_parameters_file(reference: str, at: list[int | str], files: ReferencedFiles) -> Any:
+    """A function tool's `parameters_file` (JSON, or YAML), or None with the problem reported at `at`."""
+    from ..desired.yamlload import documents
+
+    text = files.read(reference, at)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text) if reference.endswith(".json") else next((d for _, _, d in documents(text)), None)
+    except (ValueError, yaml.YAMLError) as exc:
+        files.report(at, f"{reference}: not valid JSON or YAML: {exc}")
+        return None
+    if not isinstance(value, dict):
+        files.report(at, f"{reference}: parameters must be a JSON Schema object (a mapping)")
+        return None
+    return value
