@@ -21,13 +21,23 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .defaults import DEFAULT_STACK as DEFAULT_STACK
 
 if TYPE_CHECKING:
-    from .desired.manifest import Desired
     from .kinds.base import Canonical, Kind
+
+
+class Owned(Protocol):
+    """What the tags of a desired object are made from (desired.manifest.Desired)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def protect(self) -> bool: ...
+    @property
+    def request(self) -> dict[str, Any]: ...
 
 TAG_KEY = "assistants-sync"
 APPLIED_KEY = "assistants-sync.applied"
@@ -110,7 +120,7 @@ def applied_tag(canonical: Canonical, unmanaged: frozenset[str]) -> dict[str, st
     return {APPLIED_KEY: AppliedRecord(fingerprint(canonical, unmanaged), unmanaged).value()}
 
 
-def owned_form(kind: Kind, desired: Desired, stack: str) -> Canonical:
+def owned_form(kind: Kind, desired: Owned, stack: str) -> Canonical:
     """The canonical form of `desired` as owned by `stack`: with the ownership and protect tags, not yet the
     applied one (enough to tell whether anything differs)."""
     tags = owner_tags(stack, desired.key, protect=desired.protect)
