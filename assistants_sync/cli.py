@@ -502,9 +502,11 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool, only_ki
 @_diff_options
 @click.option("--lock-timeout", type=click.FloatRange(0, 86400), default=0.0, metavar="SECONDS",
               help="Wait up to SECONDS for another apply of the stack to release its lock. [default: 0, fail at once]")
+@click.option("--no-wait", is_flag=True,
+              help="Do not wait for vector stores to process the files attached to them (nor report failures).")
 def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete_all: bool, targets: tuple[str, ...],
           auto_approve: bool, plan_file: str | None, parallelism: int, no_color: bool, diff: DiffStyle,
-          lock_timeout: float) -> None:
+          lock_timeout: float, no_wait: bool) -> None:
     """Make the endpoint match the manifests (or carry out a saved plan).
 
     \b
@@ -556,7 +558,7 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
                 return
             if not (plan_file or auto_approve):
                 _confirm()
-            _apply_and_report(planned, client, parallelism)
+            _apply_and_report(planned, client, parallelism, wait=not no_wait)
 
 
 @contextlib.contextmanager
@@ -717,7 +719,7 @@ def _confirm() -> None:
         raise ConfigError("apply cancelled; nothing was changed")
 
 
-def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int) -> None:
+def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int, *, wait: bool = True) -> None:
     from .applying.apply import apply_plan
     from .applying.progress import ApplyProgress
     from .applying.report import render_apply_summary
@@ -727,7 +729,7 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int)
     terminal = _stdout_is_terminal()
     with ApplyProgress(len(planned.changes), sys.stdout, terminal=terminal,
                        rate_limit_wait=client.limiter.remaining) as progress:
-        result = apply_plan(planned, client, on_outcome=progress, parallelism=parallelism)
+        result = apply_plan(planned, client, on_outcome=progress, parallelism=parallelism, wait=wait)
     click.echo("\n" + render_apply_summary(result, retries=client.stats.retries - retried_before,
                                             partial=bool(planned.targets)), nl=False)
     if result.interrupted:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .defaults import DEFAULT_STACK as DEFAULT_STACK
 
 if TYPE_CHECKING:
-    from .kinds.base import Canonical, Kind
+    from .kinds.base import Canonical, Kind, KeyOf
 
 
 class Owned(Protocol):
@@ -120,11 +120,13 @@ def applied_tag(canonical: Canonical, unmanaged: frozenset[str]) -> dict[str, st
     return {APPLIED_KEY: AppliedRecord(fingerprint(canonical, unmanaged), unmanaged).value()}
 
 
-def owned_form(kind: Kind, desired: Owned, stack: str) -> Canonical:
+def owned_form(kind: Kind, desired: Owned, stack: str, key_of: KeyOf | None = None) -> Canonical:
     """The canonical form of `desired` as owned by `stack`: with the ownership and protect tags, not yet the
-    applied one (enough to tell whether anything differs)."""
+    applied one (enough to tell whether anything differs). With `key_of`, ids of the stack's objects it names
+    are written as their keys, as they are on the listed side."""
     tags = owner_tags(stack, desired.key, protect=desired.protect)
-    return kind.normalise({**desired.request, "metadata": {**desired.request.get("metadata", {}), **tags}})
+    canonical = kind.normalise({**desired.request, "metadata": {**desired.request.get("metadata", {}), **tags}})
+    return kind.in_keys(canonical, key_of) if key_of is not None else canonical
 
 
 def recorded(base: Canonical, unmanaged: frozenset[str]) -> Canonical:

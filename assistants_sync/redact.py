@@ -120,8 +120,10 @@ class MaskedListing:
     def endpoint(self) -> Any:
         return self._lister.endpoint
 
-    def list_objects(self, path: str, noun: str, *, beta: str = "assistants=v2") -> list[dict[str, Any]]:
-        return [self._redactor.mask_data(item) for item in self._lister.list_objects(path, noun, beta=beta)]
+    def list_objects(self, path: str, noun: str, *, beta: str = "assistants=v2",
+                     params: Any = None) -> list[dict[str, Any]]:
+        listed = self._lister.list_objects(path, noun, beta=beta, params=params)
+        return [self._redactor.mask_data(item) for item in listed]
 
 
 class MaskingStream:

@@ -134,7 +134,7 @@ class Endpoint:
         return tuple(value for value in (self.api_key, *self.extra_headers.values()) if value)
 
     def headers(self) -> dict[str, str]:
-        headers = {"OpenAI-Beta": ASSISTANTS_BETA, "Content-Type": "application/json"}
+        headers = {"OpenAI-Beta": ASSISTANTS_BETA}  # Content-Type per request: JSON, or an upload's multipart
         if self.api_key:
             if self.auth_header == "api-key":
                 headers["api-key"] = self.api_key
@@ -269,14 +269,15 @@ class AssistantsClient:
             self._local.http = http
         return http
 
-    def list_objects(self, path: str, noun: str, *, beta: str = ASSISTANTS_BETA) -> list[dict[str, Any]]:
+    def list_objects(self, path: str, noun: str, *, beta: str = ASSISTANTS_BETA,
+                     params: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """Every object of the collection at `path` (`noun`: its plural, for messages), oldest first,
-        following the cursor 100 at a time."""
+        following the cursor 100 at a time; `params` adds to the query (a filter)."""
         objects: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"limit": PAGE_SIZE, "order": "asc"}
+        query: dict[str, Any] = {"limit": PAGE_SIZE, "order": "asc", **(params or {})}
         seen_cursors: set[str] = set()
         for _ in range(self.max_pages):
-            page = self._request("GET", path, f"listing {noun}", params=params, beta=beta)
+            page = self._request("GET", path, f"listing {noun}", params=query, beta=beta)
             data = page.get("data")
             if not isinstance(data, list) or not all(isinstance(a, dict) and isinstance(a.get("id"), str) for a in data):
                 raise BadResponseError(f"listing {noun}: the answer from {self.endpoint.display_url} has no valid 'data' list")
@@ -290,7 +291,7 @@ class AssistantsClient:
                     "its pagination is broken, so the listing cannot be trusted"
                 )
             seen_cursors.add(cursor)
-            params = {**params, "after": cursor}
+            query = {**query, "after": cursor}
         raise BadResponseError(
             f"listing {noun}: more than {self.max_pages} pages; the server never said has_more=false"
         )
@@ -311,6 +312,26 @@ class AssistantsClient:
 
     def delete_object(self, path: str, object_id: str, *, beta: str = ASSISTANTS_BETA) -> dict[str, Any]:
         return self._request("DELETE", f"{path}/{object_id}", f"deleting {object_id}", beta=beta)
+
+    def get_object(self, path: str, operation: str, *, beta: str = ASSISTANTS_BETA) -> dict[str, Any]:
+        """GET one object (`operation` names it for messages, e.g. "reading batch vsfb_1")."""
+        return self._request("GET", path, operation, beta=beta)
+
+    def post_object(self, path: str, operation: str, body: dict[str, Any], *, beta: str = ASSISTANTS_BETA,
+                    idempotent: bool = True) -> dict[str, Any]:
+        """POST `body` to `path`; not `idempotent`: AmbiguousRequestError when the answer was lost."""
+        return self._request("POST", path, operation, json_body=body, idempotent=idempotent, beta=beta)
+
+    def upload_file(self, path: str, source: str, filename: str, fields: Mapping[str, str]) -> dict[str, Any]:
+        """Upload the local file `source` as `filename` (multipart, streamed from disk, reopened for a retry).
+
+        Not idempotent: AmbiguousRequestError when the answer was lost (the file may exist now).
+        """
+        created = self._request("POST", path, f"uploading {filename}", upload=(source, filename, dict(fields)),
+                                idempotent=False)
+        if not isinstance(created.get("id"), str):
+            raise BadResponseError(f"uploading {filename}: the answer has no file id")
+        return created
 
     # The assistants collection (the lock's store, and callers of the library before kinds).
     def list_assistants(self) -> list[dict[str, Any]]:
@@ -336,8 +357,9 @@ class AssistantsClient:
         json_body: dict[str, Any] | None = None,
         idempotent: bool = True,
         beta: str = ASSISTANTS_BETA,
+        upload: tuple[str, str, dict[str, str]] | None = None,
     ) -> dict[str, Any]:
-        """One API call with retries.
+        """One API call with retries (`upload`: a local file sent as multipart, see `upload_file`).
 
         Retried: 408, 409, 429, 5xx, timeouts and dropped connections, within
         `self.retry`. A non-idempotent request is retried only when it surely did not
@@ -352,7 +374,8 @@ class AssistantsClient:
                 raise RemoteError(f"{operation}: interrupted before it was sent")
             self.stats.count(retry=attempt > 1)
             try:
-                failure, wait, ambiguous = self._attempt(method, path, operation, params, content, attempt, beta)
+                failure, wait, ambiguous = self._attempt(method, path, operation, params, content, attempt, beta,
+                                                         upload)
             except BadResponseError as exc:
                 # Not retried: a malformed answer usually means a wrong base URL. For a
                 # create it means the assistant may exist without our knowing its id.
@@ -374,16 +397,24 @@ class AssistantsClient:
 
     def _attempt(
         self, method: str, path: str, operation: str, params: dict[str, Any] | None, content: bytes | None,
-        attempt: int, beta: str = ASSISTANTS_BETA,
+        attempt: int, beta: str = ASSISTANTS_BETA, upload: tuple[str, str, dict[str, str]] | None = None,
     ) -> tuple[Any, float | None, bool]:
         """(answer dict, None, False) on success, else (failure, server wait, ambiguous)."""
         sent = time.monotonic()
         try:
             # The beta header names the API of the kind asked for (a kind's `beta`); the
             # endpoint's own extra headers still win, as they do for every other header.
-            headers = None if beta == ASSISTANTS_BETA or "OpenAI-Beta" in self.endpoint.extra_headers else {
+            headers = {} if beta == ASSISTANTS_BETA or "OpenAI-Beta" in self.endpoint.extra_headers else {
                 "OpenAI-Beta": beta}
-            response = self._http.request(method, path, params=params, content=content, headers=headers)
+            if content is not None:
+                headers["Content-Type"] = "application/json"
+            if upload is None:
+                response = self._http.request(method, path, params=params, content=content, headers=headers)
+            else:
+                source, filename, fields = upload
+                with open(source, "rb") as stream:  # httpx sends a file field in chunks, never whole
+                    response = self._http.request(method, path, params=params, headers=headers,
+                                                  files={"file": (filename, stream)}, data=fields)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.debug("%s %s: %s", method, _url_of(exc, path), type(exc).__name__)
             unreached = _Unreached(self.endpoint.display_url, exc, self.redactor)

@@ -13,11 +13,12 @@ import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Protocol
 
 from ..errors import ApiError, BadResponseError, UnservedKindError
 from ..kinds import kinds
-from ..kinds.base import DEFAULT_KIND, Canonical, Kind, ObjectListing
+from ..kinds.base import DEFAULT_KIND, Canonical, KeyOf, Kind, ObjectListing
 from ..ownership import is_lock_object, owner_of
 
 
@@ -85,11 +86,25 @@ class ActualState:
     def managed_of(self, kind: str) -> tuple[RemoteObject, ...]:
         return tuple(a for a in self.managed if a.kind == kind)
 
+    @cached_property
+    def _keys(self) -> dict[tuple[str, str], str]:
+        return {(r.kind, r.id): r.key for r in self.managed if r.key is not None}
 
-def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | None = None) -> ActualState:
+    def key_of(self, kind: str, object_id: str) -> str | None:
+        """The key of the stack's object of `kind` with `object_id`, if it manages one."""
+        return self._keys.get((kind, object_id))
+
+    def id_of(self, kind: str, key: str) -> str | None:
+        """The id of the stack's (oldest) object of `kind` under `key`, if any."""
+        return next((r.id for r in self.managed if r.kind == kind and r.key == key), None)
+
+
+def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | None = None,
+                 key_of: KeyOf | None = None) -> ActualState:
     """Sort `objects` (API objects of `kind`, default the default kind) into this stack's, unowned and others'.
 
-    Lock objects (of any stack) are none of these: they are left out altogether.
+    Lock objects (of any stack) are none of these: they are left out altogether. With
+    `key_of`, the ids of the stack's objects that an object names are written as keys.
     """
     if kind is None:
         from ..kinds import get_kind
@@ -110,7 +125,7 @@ def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | 
                 id=str(obj["id"]),
                 key=owner[1] if owner else None,
                 created_at=int(obj.get("created_at") or 0),
-                canonical=kind.normalise(obj),
+                canonical=_canonical(kind, obj, key_of),
                 kind=kind.name,
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
@@ -122,22 +137,40 @@ def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | 
     return ActualState(stack=stack, managed=tuple(managed), unowned=tuple(unowned), foreign=foreign)
 
 
+def _canonical(kind: Kind, obj: Mapping[str, Any], key_of: KeyOf | None) -> Canonical:
+    canonical = kind.normalise(obj)
+    return kind.in_keys(canonical, key_of) if key_of is not None else canonical
+
+
+def stack_keys(listed: Iterable[tuple[Kind, list[dict[str, Any]]]], stack: str) -> dict[tuple[str, str], str]:
+    """(kind, id) -> key of every object `stack` owns among the listed ones."""
+    keys: dict[tuple[str, str], str] = {}
+    for kind, objects in listed:
+        for obj in objects:
+            owner = owner_of(obj.get("metadata"))
+            if owner is not None and owner[0] == stack and not is_lock_object(obj.get("metadata")):
+                keys[(kind.name, str(obj["id"]))] = owner[1]
+    return keys
+
+
 def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = ()) -> ActualState:
     """List every kind once (paginated) and sort what the endpoint holds.
 
-    `wanted` names the kinds the manifests use: those must be served.
+    `wanted` names the kinds the manifests use: those must be served. Every kind is
+    listed before any is normalised: an object naming another of the stack (by id)
+    is compared by that object's key.
     """
-    states: list[ActualState] = []
+    listings: list[tuple[Kind, list[dict[str, Any]]]] = []
     unserved: dict[str, ApiError] = {}
     for kind in kinds():
         try:
-            listed = kind.list(client)
+            listings.append((kind, kind.list(client)))
         except ApiError as exc:
             if exc.status != 404:
                 raise
             unserved[kind.name] = exc
-            continue
-        states.append(actual_state(listed, stack, kind))
+    keys = stack_keys(listings, stack)
+    states = [actual_state(listed, stack, kind, key_of=lambda k, i: keys.get((k, i))) for kind, listed in listings]
     missing = sorted(set(wanted) & unserved.keys())
     if missing:
         from ..kinds import get_kind

@@ -12,6 +12,8 @@
   before creating again, so a key never ends up with two objects.
 - Ctrl-C (SIGINT, when called from the main thread) or `stop`: no new change starts,
   changes in flight finish, and the result marks the rest as not started.
+- A change names other objects by key (`Change.depends_on`); apply gives the kind their
+  ids: the id the plan listed, or the id of the object made earlier in this apply.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from __future__ import annotations
 import queue
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ..defaults import DEFAULT_PARALLELISM
 from ..errors import AmbiguousRequestError, ApiError, SyncError
 from ..kinds import get_kind
-from ..kinds.base import ObjectApi
+from ..kinds.base import ApplyContext, ObjectApi
 from ..ownership import owner_of
 from ..planning.plan import Action, Change, Plan
 
@@ -70,10 +72,38 @@ class ApplyResult:
         return sum(1 for o in self.outcomes if o.ok and o.change.action is action)
 
 
-def body_for(change: Change) -> dict[str, Any]:
-    """The JSON body apply sends for a create, adopt or update: exactly the plan's fields."""
+def body_for(change: Change, ids: IdTable | None = None) -> dict[str, Any]:
+    """The JSON body apply sends for a create, adopt or update: exactly the plan's fields (the objects they
+    name by key given by id)."""
+    kind = get_kind(change.kind)
     after = {name: field.after for name, field in change.fields.items()}
-    return get_kind(change.kind).request_body(after, replace=change.action is not Action.CREATE)
+    body = kind.request_body(after, replace=change.action is not Action.CREATE)
+    return kind.resolve(body, (ids or IdTable.of([change])).id_of)
+
+
+class IdTable:
+    """The ids of the objects the changes name: listed when planned, or learnt as creates finish."""
+
+    def __init__(self, ids: dict[tuple[str, str], str]) -> None:
+        self._ids = ids
+
+    @classmethod
+    def of(cls, changes: Iterable[Change]) -> IdTable:
+        listed = list(changes)
+        ids = {(r.kind, r.key): r.id for c in listed for r in c.depends_on if r.id}
+        ids.update({(c.kind, c.key): c.id for c in listed if c.id and c.action is not Action.DELETE})
+        return cls(ids)
+
+    def learn(self, outcome: Outcome) -> None:
+        if outcome.ok and outcome.object_id and outcome.change.action is Action.CREATE:
+            self._ids[(outcome.change.kind, outcome.change.key)] = outcome.object_id
+
+    def id_of(self, kind: str, key: str) -> str:
+        try:
+            return self._ids[(kind, key)]
+        except KeyError:
+            raise SyncError(f"the id of {kind} {key} is not known: it was neither listed when the plan was made nor "
+                            "created by this apply") from None
 
 
 def apply_plan(
@@ -83,22 +113,29 @@ def apply_plan(
     *,
     parallelism: int = DEFAULT_PARALLELISM,
     stop: threading.Event | None = None,
+    wait: bool = True,
+    on_progress: Callable[[str], None] | None = None,
 ) -> ApplyResult:
     """Carry out every change of `plan`; report each through `on_outcome` as it ends.
 
-    `on_outcome` is called from the calling thread, one outcome at a time.
+    `on_outcome` is called from the calling thread, one outcome at a time. `wait`: wait
+    for what the server processes after a change (a vector store's files), reporting
+    through `on_progress` (from a worker thread).
     """
     stop = stop if stop is not None else getattr(client, "stop", None) or threading.Event()
     ordered = sorted(plan.changes, key=lambda c: (_ORDER[c.action], c.key))
     phases = [[c for c in ordered if c.action is not Action.DELETE], [c for c in ordered if c.action is Action.DELETE]]
     outcomes: list[Outcome] = []
+    ids = IdTable.of(plan.changes)
 
     def run(change: Change) -> Outcome:
         if stop.is_set():
             return Outcome(change, change.id, started=False)
-        return _apply_change(change, client)
+        before = {name: field.before for name, field in change.fields.items()}
+        return _apply_change(change, client, ApplyContext(ids.id_of, before, wait, on_progress), ids)
 
     def report(outcome: Outcome) -> None:
+        ids.learn(outcome)  # before its dependents are queued: they read it
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
@@ -215,14 +252,14 @@ def _work(todo: queue.SimpleQueue[Change | None], results: queue.SimpleQueue[tup
         results.put((index[id(change)], outcome))
 
 
-def _apply_change(change: Change, client: ObjectApi) -> Outcome:
+def _apply_change(change: Change, client: ObjectApi, context: ApplyContext, ids: IdTable) -> Outcome:
     kind = get_kind(change.kind)
     try:
         if change.action is Action.CREATE:
-            return _create(change, client)
+            return _create(change, client, context, ids)
         assert change.id is not None, "adopt, update and delete changes carry an object id"
         if change.action in (Action.UPDATE, Action.ADOPT):
-            kind.update(client, change.id, body_for(change))
+            kind.update(client, change.id, body_for(change, ids), context)
             return Outcome(change, change.id)
         try:
             kind.delete(client, change.id)
@@ -235,14 +272,14 @@ def _apply_change(change: Change, client: ObjectApi) -> Outcome:
         return Outcome(change, change.id, error=str(exc))
 
 
-def _create(change: Change, client: ObjectApi) -> Outcome:
+def _create(change: Change, client: ObjectApi, context: ApplyContext, ids: IdTable) -> Outcome:
     kind = get_kind(change.kind)
-    body = body_for(change)
+    body = body_for(change, ids)
     owner = owner_of(body["metadata"])
     lost: AmbiguousRequestError | None = None
     for _ in range(_CREATE_ATTEMPTS):
         try:
-            created = kind.create(client, body)
+            created = kind.create(client, dict(body), context)
             return Outcome(change, str(created["id"]), note="created again after checking the first try left nothing" if lost else None)
         except AmbiguousRequestError as exc:
             lost = exc

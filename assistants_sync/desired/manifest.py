@@ -9,6 +9,8 @@ so a user fixes everything in one round. It never touches the network.
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from pydantic import ValidationError
 from ..defaults import CONFIG_NAMES
 from ..errors import ManifestError, NoManifestsError, Problem
 from ..kinds import get_kind, kind_named, kinds
-from ..kinds.base import DEFAULT_KIND, Kind
+from ..kinds.base import DEFAULT_KIND, Kind, LocalFile
 from .manifest_cache import ParseCache
 from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
                        validation_message, yaml_error_message)
@@ -101,9 +103,29 @@ def load_manifests(
             desired.append(wanted)
     for kind in kinds():
         problems.extend(_previous_key_problems([d for d in desired if d.kind == kind.name]))
+    problems.extend(_reference_problems(desired))
     if problems:
         raise ManifestError(problems)
-    return desired
+    return desired + _derived(desired)
+
+
+def _derived(desired: Sequence[Desired]) -> list[Desired]:
+    """The desired objects no manifest declares: those the kinds derive from the declared ones (uploads)."""
+    return [Desired(key=d.key, source=d.source, request=d.request, ignore_changes=d.ignore_changes, kind=kind.name)
+            for kind in kinds() for d in kind.derive(desired)]
+
+
+def _reference_problems(desired: Sequence[Desired]) -> Iterator[Problem]:
+    """A reference by key must name a manifest of the stack, of the kind it names."""
+    keys = {(d.kind, d.key) for d in desired}
+    for wanted in desired:
+        for kind_name, key, where in get_kind(wanted.kind).key_references(wanted.request):
+            if (kind_name, key) not in keys:
+                file_name, _, line = wanted.source.rpartition(":")
+                noun = get_kind(kind_name).noun
+                yield Problem(file_name, int(line), f"key {wanted.key!r}: {where}",
+                              f"no {kind_name} manifest has key {key!r}: name the key of a {noun} declared in the "
+                              f"manifests (kind: {kind_name}), or its id")
 
 
 def _of_kind(kind: str) -> str:
@@ -143,6 +165,7 @@ class _Files:
         self._real_paths: dict[str, str] = {}
         self._references: dict[tuple[str, str], tuple[str, str]] = {}
         self._texts: dict[str, str | UnreadableFile] = {}
+        self._digests: dict[str, tuple[str, int] | UnreadableFile] = {}
 
     def real_directory(self, directory: str) -> str:
         real = self._directories.get(directory)
@@ -172,6 +195,17 @@ class _Files:
             found = self._references[(directory, reference)] = (target, self.real_path(target))
         return found
 
+    def local_file(self, path: str, real: str, max_bytes: int) -> LocalFile:
+        """Digest and size of a file whose content is uploaded (each file hashed once a load), or UnreadableFile."""
+        self.referenced.add(real)  # a document is never a manifest, even a YAML one
+        found = self._digests.get(real)
+        if found is None:
+            found = self._digests[real] = _digest(path, max_bytes)
+        if isinstance(found, UnreadableFile):
+            raise found
+        sha256, size = found
+        return LocalFile(source=path, sha256=sha256, size=size, name=os.path.basename(path))
+
     def referenced_text(self, path: str, real: str) -> str:
         """Text of a referenced file (many manifests may share one), or UnreadableFile."""
         self.referenced.add(real)
@@ -185,6 +219,27 @@ class _Files:
         if isinstance(text, UnreadableFile):
             raise text
         return text
+
+
+def _digest(path: str, max_bytes: int) -> tuple[str, int] | UnreadableFile:
+    """(sha256, size) of a regular file of at most `max_bytes`, read in chunks; else why not."""
+    try:
+        with open(path, "rb") as stream:
+            status = os.fstat(stream.fileno())
+            if not os.path.isfile(path):
+                return UnreadableFile("not a regular file")
+            if status.st_size > max_bytes:
+                return UnreadableFile(f"{status.st_size:,} bytes; the API takes files of at most {max_bytes:,} bytes")
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+                digest.update(chunk)
+            return digest.hexdigest(), status.st_size
+    except FileNotFoundError:
+        return UnreadableFile("file not found")
+    except IsADirectoryError:
+        return UnreadableFile("not a regular file")
+    except OSError as exc:
+        return UnreadableFile(f"cannot be read: {exc.strerror}")
 
 
 @dataclass(frozen=True)
@@ -368,6 +423,10 @@ def _load_document(data: dict[str, Any], source: _Source, node: yaml.Node, ctx: 
         known = ", ".join(k.name for k in kinds())
         ctx.report(node, ["kind"], f"unknown kind {kind_name!r}: the kinds are {known}")
         return None
+    if not kind.declared:
+        ctx.report(node, ["kind"], f"{kind.plural} are not declared in manifests: they follow from what the other "
+                                   "manifests use")
+        return None
     if "kind" in data:
         data = {k: v for k, v in data.items() if k != "kind"}
     data = source.merged(data, kind)
@@ -411,9 +470,34 @@ class _DocumentFiles:
     def report(self, at: list[int | str], message: str) -> None:
         self.ctx.report(self.node, at, message)
 
+    def local_file(self, reference: str, at: list[int | str], *, max_bytes: int) -> LocalFile | None:
+        target = _inside_root(reference, self.node, at, self.ctx)
+        if target is None:
+            return None
+        try:
+            return self.ctx.files.local_file(target[0], target[1], max_bytes)
+        except UnreadableFile as exc:
+            self.ctx.report(self.node, at, f"{reference}: {exc}")
+            return None
 
-def _read_referenced(reference: str, node: yaml.Node, at: list[int | str], ctx: _Context) -> str | None:
-    """Text of a file a manifest references, kept inside the manifests' root."""
+    def glob(self, pattern: str, at: list[int | str]) -> list[str] | None:
+        if os.path.isabs(pattern):
+            self.ctx.report(self.node, at, f"{pattern}: must be a path relative to the manifest, not absolute")
+            return None
+        directory = os.path.dirname(self.ctx.manifest.name)
+        if not glob.has_magic(pattern):
+            return [pattern.replace(os.sep, "/")]  # one file: read (and reported) by whoever reads it
+        found = sorted(os.path.relpath(match, directory or ".").replace(os.sep, "/")
+                       for match in glob.glob(os.path.join(directory, pattern), recursive=True)
+                       if os.path.isfile(match))
+        if not found:
+            self.ctx.report(self.node, at, f"{pattern}: matches no file (relative to {directory or '.'})")
+            return None
+        return found
+
+
+def _inside_root(reference: str, node: yaml.Node, at: list[int | str], ctx: _Context) -> tuple[str, str] | None:
+    """(path, real path) of a file a manifest references, or None when it leaves the manifests' root (reported)."""
     if os.path.isabs(reference):
         ctx.report(node, at, f"{reference}: must be a path relative to the manifest, not absolute")
         return None
@@ -424,6 +508,15 @@ def _read_referenced(reference: str, node: yaml.Node, at: list[int | str], ctx: 
         ctx.report(node, at, f"{reference}: resolves outside the manifests' root {str(ctx.manifest.root)!r}; "
                              "referenced files must stay inside it")
         return None
+    return target, real_target
+
+
+def _read_referenced(reference: str, node: yaml.Node, at: list[int | str], ctx: _Context) -> str | None:
+    """Text of a file a manifest references, kept inside the manifests' root."""
+    inside = _inside_root(reference, node, at, ctx)
+    if inside is None:
+        return None
+    target, real_target = inside
     try:
         return ctx.files.referenced_text(target, real_target)
     except UnreadableFile as exc:

@@ -17,9 +17,11 @@ def _bundled() -> dict[str, Kind]:
     if not _registered:
         from .agent import AGENT
         from .assistant import ASSISTANT
+        from .file import FILE
+        from .vector_store import VECTOR_STORE
 
-        _registered[ASSISTANT.name] = ASSISTANT
-        _registered[AGENT.name] = AGENT
+        for kind in (ASSISTANT, AGENT, VECTOR_STORE, FILE):
+            _registered[kind.name] = kind
     return _registered
 
 

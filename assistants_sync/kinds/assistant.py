@@ -23,7 +23,7 @@ values the spec accepts (``tools: []``, never ``tools: null``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, Optional, Union
 
@@ -39,7 +39,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..ownership import KEY_PATTERN
-from .base import Kind, ManifestChecks, ReferencedFiles, Strict, read_parameters_file
+from .base import (Canonical, IdOf, KeyOf, Kind, LocalFile, ManifestChecks, Reference, ReferencedFiles, Strict,
+                   read_parameters_file)
+from .file import MAX_FILE_BYTES
 
 # Every field assistants-sync manages, in display order.
 FIELDS: tuple[str, ...] = (
@@ -85,6 +87,9 @@ _RESET_VALUES: dict[str, Any] = {
 UNMANAGED_WHEN_UNSET: frozenset[str] = frozenset({"reasoning_effort"})
 
 _RESOURCE_LISTS = (("code_interpreter", "file_ids"), ("file_search", "vector_store_ids"))
+# The stack's own objects named in tool_resources, by key: (resource, list of keys, kind, list of ids).
+_KEYED_LISTS = (("code_interpreter", "files", "file", "file_ids"),
+                ("file_search", "vector_stores", "vector_store", "vector_store_ids"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +144,9 @@ def request_body(fields: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:
         if value is None and name in _RESET_VALUES:
             body[name] = _RESET_VALUES[name]
         elif name == "tool_resources" and replace:
-            body[name] = {kind: {ids: list(value.get(kind, {}).get(ids, []))} for kind, ids in _RESOURCE_LISTS}
+            body[name] = {resource: {ids: list(value.get(resource, {}).get(ids, [])),
+                                     **({keys: value[resource][keys]} if keys in value.get(resource, {}) else {})}
+                          for resource, keys, _, ids in _KEYED_LISTS}
         else:
             body[name] = value
     return body
@@ -204,12 +211,46 @@ def _is_empty_parameter_list(parameters: Mapping[str, Any]) -> bool:
 
 
 def _tool_resources(resources: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Literal ids as given, and the stack's objects by key (sorted: their order means nothing to the API).
+
+    A manifest's code_interpreter ``files`` are read in as ``{content: sha256, ...}``;
+    canonically each is its upload's key, the content's sha256.
+    """
     canonical: dict[str, Any] = {}
-    for kind, ids in _RESOURCE_LISTS:
-        values = ((resources or {}).get(kind) or {}).get(ids) or []
+    for resource, keys, _, ids in _KEYED_LISTS:
+        given = (resources or {}).get(resource) or {}
+        values: dict[str, Any] = {}
+        if given.get(ids):
+            values[ids] = list(given[ids])
+        named = sorted({k["content"] if isinstance(k, Mapping) else k for k in given.get(keys) or []})
+        if named:
+            values[keys] = named
         if values:
-            canonical[kind] = {ids: list(values)}
+            canonical[resource] = values
     return canonical
+
+
+def in_keys(canonical: CanonicalAssistant, key_of: Any) -> CanonicalAssistant:
+    """`canonical` with the ids of the stack's files and vector stores moved to their keyed lists."""
+    if not canonical.tool_resources:
+        return canonical
+    resources: dict[str, Any] = {}
+    for resource, keys, kind, ids in _KEYED_LISTS:
+        given = canonical.tool_resources.get(resource)
+        if not given:
+            continue
+        literal, named = [], set(given.get(keys, []))
+        for object_id in given.get(ids, []):
+            key = key_of(kind, object_id)
+            if key is None:
+                literal.append(object_id)
+            else:
+                named.add(key)
+        values: dict[str, Any] = {ids: literal} if literal else {}
+        if named:
+            values[keys] = sorted(named)
+        resources[resource] = values
+    return replace(canonical, tool_resources=resources)
 
 
 def _response_format(value: Any) -> str | dict[str, Any] | None:
@@ -296,10 +337,34 @@ Tool = Annotated[
 
 class CodeInterpreterResources(Strict):
     file_ids: list[str] = Field(default_factory=list, max_length=CODE_INTERPRETER_FILES_MAX)
+    # Files of the repository (relative to the manifest), uploaded by the stack.
+    files: list[Annotated[str, StringConstraints(min_length=1)]] = Field(default_factory=list,
+                                                                        max_length=CODE_INTERPRETER_FILES_MAX)
+
+    @field_validator("files")
+    @classmethod
+    def _within_limit(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        total = len(value) + len(info.data.get("file_ids") or [])
+        if total > CODE_INTERPRETER_FILES_MAX:
+            raise PydanticCustomError("too_many", f"file_ids and files name {total} files together; code_interpreter "
+                                                  f"takes at most {CODE_INTERPRETER_FILES_MAX}")
+        return value
 
 
 class FileSearchResources(Strict):
     vector_store_ids: list[str] = Field(default_factory=list, max_length=VECTOR_STORES_MAX)
+    # Keys of vector_store manifests of this stack.
+    vector_stores: list[Annotated[str, StringConstraints(pattern=KEY_PATTERN)]] = Field(
+        default_factory=list, max_length=VECTOR_STORES_MAX)
+
+    @field_validator("vector_stores")
+    @classmethod
+    def _within_limit(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        total = len(value) + len(info.data.get("vector_store_ids") or [])
+        if total > VECTOR_STORES_MAX:
+            raise PydanticCustomError("too_many", f"vector_store_ids and vector_stores name {total} vector stores "
+                                                  f"together; an assistant takes at most {VECTOR_STORES_MAX}")
+        return value
 
 
 class ToolResources(Strict):
@@ -440,6 +505,43 @@ class AssistantKind(Kind):
     def request_body(self, fields: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:
         return request_body(fields, replace=replace)
 
+    def in_keys(self, canonical: Canonical, key_of: KeyOf) -> Canonical:
+        assert isinstance(canonical, CanonicalAssistant)
+        return in_keys(canonical, key_of)
+
+    def resolve(self, body: dict[str, Any], id_of: IdOf) -> dict[str, Any]:
+        """tool_resources naming the stack's files and vector stores by key, given by id."""
+        resources = body.get("tool_resources")
+        if not resources:
+            return body
+        resolved: dict[str, Any] = {}
+        for resource, keys, kind, ids in _KEYED_LISTS:
+            if resource not in resources:
+                continue
+            given = resources[resource]
+            resolved[resource] = {ids: [*given.get(ids, []), *(id_of(kind, k) for k in given.get(keys, []))]}
+        return {**body, "tool_resources": resolved}
+
+    def references(self, values: Mapping[str, Any]) -> Iterable[Reference]:
+        resources = values.get("tool_resources") or {}
+        found: list[Reference] = []
+        for resource, keys, kind, ids in _KEYED_LISTS:
+            given = resources.get(resource) or {}
+            found += [(kind, k["content"] if isinstance(k, Mapping) else k) for k in given.get(keys) or []]
+            found += [(kind, i) for i in given.get(ids) or []]
+        return found
+
+    def key_references(self, request: Mapping[str, Any]) -> Iterable[tuple[str, str, str]]:
+        search = ((request.get("tool_resources") or {}).get("file_search") or {})
+        return [("vector_store", key, f"tool_resources.file_search.vector_stores[{index}]")
+                for index, key in enumerate(search.get("vector_stores") or [])]
+
+    def local_files(self, request: Mapping[str, Any]) -> Iterable[LocalFile]:
+        interpreter = ((request.get("tool_resources") or {}).get("code_interpreter") or {})
+        for entry in interpreter.get("files") or []:
+            if isinstance(entry, Mapping):
+                yield LocalFile(entry["source"], entry["content"], entry["bytes"], entry["name"])
+
     def complete_request(self, request: dict[str, Any], files: ReferencedFiles) -> None:
         reference = request.pop("instructions_file", None)
         if reference is not None:
@@ -455,6 +557,16 @@ class AssistantKind(Kind):
             if "parameters_file" in function:
                 at = ["tools", index, "function", "parameters_file"]
                 function["parameters"] = read_parameters_file(function.pop("parameters_file"), at, files)
+        interpreter = (request.get("tool_resources") or {}).get("code_interpreter") or {}
+        if interpreter.get("files"):
+            read = []
+            for index, reference in enumerate(interpreter["files"]):
+                at = ["tool_resources", "code_interpreter", "files", index]
+                local = files.local_file(reference, at, max_bytes=MAX_FILE_BYTES)
+                if local is not None:
+                    read.append({"content": local.sha256, "bytes": local.size, "source": local.source,
+                                 "name": local.name})
+            interpreter["files"] = read
 
     def export_files(self, key: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         instructions = document.get("instructions")

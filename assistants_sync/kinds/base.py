@@ -15,16 +15,24 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
 - `request_body`: canonical values -> the JSON a create or modify sends;
 - `complete_request`: files a manifest references, read into its request;
 - `references`: which other objects (kind, key or id) an object names, so that apply
-  creates them first and deletes them last;
+  creates them first and deletes them last; `in_keys` rewrites the ids of the stack's
+  own objects in a canonical form as their keys (so both sides compare by key), and
+  `resolve` turns keys back into ids when apply sends a body; `key_references` names
+  the references by key that must name a manifest of the stack;
+- `local_files` / `derive`: objects made from the repository's files (uploads), derived
+  from what the other objects use rather than declared in manifests (`declared`);
+- `create` / `update` / `delete`: the API calls (by default the collection at `path`);
+  an `ApplyContext` gives them the ids of referenced objects and the plan's values;
+- `field_lines` / `group_title`: how a plan shows a field, or a whole group of changes;
 - `export_document` / `export_files`: a manifest reproducing a remote object.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
@@ -32,6 +40,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from pydantic_core import PydanticCustomError
 
 from ..ownership import KEY_PATTERN, METADATA_MAX_PAIRS, TAG_KEY, is_reserved, tags_added
+
+if TYPE_CHECKING:
+    from ..planning.plan import Action, Change
 
 # The kind of a manifest without ``kind:``, shown without a prefix; JSON plans also
 # name its changes' ids `assistant_id`, as format_version 1 did.
@@ -75,16 +86,31 @@ class CanonicalFields:
 class ObjectListing(Protocol):
     """Lists a collection (the client, or a wrapper masking what it lists)."""
 
-    def list_objects(self, path: str, noun: str, *, beta: str = ...) -> list[dict[str, Any]]: ...
+    def list_objects(self, path: str, noun: str, *, beta: str = ...,
+                     params: Mapping[str, str] | None = None) -> list[dict[str, Any]]: ...
 
 
 class ObjectApi(ObjectListing, Protocol):
-    """The calls a kind makes: the generic collection requests of the client."""
+    """The calls a kind makes: the generic requests of the client."""
 
     def create_object(self, path: str, noun: str, body: dict[str, Any], *, beta: str = ...) -> dict[str, Any]: ...
     def modify_object(self, path: str, object_id: str, body: dict[str, Any], *,
                       beta: str = ...) -> dict[str, Any]: ...
     def delete_object(self, path: str, object_id: str, *, beta: str = ...) -> dict[str, Any]: ...
+    def get_object(self, path: str, operation: str, *, beta: str = ...) -> dict[str, Any]: ...
+    def post_object(self, path: str, operation: str, body: dict[str, Any], *, beta: str = ...,
+                    idempotent: bool = ...) -> dict[str, Any]: ...
+    def upload_file(self, path: str, source: str, filename: str, fields: Mapping[str, str]) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A file of the repository whose content an object uses (uploaded by apply)."""
+
+    source: str  # its path as apply opens it: the manifest's directory as the user named it, joined
+    sha256: str  # hex digest of its bytes: what identifies the content
+    size: int
+    name: str  # its base name (the API guesses a file's type from its extension)
 
 
 class ReferencedFiles(Protocol):
@@ -92,6 +118,15 @@ class ReferencedFiles(Protocol):
 
     def read(self, reference: str, at: list[int | str]) -> str | None:
         """The file's text, or None (the problem is reported at `at`, the field naming it)."""
+        ...
+
+    def local_file(self, reference: str, at: list[int | str], *, max_bytes: int) -> LocalFile | None:
+        """The file's digest and size (read in chunks, never whole), or None (reported at `at`)."""
+        ...
+
+    def glob(self, pattern: str, at: list[int | str]) -> list[str] | None:
+        """The files matching `pattern` (relative to the manifest, ``**`` for any depth), as paths relative to
+        the manifest with ``/``, sorted; None (reported at `at`) when it matches none or leaves the root."""
         ...
 
     def report(self, at: list[int | str], message: str) -> None:
@@ -123,6 +158,44 @@ def checked_metadata(value: dict[str, str], protect: bool) -> dict[str, str]:
 
 
 Reference = tuple[str, str]  # (kind, key or remote id) of an object another one names
+KeyOf = Callable[[str, str], "str | None"]  # (kind, remote id) -> the key of the stack's object with that id
+IdOf = Callable[[str, str], str]  # (kind, key) -> the remote id of the stack's object (KeyError: none yet)
+
+
+@dataclass(frozen=True)
+class ApplyContext:
+    """What a kind's create and update may need beyond the body.
+
+    `id_of` gives the ids of the objects a change names (made earlier in the same apply,
+    or listed when planned); `before` the canonical values the plan saw (an update);
+    `wait` whether to wait for server-side processing; `progress` reports what is awaited.
+    """
+
+    id_of: IdOf
+    before: Mapping[str, Any] = field(default_factory=dict)
+    wait: bool = True
+    progress: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A desired object that no manifest declares: a kind derives it from what other objects use."""
+
+    key: str
+    source: str  # "path/to/file.yaml:LINE" of the first manifest using it
+    request: dict[str, Any]
+    ignore_changes: frozenset[str] = frozenset()
+
+
+class DesiredView(Protocol):
+    """What `Kind.derive` reads of a desired object (desired.manifest.Desired)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def request(self) -> dict[str, Any]: ...
 
 
 class Strict(BaseModel):
@@ -179,6 +252,12 @@ class Kind:
     known_field_names: ClassVar[frozenset[str]] = frozenset()
     # Manifest fields that are not the object's (the engine's, and file references).
     manifest_only: ClassVar[frozenset[str]] = frozenset()
+    # False for a kind no manifest declares (its desired objects are derived, see `derive`).
+    declared: ClassVar[bool] = True
+    # False for a kind `export` leaves out (its objects are made from files of the repository).
+    exported: ClassVar[bool] = True
+    # Why an object of the stack without a desired object is deleted, as a plan says it.
+    unused_reason: ClassVar[str] = "no manifest for this key"
 
     def normalise(self, obj: Mapping[str, Any]) -> Canonical:
         """Canonical form of an API-shaped object (a create request or a server object)."""
@@ -198,6 +277,37 @@ class Kind:
         """The objects that an object (its request or canonical values) names."""
         return ()
 
+    def key_references(self, request: Mapping[str, Any]) -> Iterable[tuple[str, str, str]]:
+        """(kind, key, field) of each reference by key in a manifest's request: each must name a manifest."""
+        return ()
+
+    def in_keys(self, canonical: Canonical, key_of: KeyOf) -> Canonical:
+        """`canonical` with the ids of the stack's own objects written as their keys."""
+        return canonical
+
+    def resolve(self, body: dict[str, Any], id_of: IdOf) -> dict[str, Any]:
+        """A request body with the keys `in_keys` wrote turned back into ids."""
+        return body
+
+    def local_files(self, request: Mapping[str, Any]) -> Iterable[LocalFile]:
+        """The repository files whose content a desired object uses (uploaded before it is applied)."""
+        return ()
+
+    def derive(self, desired: Sequence[DesiredView]) -> list[Derived]:
+        """The desired objects of this kind that follow from the others (for a kind not `declared`)."""
+        return []
+
+    def field_lines(self, name: str, before: Any, after: Any) -> list[tuple[str, str]] | None:
+        """How a plan shows one field's change as (line kind, text) lines, or None for the usual value diff.
+
+        Line kinds are those of a plan's diff: added, removed, changed, note, plain.
+        """
+        return None
+
+    def group_title(self, action: Action, changes: Sequence[Change]) -> str | None:
+        """One line standing for all of `changes` (one action) in a text plan, or None to show each."""
+        return None
+
     def export_document(self, canonical: Canonical, unmanaged: frozenset[str]) -> dict[str, Any]:
         """The manifest fields reproducing `canonical` (metadata without the engine's tags; defaults left out)."""
         values = canonical.as_dict()
@@ -213,10 +323,11 @@ class Kind:
     def list(self, api: ObjectListing) -> list[dict[str, Any]]:
         return api.list_objects(self.path, self.plural, beta=self.beta)
 
-    def create(self, api: ObjectApi, body: dict[str, Any]) -> dict[str, Any]:
+    def create(self, api: ObjectApi, body: dict[str, Any], context: ApplyContext | None = None) -> dict[str, Any]:
         return api.create_object(self.path, self.noun, body, beta=self.beta)
 
-    def update(self, api: ObjectApi, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def update(self, api: ObjectApi, object_id: str, body: dict[str, Any],
+               context: ApplyContext | None = None) -> dict[str, Any]:
         return api.modify_object(self.path, object_id, body, beta=self.beta)
 
     def delete(self, api: ObjectApi, object_id: str) -> dict[str, Any]:

@@ -70,10 +70,10 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
         remotes = sorted(found.get(previous or key, []), key=lambda r: r.created_at)
         wanted = by_key.get(key)
         if wanted is None:
-            changes.extend(_delete(r, "no manifest for this key", is_protected(r.canonical.metadata),
+            changes.extend(_delete(r, get_kind(kind).unused_reason, is_protected(r.canonical.metadata),
                                    drift=_unexplained_drift(r)) for r in remotes)
             continue
-        base = owned_form(get_kind(kind), wanted, actual.stack)
+        base = owned_form(get_kind(kind), wanted, actual.stack, actual.key_of)
         if not remotes:
             target = recorded(base, wanted.unmanaged)
             adopted = _adoptable(wanted, actual, notes)
@@ -98,9 +98,11 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
     return changes
 
 
-def desired_form(wanted: Desired, stack: str) -> Canonical:
-    """What `wanted` looks like applied by `stack`: its canonical form with every tag an apply writes."""
-    return recorded(owned_form(get_kind(wanted.kind), wanted, stack), wanted.unmanaged)
+def desired_form(wanted: Desired, stack: str, actual: ActualState | None = None) -> Canonical:
+    """What `wanted` looks like applied by `stack`: its canonical form with every tag an apply writes
+    (the stack's objects it names by id written as keys, given what is listed: `actual`)."""
+    key_of = actual.key_of if actual is not None else None
+    return recorded(owned_form(get_kind(wanted.kind), wanted, stack, key_of), wanted.unmanaged)
 
 
 def _note(wanted: Desired, kind: Any, text: str) -> Note:
@@ -112,11 +114,13 @@ def _with_dependencies(changes: list[Change], desired: Sequence[Desired], actual
 
     A create, adopt or update names what its manifest names; a delete what the remote
     object names. A reference by remote id is turned into the key of the managed object.
+    A ref carries the id of the object when it is listed; a ref without one names an
+    object this plan creates, whose id apply learns when it is made.
     Objects that depend on each other in a circle cannot be ordered: PlanError.
     """
-    keys_by_id = {(r.kind, r.id): r.key for r in actual.managed if r.key is not None}
     requests = {(d.kind, d.key): d.request for d in desired}
     remotes = {(r.kind, r.id): r for r in actual.managed}
+    created = {(c.kind, c.key) for c in changes if c.action is Action.CREATE}
     result: list[Change] = []
     for change in changes:
         kind = get_kind(change.kind)
@@ -125,8 +129,11 @@ def _with_dependencies(changes: list[Change], desired: Sequence[Desired], actual
             values: Mapping[str, Any] = remote.canonical.as_dict() if remote is not None else {}
         else:
             values = requests.get((change.kind, change.key), {})
-        refs = sorted({Ref(kind=k, key=keys_by_id.get((k, name)) or name) for k, name in kind.references(values)
-                       if (k, keys_by_id.get((k, name)) or name) != (change.kind, change.key)},
+        named = {(k, actual.key_of(k, name) or name) for k, name in kind.references(values)}
+        # What is neither the stack's nor made by this plan (an id of another's object) orders nothing.
+        refs = sorted((Ref(kind=k, key=key, id=None if (k, key) in created else actual.id_of(k, key))
+                       for k, key in named if (k, key) != (change.kind, change.key)
+                       and ((k, key) in created or actual.id_of(k, key) is not None)),
                       key=lambda r: (r.kind, r.key))
         result.append(change.model_copy(update={"depends_on": refs}) if refs else change)
     _refuse_circles(result)

@@ -45,12 +45,17 @@ class FieldChange(BaseModel):
 
 
 class Ref(BaseModel):
-    """Another object of the plan that a change depends on, by kind and key."""
+    """Another object that a change names, by kind and key.
+
+    `id` is its id when the plan was made; None when this plan creates it (apply uses
+    the id it gets then), or when it is not the stack's (a key naming nothing listed).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: str
     key: str
+    id: str | None = None
 
 
 class Change(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from ..kinds import counted
+from ..kinds import counted, kind_named
 from ..kinds.base import DEFAULT_KIND
 from ..planning.plan import Action, Change, DriftKind, Plan, plan_json
 from .valuediff import DiffLine, DiffStyle, change_lines, to_json, value_lines
@@ -52,7 +52,8 @@ def render_text(plan: Plan, *, color: bool = False, view: View = "plan", diff: D
     if plan.is_empty:
         notes = f"\n{notes}" if notes else ""
         return f"{header}\n\n{_nothing_to_do(plan, view)}\n{notes}\n{summary_line(plan, view)}\n"
-    blocks = [_text_change(change, paint, view, diff) for change in plan.changes]
+    blocks = [_text_group(title, group, paint) if title else _text_change(group[0], paint, view, diff)
+              for title, group in shown_changes(plan)]
     banner = _delete_banner(plan, markdown=False)
     warning = f"\n{paint('Warning: ' + banner, 'red', bold=True)}\n" if banner else ""
     notes = f"\n{notes}" if notes else ""
@@ -77,7 +78,8 @@ def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LI
         head += [_nothing_to_do(plan, view), ""]
     head += _markdown_notes(plan, room=limit // 4)
     text = "\n".join(head) + "\n"
-    sections = [_markdown_change(change, view, diff) for change in plan.changes]
+    sections = [_markdown_group(title, group) if title else _markdown_change(group[0], view, diff)
+                for title, group in shown_changes(plan)]
     for shown, section in enumerate(sections):
         note = _cut_note(len(sections) - shown)
         if len(text) + len(section) + len(note) <= limit:
@@ -145,14 +147,66 @@ def change_title(change: Change, view: View = "plan") -> str:
 def field_diff(change: Change, diff: DiffStyle = DiffStyle()) -> list[DiffLine]:
     """Every line describing the change's fields, as both text and Markdown show them."""
     lines: list[DiffLine] = []
+    kind = kind_named(change.kind)
     for name, field in change.fields.items():
-        if change.action is Action.CREATE:
+        before = None if change.action is Action.CREATE else field.before
+        shown = kind.field_lines(name, before, field.after) if kind is not None else None
+        if shown is not None:
+            lines += [DiffLine(line_kind, text) for line_kind, text in shown]  # type: ignore[arg-type]
+        elif change.action is Action.CREATE:
             lines += value_lines(name, field.after, diff)
         else:
             lines += change_lines(name, field.before, field.after, diff)
     if change.action in (Action.UPDATE, Action.ADOPT) and change.unchanged:
         lines.append(DiffLine("note", f"({change.unchanged} unchanged field{'s' if change.unchanged != 1 else ''} hidden)"))
+    if change.action is not Action.DELETE:
+        lines += _made_first(change)
     return lines
+
+
+def _made_first(change: Change) -> list[DiffLine]:
+    """Notes on the objects it names that this plan creates: their ids are known only after apply."""
+    unknown: dict[str, list[str]] = {}
+    for ref in change.depends_on:
+        if ref.id is None:
+            unknown.setdefault(ref.kind, []).append(ref.key)
+    lines = []
+    for kind_name, keys in unknown.items():
+        kind = kind_named(kind_name)
+        if kind is None or kind.declared:  # a key a manifest names; a derived object (an upload) is counted
+            lines += [DiffLine("note", f"({kind_name} {key}: id known after apply)") for key in keys]
+        else:
+            lines.append(DiffLine("note", f"({kind.counted(len(keys)) if kind else len(keys)} created by this plan: "
+                                          "ids known after apply)"))
+    return lines
+
+
+def shown_changes(plan: Plan) -> list[tuple[str | None, list[Change]]]:
+    """The changes as a plan shows them: each on its own, or a kind's changes of one action as one line
+    (`Kind.group_title`: uploads are counted, not listed), at the place of the first of them."""
+    groups: dict[tuple[str, Action], list[Change]] = {}
+    for change in plan.changes:
+        groups.setdefault((change.kind, change.action), []).append(change)
+    titles = {group: kind.group_title(group[1], changes) if (kind := kind_named(group[0])) else None
+              for group, changes in groups.items()}
+    shown: list[tuple[str | None, list[Change]]] = []
+    for change in plan.changes:
+        group = (change.kind, change.action)
+        if titles[group] is None:
+            shown.append((None, [change]))
+        elif groups[group][0] is change:
+            shown.append((titles[group], groups[group]))
+    return shown
+
+
+def _text_group(title: str, group: list[Change], paint: Callable[..., str]) -> str:
+    action = group[0].action
+    return paint(f"  {SYMBOLS[action]} {title}", _ACTION_COLOR[action], bold=True) + "\n"
+
+
+def _markdown_group(title: str, group: list[Change]) -> str:
+    action = group[0].action
+    return f"<code>{SYMBOLS[action]} {action.value}</code> {_escape_html(title)}\n\n"
 
 
 def change_label(change: Change) -> str:
