@@ -583,25 +583,32 @@ def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@_paths_argument
+@_project_options
 @click.option("--to", "to_kind", required=True, type=click.Choice(["agent"]), help="The kind to convert to.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the converted manifests into.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in --out (default: refuse).")
-def convert(paths: tuple[str, ...], to_kind: str, out_dir: Path, force: bool) -> None:
+def convert(paths: tuple[str, ...], target: _Target, to_kind: str, out_dir: Path, force: bool) -> None:
     """Write agent manifests from assistant manifests, listing what each one loses.
 
     \b
     Example:
       assistants-sync convert --to agent specs --out agents
       assistants-sync plan agents      # review, then apply
-    Nothing is sent to any endpoint.
+    The manifests are read as plan reads them. Agents take no defaults, so the project
+    file's defaults (of --env NAME) are written into each agent manifest; ${NAME}
+    variables are written as they are. Nothing is sent to any endpoint.
     """
+    from .config import defaults_as_written
     from .convert import convert_to_agents
 
-    converted = convert_to_agents(paths, out_dir, force=force)
+    converted = convert_to_agents(target.paths(paths), out_dir, force=force,
+                                  written_defaults=defaults_as_written(target.settings), **target.manifest_options)
     for item in converted:
         click.echo(f"  {item.path}  (from {item.source})")
+        if item.from_defaults:
+            click.echo(f"      from the project file's defaults: {', '.join(item.from_defaults)}")
         for note in item.notes:
             click.echo(f"      changed: {note}")
         for loss in item.losses:

@@ -67,6 +67,7 @@ class Settings:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     variables: Mapping[str, str] = field(default_factory=dict, repr=False)
     config_file: Path | None = None
+    environment: str | None = None  # the project file's environment chosen (--env, ASSISTANTS_SYNC_ENV)
 
 
 def find_config(explicit: str | None, cwd: Path) -> Path | None:
@@ -183,7 +184,26 @@ def resolve_settings(
         defaults=defaults,
         variables=variables,
         config_file=config_file,
+        environment=env_name,
     )
+
+
+def defaults_as_written(settings: Settings) -> dict[str, Any]:
+    """`settings.defaults` with ``${NAME}`` left as the project file writes it (for files that are written).
+
+    The file was checked when the settings were resolved, so it is one mapping here.
+    """
+    if settings.config_file is None:
+        return {}
+    found = [d for _, _, d in documents(read_text(settings.config_file, CONFIG_MAX_BYTES)) if d is not None]
+    top = found[0] if found else {}
+    layers = [top.get("defaults") or {}]
+    if settings.environment is not None:
+        layers.append(((top.get("environments") or {}).get(settings.environment) or {}).get("defaults") or {})
+    defaults: dict[str, Any] = {}
+    for layer in layers:  # as resolve_settings merges them; a null sets nothing there either
+        defaults = _merge_defaults(defaults, {k: v for k, v in layer.items() if v is not None})
+    return defaults
 
 
 _BASE_URL_VARIABLES = {"azure": "AZURE_OPENAI_ENDPOINT", "foundry": "AZURE_AI_PROJECT_ENDPOINT"}

@@ -264,10 +264,15 @@ class _Source:
         """`data` with the project's defaults, for a kind that takes them."""
         if not self.defaults or kind.defaults_model is None:
             return data
-        merged = {**self.defaults, **data}
-        if isinstance(self.defaults.get("metadata"), dict) and isinstance(data.get("metadata"), dict):
-            merged["metadata"] = {**self.defaults["metadata"], **data["metadata"]}
-        return merged
+        return with_defaults(data, self.defaults)
+
+
+def with_defaults(data: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A document's fields over the project's defaults: its own fields win, metadata pairs are merged."""
+    merged = {**defaults, **data}
+    if isinstance(defaults.get("metadata"), dict) and isinstance(data.get("metadata"), dict):
+        merged["metadata"] = {**defaults["metadata"], **data["metadata"]}
+    return merged
 
 
 def _load_file(manifest: _ManifestFile, problems: list[Problem], files: _Files, source: _Source
