@@ -496,5 +496,13 @@ class AgentKind(Kind):
                  for name, value in document.items()}
         return moved, {reference: instructions}
 
+    def tool_identity(self, tool: Mapping[str, Any]) -> str:
+        # Function tools are flat ({"type": "function", "name": ...}); MCP tools are named by their server.
+        if tool.get("type") == "function":
+            return f"function {tool.get('name')}"
+        if tool.get("type") == "mcp":
+            return f"mcp {tool.get('server_label')}"
+        return super().tool_identity(tool)
+
 
 AGENT = AgentKind()

@@ -466,5 +466,10 @@ class AssistantKind(Kind):
                  for name, value in document.items()}
         return moved, {reference: instructions}
 
+    def tool_identity(self, tool: Mapping[str, Any]) -> str:
+        if tool.get("type") == "function":  # {"type": "function", "function": {"name": ...}}
+            return f"function {(tool.get('function') or {}).get('name')}"
+        return super().tool_identity(tool)
+
 
 ASSISTANT = AssistantKind()

@@ -16,7 +16,8 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
 - `complete_request`: files a manifest references, read into its request;
 - `references`: which other objects (kind, key or id) an object names, so that apply
   creates them first and deletes them last;
-- `export_document` / `export_files`: a manifest reproducing a remote object.
+- `export_document` / `export_files`: a manifest reproducing a remote object;
+- `tool_identity`: what names one of its tools in a diff (so tools match by it, not position).
 """
 
 from __future__ import annotations
@@ -208,6 +209,14 @@ class Kind:
     def export_files(self, key: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         """`document` with long values moved to files of their own: (document, {relative path: text})."""
         return document, {}
+
+    def tool_identity(self, tool: Mapping[str, Any]) -> str:
+        """What names one of an object's tools in a diff, e.g. "function get_weather".
+
+        Tools are matched by it, so inserting or reordering one shows just that. Here the
+        tool type; a kind whose tools of one type differ by a name says how to read it.
+        """
+        return str(tool.get("type"))
 
     # How objects are listed, created, updated and deleted: the collection at `path`.
     def list(self, api: ObjectListing) -> list[dict[str, Any]]:
