@@ -10,6 +10,8 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
   ``ignore_changes`` and ``adopt`` (`ManifestBase` has them for a new kind);
 - `fields` (one list, in display order; ``metadata`` among them, where the engine
   keeps its tags) and `defaults` (each field's canonical "API default");
+- `defaults_model`: the manifest fields it takes from the project file's
+  ``defaults:`` (`defaults_model_of` makes one; None: it takes none);
 - `normalise`: the canonical form of an API-shaped mapping (a create request or a
   server object), where every way of saying "the default" is one value;
 - `request_body`: canonical values -> the JSON a create or modify sends;
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Protocol
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, create_model, field_validator
 
 from pydantic_core import PydanticCustomError
 
@@ -170,7 +172,7 @@ class Kind:
     manifest_model: ClassVar[type[BaseModel]]
     # The `OpenAI-Beta` header of this kind's API, sent with each of its requests.
     beta: ClassVar[str] = "assistants=v2"
-    # The model of the project file's `defaults:` for this kind; None: it takes none.
+    # The fields this kind takes from the project file's `defaults:` (`defaults_model_of`); None: none.
     defaults_model: ClassVar[type[BaseModel] | None] = None
     fields: ClassVar[tuple[str, ...]]
     defaults: ClassVar[Mapping[str, Any]]
@@ -252,3 +254,13 @@ def read_parameters_file(reference: str, at: list[int | str], files: ReferencedF
         files.report(at, f"{reference}: parameters must be a JSON Schema object (a mapping)")
         return None
     return value
+
+
+def defaults_model_of(name: str, manifest_model: type[BaseModel], fields: Iterable[str]) -> type[BaseModel]:
+    """A kind's `defaults_model`: these `fields` of its manifest, each optional, with its type and limits."""
+    def optional(field_name: str) -> Any:
+        field = manifest_model.model_fields[field_name]
+        constrained: Any = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+        return (constrained | None, Field(default=None, alias=field.alias))
+
+    return create_model(name, __base__=Strict, **{f: optional(f) for f in fields})  # type: ignore[call-overload,no-any-return]
