@@ -135,21 +135,21 @@ def _defaults_problems(defaults: Any) -> list[tuple[list[int | str], str]]:
     """
     if not isinstance(defaults, dict):
         return []  # not a mapping: ProjectConfig says so
-    takers = [kind for kind in kinds() if kind.defaults_model is not None]
-    settable = frozenset().union(*(default_fields(kind) for kind in takers))
+    takers = [(kind, kind.defaults_model) for kind in kinds() if kind.defaults_model is not None]
+    settable = frozenset().union(*(default_fields(kind) for kind, _ in takers))
     problems: list[tuple[list[int | str], str]] = []
-    for field, value in defaults.items():
-        taking = [kind for kind in takers if field in default_fields(kind)]
+    for name, value in defaults.items():
+        taking = [(kind, model) for kind, model in takers if name in model.model_fields]
         if not taking:
-            own = any(field in kind.manifest_model.model_fields for kind in kinds())
+            own = any(name in kind.manifest_model.model_fields for kind in kinds())
             message = ("not a field defaults can set: each manifest gives its own" if own
-                       else validation_message({"type": "extra_forbidden", "loc": (field,)}, settable))
-            problems.append(([field], message))
+                       else validation_message({"type": "extra_forbidden", "loc": (name,)}, settable))
+            problems.append(([name], message))
             continue
         rejections = []
-        for kind in taking:
+        for kind, model in taking:
             try:
-                kind.defaults_model.model_validate({field: value})  # type: ignore[union-attr]
+                model.model_validate({name: value})
                 break
             except ValidationError as exc:
                 rejections.append((kind, exc.errors()))

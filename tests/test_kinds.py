@@ -21,10 +21,10 @@ from pydantic import Field
 
 from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.applying.apply import apply_plan
+from assistants_sync.desired.manifest import load_manifests
 from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.errors import ManifestError, PlanError, UnservedKindError
 from assistants_sync.kinds import register, unregister
-from assistants_sync.desired.manifest import load_manifests
 from assistants_sync.kinds.base import Kind, ManifestBase, defaults_model_of
 from assistants_sync.planning.plan import Action, Ref
 from assistants_sync.planning.reconcile import drift_from_manifests, plan_from_manifests
