@@ -51,3 +51,10 @@ def test_the_readme_lists_the_defaults_each_kind_takes() -> None:
         row = re.search(rf"^\| `{kind.name}` \| (.*) \|$", README, re.MULTILINE)
         listed = set(re.findall(r"`([a-z_]+)`", row.group(1))) if row else set()  # a kind not listed takes none
         assert listed == default_fields(kind), kind.name
+
+
+def test_the_readme_verbose_example_names_the_client_logger() -> None:
+    from assistants_sync.actual import client
+
+    [line] = [line for line in README.splitlines() if " DEBUG " in line and "GET http" in line]
+    assert f" DEBUG {client.log.name}: GET " in line

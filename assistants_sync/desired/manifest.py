@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from ..defaults import CONFIG_NAMES
 from ..errors import ManifestError, NoManifestsError, Problem
-from ..kinds import defaults_taken, get_kind, kind_named, kinds
+from ..kinds import defaults_taken, get_kind, kind_named, kind_nouns, kinds
 from ..kinds.base import DEFAULT_KIND, Kind
 from .manifest_cache import ParseCache
 from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
@@ -130,7 +130,7 @@ def require_manifests(desired: Sequence[Desired], paths: Sequence[str | os.PathL
                       hint: str = "") -> None:
     """NoManifestsError when `paths` held no manifest at all (`hint` says what to do instead)."""
     if not desired:
-        raise NoManifestsError([str(p) for p in paths], hint)
+        raise NoManifestsError([str(p) for p in paths], hint, nouns=kind_nouns())
 
 
 class _Files:

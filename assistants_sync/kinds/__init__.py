@@ -48,6 +48,12 @@ def get_kind(name: str) -> Kind:
     return _bundled()[name]
 
 
+def kind_nouns() -> str:
+    """Every registered kind's noun, for "no assistant or agent manifests"."""
+    nouns = [kind.noun for kind in kinds()]
+    return nouns[0] if len(nouns) == 1 else f"{', '.join(nouns[:-1])} or {nouns[-1]}"
+
+
 def default_fields(kind: Kind) -> frozenset[str]:
     """The fields `kind` takes from the project file's `defaults:`."""
     return frozenset(kind.defaults_model.model_fields) if kind.defaults_model is not None else frozenset()
@@ -79,4 +85,4 @@ def counted_manifests(kind_names: set[str], count: int) -> str:
 
 
 __all__ = ["DEFAULT_KIND", "Kind", "counted", "counted_manifests", "default_fields", "defaults_taken", "get_kind",
-           "kind_named", "kinds", "register", "unregister"]
+           "kind_named", "kind_nouns", "kinds", "register", "unregister"]
