@@ -172,7 +172,7 @@ class Kind:
     manifest_model: ClassVar[type[BaseModel]]
     # The `OpenAI-Beta` header of this kind's API, sent with each of its requests.
     beta: ClassVar[str] = "assistants=v2"
-    # The fields this kind takes from the project file's `defaults:` (`defaults_model_of`); None: none.
+    # The model of the project file's `defaults:` for this kind; None: it takes none.
     defaults_model: ClassVar[type[BaseModel] | None] = None
     fields: ClassVar[tuple[str, ...]]
     defaults: ClassVar[Mapping[str, Any]]
