@@ -562,7 +562,7 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
 @contextlib.contextmanager
 def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float) -> Iterator[None]:
     """Hold the stack's lock for the block; Ctrl-C while waiting for it exits 130."""
-    from .applying.apply_lock import AssistantLockObjects, who_am_i
+    from .applying.apply_lock import EndpointLockObjects, who_am_i
     from .applying.lock import holding
 
     def waiting(holder: LockInfo, seconds_left: float) -> None:
@@ -573,7 +573,7 @@ def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float
     with client.sibling() as lock_client, \
             contextlib.ExitStack() as held:
         try:
-            held.enter_context(holding(AssistantLockObjects(lock_client, model), stack, who=who_am_i(),
+            held.enter_context(holding(EndpointLockObjects(lock_client, model), stack, who=who_am_i(),
                                        timeout=timeout, on_wait=waiting,
                                        warn=lambda message: click.echo(f"Warning: {message}", err=True)))
         except KeyboardInterrupt:
@@ -632,7 +632,7 @@ def force_unlock(lock_id: str, target: _Target, force: bool) -> None:
     only the lock of a run that is no longer running: two applies at once can
     create duplicates.
     """
-    from .applying.apply_lock import AssistantLockObjects
+    from .applying.apply_lock import EndpointLockObjects
     from .applying.lock import force_unlock as release_lock
 
     def confirm(lock: LockInfo) -> None:
@@ -647,7 +647,7 @@ def force_unlock(lock_id: str, target: _Target, force: bool) -> None:
             raise ConfigError("force-unlock cancelled; nothing was changed")
 
     with target.client() as client:
-        released = release_lock(AssistantLockObjects(client), target.stack, lock_id, confirm=confirm)
+        released = release_lock(EndpointLockObjects(client), target.stack, lock_id, confirm=confirm)
     click.echo(f'Released the lock of stack "{target.stack}" held by {released.describe()}.')
 
 

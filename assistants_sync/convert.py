@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from .desired.manifest import load_manifests, with_defaults
+from .kinds import defaults_taken, get_kind
 from .desired.yamlload import documents
 from .errors import ConfigError
 from .kinds.base import DEFAULT_KIND
@@ -72,8 +73,9 @@ def convert_to_agents(paths: Sequence[str | os.PathLike[str]], out_dir: Path, *,
     """
     desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
     sources = {d.source for d in desired if d.kind == DEFAULT_KIND}
-    defaults = dict(defaults or {})
-    written_defaults = defaults if written_defaults is None else written_defaults
+    assistant = get_kind(DEFAULT_KIND)
+    defaults = defaults_taken(assistant, defaults or {})  # those an assistant manifest takes, as plan merges them
+    written_defaults = defaults if written_defaults is None else defaults_taken(assistant, written_defaults)
     order = {name: index for index, name in enumerate(written_defaults)}
     planned: list[tuple[Converted, dict[str, Any], dict[Path, Path]]] = []
     for manifest_file in sorted({s.rsplit(":", 1)[0] for s in sources}):

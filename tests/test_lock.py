@@ -22,7 +22,7 @@ import openai
 import pytest
 
 import assistants_sync.cli as cli_module
-from assistants_sync.applying.apply_lock import AssistantLockObjects
+from assistants_sync.applying.apply_lock import EndpointLockObjects
 from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.errors import LockHeldError
@@ -33,8 +33,8 @@ from .conftest import API_KEY, ROOT, plan_json, point_cli_at, run, write
 Hook = Callable[[str, str, bytes], "tuple[int, dict[str, Any]] | None"]
 
 
-def lock_objects(emulator: EmulatorServer, model: str = "gpt-4o") -> AssistantLockObjects:
-    return AssistantLockObjects(AssistantsClient(Endpoint(emulator.base_url, api_key=API_KEY)), model)
+def lock_objects(emulator: EmulatorServer, model: str = "gpt-4o") -> EndpointLockObjects:
+    return EndpointLockObjects(AssistantsClient(Endpoint(emulator.base_url, api_key=API_KEY)), model)
 
 
 def hold(emulator: EmulatorServer, stack: str = "default", who: str = "alice@laptop pid 4242") -> LockInfo:
@@ -180,7 +180,7 @@ def test_concurrent_holders_of_one_stack_take_turns(emulator: EmulatorServer) ->
     most = []
     failures: list[BaseException] = []
 
-    class MeetAfterCreating(AssistantLockObjects):
+    class MeetAfterCreating(EndpointLockObjects):
         met = False
 
         def create_object(self, metadata: dict[str, str]) -> str | None:

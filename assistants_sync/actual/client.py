@@ -312,20 +312,6 @@ class AssistantsClient:
     def delete_object(self, path: str, object_id: str, *, beta: str = ASSISTANTS_BETA) -> dict[str, Any]:
         return self._request("DELETE", f"{path}/{object_id}", f"deleting {object_id}", beta=beta)
 
-    # The assistants collection (the lock's store, and callers of the library before kinds).
-    def list_assistants(self) -> list[dict[str, Any]]:
-        """Every assistant, oldest first."""
-        return self.list_objects("assistants", "assistants")
-
-    def create_assistant(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.create_object("assistants", "assistant", body)
-
-    def modify_assistant(self, assistant_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.modify_object("assistants", assistant_id, body)
-
-    def delete_assistant(self, assistant_id: str) -> dict[str, Any]:
-        return self.delete_object("assistants", assistant_id)
-
     def _request(
         self,
         method: str,
