@@ -564,7 +564,7 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
 @contextlib.contextmanager
 def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float) -> Iterator[None]:
     """Hold the stack's lock for the block; Ctrl-C while waiting for it exits 130."""
-    from .applying.apply_lock import AssistantLockObjects, who_am_i
+    from .applying.apply_lock import EndpointLockObjects, who_am_i
     from .applying.lock import holding
 
     def waiting(holder: LockInfo, seconds_left: float) -> None:
@@ -575,7 +575,7 @@ def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float
     with client.sibling() as lock_client, \
             contextlib.ExitStack() as held:
         try:
-            held.enter_context(holding(AssistantLockObjects(lock_client, model), stack, who=who_am_i(),
+            held.enter_context(holding(EndpointLockObjects(lock_client, model), stack, who=who_am_i(),
                                        timeout=timeout, on_wait=waiting,
                                        warn=lambda message: click.echo(f"Warning: {message}", err=True)))
         except KeyboardInterrupt:
@@ -585,25 +585,32 @@ def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@_paths_argument
+@_project_options
 @click.option("--to", "to_kind", required=True, type=click.Choice(["agent"]), help="The kind to convert to.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the converted manifests into.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in --out (default: refuse).")
-def convert(paths: tuple[str, ...], to_kind: str, out_dir: Path, force: bool) -> None:
+def convert(paths: tuple[str, ...], target: _Target, to_kind: str, out_dir: Path, force: bool) -> None:
     """Write agent manifests from assistant manifests, listing what each one loses.
 
     \b
     Example:
       assistants-sync convert --to agent specs --out agents
       assistants-sync plan agents      # review, then apply
-    Nothing is sent to any endpoint.
+    The manifests are read as plan reads them. Agents take no defaults, so the project
+    file's defaults (of --env NAME) are written into each agent manifest; ${NAME}
+    variables are written as they are. Nothing is sent to any endpoint.
     """
+    from .config import defaults_as_written
     from .convert import convert_to_agents
 
-    converted = convert_to_agents(paths, out_dir, force=force)
+    converted = convert_to_agents(target.paths(paths), out_dir, force=force,
+                                  written_defaults=defaults_as_written(target.settings), **target.manifest_options)
     for item in converted:
         click.echo(f"  {item.path}  (from {item.source})")
+        if item.from_defaults:
+            click.echo(f"      from the project file's defaults: {', '.join(item.from_defaults)}")
         for note in item.notes:
             click.echo(f"      changed: {note}")
         for loss in item.losses:
@@ -627,7 +634,7 @@ def force_unlock(lock_id: str, target: _Target, force: bool) -> None:
     only the lock of a run that is no longer running: two applies at once can
     create duplicates.
     """
-    from .applying.apply_lock import AssistantLockObjects
+    from .applying.apply_lock import EndpointLockObjects
     from .applying.lock import force_unlock as release_lock
 
     def confirm(lock: LockInfo) -> None:
@@ -642,7 +649,7 @@ def force_unlock(lock_id: str, target: _Target, force: bool) -> None:
             raise ConfigError("force-unlock cancelled; nothing was changed")
 
     with target.client() as client:
-        released = release_lock(AssistantLockObjects(client), target.stack, lock_id, confirm=confirm)
+        released = release_lock(EndpointLockObjects(client), target.stack, lock_id, confirm=confirm)
     click.echo(f'Released the lock of stack "{target.stack}" held by {released.describe()}.')
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from .defaults import CONFIG_NAMES, DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, Problem, ProjectFileError
-from .kinds.assistant import ManifestDefaults
+from .kinds import default_fields, kinds
 from .ownership import STACK_PATTERN
 from .desired.yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
                        validation_message, yaml_error_message)
@@ -40,7 +40,8 @@ class _Settings(BaseModel):
     stack: Annotated[str, StringConstraints(pattern=STACK_PATTERN)] | None = None
     paths: list[Annotated[str, StringConstraints(min_length=1)]] | None = None
     parallelism: int | None = Field(default=None, ge=1, le=256)
-    defaults: ManifestDefaults | None = None  # type: ignore[valid-type]  # a pydantic-made model
+    # Manifest fields for every manifest of a kind that takes them (checked by `_defaults_problems`).
+    defaults: dict[str, Any] | None = None
 
 
 class ProjectConfig(_Settings):
@@ -67,6 +68,7 @@ class Settings:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     variables: Mapping[str, str] = field(default_factory=dict, repr=False)
     config_file: Path | None = None
+    environment: str | None = None  # the project file's environment chosen (--env, ASSISTANTS_SYNC_ENV)
 
 
 def find_config(explicit: str | None, cwd: Path) -> Path | None:
@@ -102,15 +104,61 @@ def load_config(path: Path, variables: Mapping[str, str]) -> ProjectConfig:
     _, node, data = found[0]
     if not isinstance(data, dict):
         raise ProjectFileError(name, [Problem(name, 1, "", "the project file must be a mapping of settings")])
+    problems: list[Problem] = []
     try:
-        return ProjectConfig.model_validate(data)
+        config = ProjectConfig.model_validate(data)
     except ValidationError as exc:
-        problems = []
         for error in exc.errors():
             place = user_path(error["loc"])
             problems.append(Problem(name, line_of(node, place), format_path(place),
                                     validation_message(error, _CONFIG_FIELDS)))
-        raise ProjectFileError(name, problems) from exc
+    environments = data.get("environments")
+    places: list[list[int | str]] = [["defaults"], *(["environments", env, "defaults"] for env in
+                                                     (environments if isinstance(environments, dict) else {}))]
+    for place in places:
+        problems += [Problem(name, line_of(node, [*place, *path]), format_path([*place, *path]), message)
+                     for path, message in _defaults_problems(_at(data, place))]
+    if problems:
+        raise ProjectFileError(name, sorted(problems, key=lambda p: p.line or 0))
+    return config
+
+
+def _at(data: Any, place: list[int | str]) -> Any:
+    for part in place:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _defaults_problems(defaults: Any) -> list[tuple[list[int | str], str]]:
+    """What is wrong with a `defaults:` mapping: a field no kind takes, or a value no kind taking it accepts.
+
+    Each manifest gets the fields its kind takes, so a field one kind takes is valid.
+    """
+    if not isinstance(defaults, dict):
+        return []  # not a mapping: ProjectConfig says so
+    takers = [(kind, kind.defaults_model) for kind in kinds() if kind.defaults_model is not None]
+    settable = frozenset().union(*(default_fields(kind) for kind, _ in takers))
+    problems: list[tuple[list[int | str], str]] = []
+    for name, value in defaults.items():
+        taking = [(kind, model) for kind, model in takers if name in model.model_fields]
+        if not taking:
+            own = any(name in kind.manifest_model.model_fields for kind in kinds())
+            message = ("not a field defaults can set: each manifest gives its own" if own
+                       else validation_message({"type": "extra_forbidden", "loc": (name,)}, settable))
+            problems.append(([name], message))
+            continue
+        rejections = []
+        for kind, model in taking:
+            try:
+                model.model_validate({name: value})
+                break
+            except ValidationError as exc:
+                rejections.append((kind, exc.errors()))
+        else:
+            kind, errors = rejections[0]  # as the first kind (the default one, if it takes it) reads it
+            also = f" (as {kind.noun} manifests take it; no kind takes this value)" if len(taking) > 1 else ""
+            problems += [(user_path(e["loc"]), validation_message(e) + also) for e in errors]
+    return problems
 
 
 def resolve_settings(
@@ -183,7 +231,26 @@ def resolve_settings(
         defaults=defaults,
         variables=variables,
         config_file=config_file,
+        environment=env_name,
     )
+
+
+def defaults_as_written(settings: Settings) -> dict[str, Any]:
+    """`settings.defaults` with ``${NAME}`` left as the project file writes it (for files that are written).
+
+    The file was checked when the settings were resolved, so it is one mapping here.
+    """
+    if settings.config_file is None:
+        return {}
+    found = [d for _, _, d in documents(read_text(settings.config_file, CONFIG_MAX_BYTES)) if d is not None]
+    top = found[0] if found else {}
+    layers = [top.get("defaults") or {}]
+    if settings.environment is not None:
+        layers.append(((top.get("environments") or {}).get(settings.environment) or {}).get("defaults") or {})
+    defaults: dict[str, Any] = {}
+    for layer in layers:  # as resolve_settings merges them; a null sets nothing there either
+        defaults = _merge_defaults(defaults, {k: v for k, v in layer.items() if v is not None})
+    return defaults
 
 
 _BASE_URL_VARIABLES = {"azure": "AZURE_OPENAI_ENDPOINT", "foundry": "AZURE_AI_PROJECT_ENDPOINT"}

@@ -4,21 +4,31 @@ The Agents API is the successor of the Assistants API on OpenAI, but not every s
 of an assistant has an equivalent. Each assistant manifest becomes one agent manifest;
 what cannot be carried over is listed per assistant with the reason (`Converted.losses`),
 so a team sees what its migration loses before it applies anything. The manifests are
-validated first (the same rules as `validate`); files they reference are copied.
+read as `plan` reads them (the project file's defaults merged in, ``${NAME}`` variables
+filled in) and validated first (the same rules as `validate`); files they reference are
+copied.
+
+Agents take no defaults, so the defaults an assistant got from the project file are
+written into its agent manifest. A string written with ``${NAME}`` is written as it was
+(an environment's values, secrets among them, never land in a file; the agent manifest
+plans with each environment's variables as the assistant one did); its value decides
+what is converted.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .desired.manifest import load_manifests
+from .desired.manifest import load_manifests, with_defaults
+from .kinds import defaults_taken, get_kind
 from .desired.yamlload import documents
 from .errors import ConfigError
 from .kinds.base import DEFAULT_KIND
@@ -35,6 +45,7 @@ _NO_EQUIVALENT = {
     "previous_keys": "they name keys of assistants, not of agents",
 }
 EMPTY_PARAMETERS = {"type": "object", "properties": {}}
+_LONE_VARIABLE = re.compile(r"\$\{[^}]*\}")
 
 
 @dataclass
@@ -46,26 +57,38 @@ class Converted:
     path: Path  # the agent manifest written
     losses: list[str] = field(default_factory=list)  # "field: reason"
     notes: list[str] = field(default_factory=list)  # carried over, with a change
+    from_defaults: list[str] = field(default_factory=list)  # fields the project file's defaults set or added to
 
 
-def convert_to_agents(paths: Sequence[str | os.PathLike[str]], out_dir: Path, *, force: bool = False
-                      ) -> list[Converted]:
+def convert_to_agents(paths: Sequence[str | os.PathLike[str]], out_dir: Path, *, force: bool = False,
+                      defaults: Mapping[str, Any] | None = None, variables: Mapping[str, str] | None = None,
+                      project_file: str | os.PathLike[str] | None = None,
+                      written_defaults: Mapping[str, Any] | None = None) -> list[Converted]:
     """Write an agent manifest per assistant manifest under `paths` into `out_dir`.
 
+    `defaults`, `variables` and `project_file` are load_manifests'; `written_defaults`
+    are the defaults as the project file writes them, ``${NAME}`` kept (default: `defaults`).
     Raises ManifestError for invalid manifests and ConfigError (nothing written) when a
     file to write exists, unless `force`.
     """
-    desired = load_manifests(paths)  # every rule of `validate`, with file and line
+    desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
     sources = {d.source for d in desired if d.kind == DEFAULT_KIND}
+    assistant = get_kind(DEFAULT_KIND)
+    defaults = defaults_taken(assistant, defaults or {})  # those an assistant manifest takes, as plan merges them
+    written_defaults = defaults if written_defaults is None else defaults_taken(assistant, written_defaults)
+    order = {name: index for index, name in enumerate(written_defaults)}
     planned: list[tuple[Converted, dict[str, Any], dict[Path, Path]]] = []
     for manifest_file in sorted({s.rsplit(":", 1)[0] for s in sources}):
-        text = Path(manifest_file).read_text(encoding="utf-8")
-        for _, node, data in documents(text):
-            source = f"{manifest_file}:{node.start_mark.line + 1}"
+        for line, data, as_written in _documents(manifest_file, variables):
+            source = f"{manifest_file}:{line}"
             if source not in sources or not isinstance(data, dict):
                 continue
-            converted = Converted(source, data["key"], out_dir / f"{data['key']}.yaml")
-            document, references = _agent_document(data, converted)
+            merged = with_defaults(data, defaults)  # what plan validates
+            written = _as_written(merged, with_defaults(as_written, written_defaults))
+            converted = Converted(source, merged["key"], out_dir / f"{merged['key']}.yaml")
+            converted.from_defaults = sorted((n for n in defaults if merged.get(n) != data.get(n)),
+                                             key=lambda n: order.get(n, len(order)))
+            document, references = _agent_document(merged, written, converted)
             copies = {out_dir / r: Path(manifest_file).parent / r for r in references}
             planned.append((converted, document, copies))
     targets = [c.path for c, _, _ in planned] + [t for _, _, copies in planned for t in copies]
@@ -76,38 +99,97 @@ def convert_to_agents(paths: Sequence[str | os.PathLike[str]], out_dir: Path, *,
                           "or choose another --out")
     for converted, document, copies in planned:
         converted.path.parent.mkdir(parents=True, exist_ok=True)
-        header = f"# Converted by assistants-sync from the assistant manifest {converted.source}.\n"
-        header += "".join(f"# Not carried over: {loss}\n" for loss in converted.losses)
-        converted.path.write_text(header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100),
-                                  encoding="utf-8")
+        converted.path.write_text(_header(converted, project_file) + yaml.dump(
+            document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
         for target, origin in copies.items():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(origin, target)
     return [c for c, _, _ in planned]
 
 
-def _agent_document(data: dict[str, Any], converted: Converted) -> tuple[dict[str, Any], list[str]]:
-    """The agent manifest for one assistant manifest's fields, and the files it references."""
+def _documents(manifest_file: str, variables: Mapping[str, str] | None) -> Iterator[tuple[int, Any, Any]]:
+    """(first line, data with variables filled in, data as written) of each document of a (valid) manifest file."""
+    text = Path(manifest_file).read_text(encoding="utf-8")
+    for (_, node, data), (_, _, as_written) in zip(documents(text, variables), documents(text)):
+        yield node.start_mark.line + 1, data, as_written
+
+
+def _header(converted: Converted, project_file: str | os.PathLike[str] | None) -> str:
+    header = f"# Converted by assistants-sync from the assistant manifest {converted.source}.\n"
+    if converted.from_defaults:
+        where = f" ({os.path.relpath(project_file)})" if project_file is not None else ""
+        header += f"# From the project file's defaults{where}: {', '.join(converted.from_defaults)}\n"
+    return header + "".join(f"# Not carried over: {loss}\n" for loss in converted.losses)
+
+
+class _Written(str):
+    """A string holding ``${NAME}`` variables, as the manifest (or the project file) writes it."""
+
+
+class _QuotedString(_Written):
+    """A lone ``${NAME}`` whose value is a string: quoted, so that any value stays a string."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """safe_dump's dumper, which also writes the strings of `_as_written`.
+
+    A lone variable whose value is not a string is written plain, so it is read with its
+    YAML type again (``protect: ${PROTECT:-false}``).
+    """
+
+
+_Dumper.add_representer(_Written, lambda dumper, text: dumper.represent_str(str(text)))
+_Dumper.add_representer(_QuotedString, lambda dumper, text: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", str(text), style="'"))
+
+
+def _as_written(value: Any, written: Any) -> Any:
+    """`value` (what plan sees), each string written with variables as `written` (the same document) has it.
+
+    Variables fill in values, never structure, so both have one shape; where they part
+    (a null default, a variable in a mapping key), `value` is kept.
+    """
+    if isinstance(value, dict) and isinstance(written, dict):
+        return {k: _as_written(v, written.get(k, v)) for k, v in value.items()}
+    if isinstance(value, list) and isinstance(written, list) and len(value) == len(written):
+        return [_as_written(v, w) for v, w in zip(value, written)]
+    if isinstance(written, str) and "$" in written and written != value:
+        lone_string = isinstance(value, str) and _LONE_VARIABLE.fullmatch(written)
+        return _QuotedString(written) if lone_string else _Written(written)
+    return value
+
+
+def _set(value: Any, written: Any, empty: tuple[Any, ...]) -> bool:
+    """Set to something here, or written with a variable that may set it in another environment."""
+    return value not in empty or isinstance(written, _Written)
+
+
+def _agent_document(data: dict[str, Any], written: dict[str, Any], converted: Converted
+                    ) -> tuple[dict[str, Any], list[str]]:
+    """The agent manifest for one assistant manifest's fields, and the files it references.
+
+    `data` decides (the values plan sees); what is written comes from `written` (see `_as_written`).
+    """
     document: dict[str, Any] = {"kind": "agent"}
     references = [data["instructions_file"]] if data.get("instructions_file") else []
     for name in _CARRIED:
-        if data.get(name) not in (None, False, {}, ""):
-            document[name] = data[name]
+        if _set(data.get(name), written.get(name), (None, False, {}, "")):
+            document[name] = written[name]
     for name, reason in _NO_EQUIVALENT.items():
-        if data.get(name) not in (None, [], {}, ""):
+        if _set(data.get(name), written.get(name), (None, [], {}, "")):
             converted.losses.append(f"{name}: {reason}")
     tools = []
-    for index, tool in enumerate(data.get("tools") or []):
-        converted_tool = _tool(tool, index, converted)
+    for index, (tool, written_tool) in enumerate(zip(data.get("tools") or [], written.get("tools") or [])):
+        converted_tool = _tool(tool, written_tool, index, converted)
         if converted_tool is not None:
             tools.append(converted_tool)
             if "parameters_file" in converted_tool:
-                references.append(converted_tool["parameters_file"])
+                references.append(tool["function"]["parameters_file"])
     if tools:
         document["tools"] = tools
-    if data.get("reasoning_effort"):
-        document["reasoning"] = {"effort": data["reasoning_effort"]}
-    text = _text(data.get("response_format"), converted)
+    if _set(data.get("reasoning_effort"), written.get("reasoning_effort"), (None, "")):
+        document["reasoning"] = {"effort": written["reasoning_effort"]}
+    text = _text(data.get("response_format"), written.get("response_format"), converted)
     if text:
         document["text"] = text
     ignored = data.get("ignore_changes") or []
@@ -124,7 +206,7 @@ def _agent_document(data: dict[str, Any], converted: Converted) -> tuple[dict[st
     return document, references
 
 
-def _tool(tool: dict[str, Any], index: int, converted: Converted) -> dict[str, Any] | None:
+def _tool(tool: dict[str, Any], written: dict[str, Any], index: int, converted: Converted) -> dict[str, Any] | None:
     kind = tool.get("type")
     if kind == "code_interpreter":
         converted.losses.append(f"tools[{index}] code_interpreter: the Agents API has no code interpreter tool")
@@ -134,20 +216,23 @@ def _tool(tool: dict[str, Any], index: int, converted: Converted) -> dict[str, A
                                 "(its vector store is not reachable from an agent)")
         return None
     function = tool.get("function") or {}
-    flat: dict[str, Any] = {"type": "function", "name": function.get("name"),
-                            "description": function.get("description") or ""}
-    if not function.get("description"):
-        converted.notes.append(f"tools[{index}] {flat['name']}: description set to \"\" (the Agents API requires one)")
+    written_function = written.get("function") or {}
+    flat: dict[str, Any] = {"type": "function", "name": written_function.get("name"),
+                            "description": written_function.get("description") or ""}
+    if not flat["description"]:
+        converted.notes.append(f"tools[{index}] {function.get('name')}: description set to \"\" "
+                               "(the Agents API requires one)")
     if function.get("parameters_file"):
-        flat["parameters_file"] = function["parameters_file"]
+        flat["parameters_file"] = written_function["parameters_file"]
     else:
-        flat["parameters"] = function.get("parameters") or EMPTY_PARAMETERS
+        flat["parameters"] = written_function.get("parameters") or EMPTY_PARAMETERS
     if function.get("strict") is not None:
-        converted.notes.append(f"tools[{index}] {flat['name']}: strict dropped (agent function tools have no strict)")
+        converted.notes.append(f"tools[{index}] {function.get('name')}: strict dropped "
+                               "(agent function tools have no strict)")
     return flat
 
 
-def _text(response_format: Any, converted: Converted) -> dict[str, Any] | None:
+def _text(response_format: Any, written: Any, converted: Converted) -> dict[str, Any] | None:
     if response_format in (None, "auto"):
         return None
     kind = response_format.get("type")
@@ -162,4 +247,4 @@ def _text(response_format: Any, converted: Converted) -> dict[str, Any] | None:
     if dropped:
         converted.notes.append(f"response_format: json_schema's {', '.join(dropped)} dropped "
                                "(an agent's text.format json_schema has only the schema)")
-    return {"format": {"type": "json_schema", "schema": schema.get("schema") or {}}}
+    return {"format": {"type": "json_schema", "schema": (written.get("json_schema") or {}).get("schema") or {}}}

@@ -74,10 +74,12 @@ class ManifestError(SyncError):
 class NoManifestsError(ManifestError):
     """The paths hold no manifest at all: an empty or mistyped path, never an empty desired state."""
 
-    def __init__(self, paths: list[str], hint: str = "") -> None:
+    def __init__(self, paths: list[str], hint: str = "", *, nouns: str = "") -> None:
+        """`nouns` names the kinds of manifest looked for ("assistant or agent")."""
         where = ", ".join(paths) or "(no path)"
-        message = f"no assistant manifests (*.yaml or *.yml files) in {where}"
-        self.problems = [Problem(where, None, "", "no assistant manifests")]
+        missing = f"no {nouns} manifests" if nouns else "no manifests"
+        message = f"{missing} (*.yaml or *.yml files) in {where}"
+        self.problems = [Problem(where, None, "", missing)]
         SyncError.__init__(self, f"{message}; {hint}" if hint else message)
 
 

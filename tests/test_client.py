@@ -16,6 +16,7 @@ from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.actual.retry import RetryPolicy
 from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.errors import ApiError, BadResponseError, ConfigError, RemoteError
+from assistants_sync.kinds.assistant import ASSISTANT
 from assistants_sync.planning.reconcile import plan_from_manifests
 
 from .conftest import API_KEY, one_bot, run, write
@@ -31,10 +32,10 @@ def client_for(emulator: EmulatorServer, **endpoint: Any) -> AssistantsClient:
 
 def test_every_request_carries_auth_beta_organization_and_project(emulator: EmulatorServer) -> None:
     with client_for(emulator, organization="org-1", project="proj-1") as client:
-        created = client.create_assistant({"model": "gpt-4o"})
-        client.modify_assistant(created["id"], {"name": "n"})
-        client.list_assistants()
-        client.delete_assistant(created["id"])
+        created = ASSISTANT.create(client, {"model": "gpt-4o"})
+        ASSISTANT.update(client, created["id"], {"name": "n"})
+        ASSISTANT.list(client)
+        ASSISTANT.delete(client, created["id"])
     assert [r.method for r in emulator.requests] == ["POST", "POST", "GET", "DELETE"]
     for request in emulator.requests:
         assert request.headers["authorization"] == f"Bearer {API_KEY}"
@@ -46,7 +47,7 @@ def test_every_request_carries_auth_beta_organization_and_project(emulator: Emul
 def test_listing_follows_the_cursor_100_at_a_time(emulator: EmulatorServer) -> None:
     ids = [emulator.store.create({"model": "gpt-4o"})["id"] for _ in range(251)]
     with client_for(emulator) as client:
-        listed = client.list_assistants()
+        listed = ASSISTANT.list(client)
     assert [a["id"] for a in listed] == ids
     pages = [r.query for r in emulator.requests]
     assert pages == [
@@ -60,7 +61,7 @@ def test_wrong_key_says_to_check_the_key_and_never_shows_it(emulator: EmulatorSe
     secret = "sk-wrong-5d1e9a"
     with AssistantsClient(Endpoint(base_url=emulator.base_url, api_key=secret)) as client:
         with pytest.raises(ApiError) as caught:
-            client.list_assistants()
+            ASSISTANT.list(client)
     message = str(caught.value)
     assert message.startswith("listing assistants failed: HTTP 401: Incorrect API key provided.")
     assert "Check the API key (OPENAI_API_KEY)" in message
@@ -70,14 +71,14 @@ def test_wrong_key_says_to_check_the_key_and_never_shows_it(emulator: EmulatorSe
 def test_wrong_base_url_on_list_says_to_check_the_base_url(emulator: EmulatorServer) -> None:
     with client_for(emulator, base_url=emulator.base_url.removesuffix("/v1") + "/api") as client:
         with pytest.raises(ApiError) as caught:
-            client.list_assistants()
+            ASSISTANT.list(client)
     assert caught.value.status == 404
     assert "Check the base URL (--base-url / OPENAI_BASE_URL)" in str(caught.value)
 
 
 def test_modify_of_a_vanished_assistant_says_so(emulator: EmulatorServer) -> None:
     with client_for(emulator) as client, pytest.raises(ApiError) as caught:
-        client.modify_assistant("asst_gone", {"name": "x"})
+        ASSISTANT.update(client, "asst_gone", {"name": "x"})
     assert "No assistant found with id 'asst_gone'." in str(caught.value)
     assert "deleted outside assistants-sync" in str(caught.value)
 
@@ -89,7 +90,7 @@ def test_unreachable_endpoint_is_a_clear_error() -> None:
     with AssistantsClient(Endpoint(base_url=f"http://127.0.0.1:{port}/v1", api_key=API_KEY), retry=FAST) as client:
         with pytest.raises(RemoteError, match=rf"cannot reach http://127.0.0.1:{port}/v1 \(ConnectError.*"
                                               r"check the base URL and your network$"):
-            client.list_assistants()
+            ASSISTANT.list(client)
         assert client.stats.requests == 1  # never answered: a wrong address, not retried
 
 
@@ -100,13 +101,13 @@ def mock_client(handler: Any) -> AssistantsClient:
 def test_an_html_page_from_a_proxy_is_reported_not_parsed() -> None:
     client = mock_client(lambda request: httpx.Response(200, html="<html>Gateway</html>"))
     with pytest.raises(BadResponseError, match="answered HTTP 200 with 20 bytes of text/html, not JSON"):
-        client.list_assistants()
+        ASSISTANT.list(client)
 
 
 def test_an_error_without_the_api_error_shape_still_reads_well() -> None:
     client = mock_client(lambda request: httpx.Response(502, text="Bad Gateway"))
     with pytest.raises(ApiError) as caught:
-        client.list_assistants()
+        ASSISTANT.list(client)
     assert str(caught.value).startswith("listing assistants (gave up after 3 attempts in ")
     assert "HTTP 502: (no API error message; the body was 11 bytes of text/plain)" in str(caught.value)
 
@@ -115,7 +116,7 @@ def test_a_cursor_that_repeats_is_reported_instead_of_looping() -> None:
     page = {"object": "list", "data": [{"id": "asst_1"}], "first_id": "asst_1", "last_id": "asst_1", "has_more": True}
     client = mock_client(lambda request: httpx.Response(200, json=page))
     with pytest.raises(BadResponseError, match="returned the page after 'asst_1' twice"):
-        client.list_assistants()
+        ASSISTANT.list(client)
 
 
 def test_endpoint_identity_and_repr_hide_credentials() -> None:
@@ -134,7 +135,7 @@ class TestStrangeAnswers:
         assistant = {"id": "asst_1", "object": "assistant", "created_at": 1, "model": "m", "tools": [],
                      "metadata": {"assistants-sync": "default/bot"}, "brand_new_field": {"x": 1}}
         page = {"object": "list", "data": [assistant], "has_more": False, "extra": True}
-        listed = self.client(lambda r: httpx.Response(200, json=page)).list_assistants()
+        listed = ASSISTANT.list(self.client(lambda r: httpx.Response(200, json=page)))
         assert listed[0]["brand_new_field"] == {"x": 1}
 
     def test_a_malformed_assistant_is_reported_not_a_crash(self, tmp_path: Path) -> None:
@@ -153,12 +154,12 @@ class TestStrangeAnswers:
                                              "has_more": True})
 
         with pytest.raises(BadResponseError, match="more than 50 pages; the server never said has_more=false"):
-            self.client(endless, max_pages=50).list_assistants()
+            ASSISTANT.list(self.client(endless, max_pages=50))
 
     def test_an_answer_without_data_is_reported(self) -> None:
         client = self.client(lambda r: httpx.Response(200, json={"object": "list"}))
         with pytest.raises(BadResponseError, match="has no valid 'data' list"):
-            client.list_assistants()
+            ASSISTANT.list(client)
 
 
 def test_plain_http_to_another_host_warns_before_anything_is_sent(tmp_path: Path,
@@ -312,7 +313,7 @@ def test_an_unknown_host_at_first_contact_is_not_retried() -> None:
     with AssistantsClient(endpoint, transport=httpx.MockTransport(unknown_host)) as client:
         with pytest.raises(RemoteError, match=r"^listing assistants: cannot reach https://assistants.example.invalid/v1 "
                                               r"\(ConnectError: \[Errno -2\] Name or service not known\)"):
-            client.list_assistants()
+            ASSISTANT.list(client)
     assert len(attempts) == 1
 
 

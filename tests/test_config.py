@@ -96,6 +96,62 @@ class TestProjectFile:
         assert f"{config}:7: environments.prod.defaults.temperature: Input should be less than or equal to 2" \
             in result.stderr
 
+    def test_defaults_reach_every_kind_that_takes_each_field(
+        self, clean_env: pytest.MonkeyPatch, env_emulator: EmulatorServer, tmp_path: Path
+    ) -> None:
+        write(tmp_path / "assistants-sync.yaml", """
+            paths: [specs]
+            defaults:
+              model: gpt-4o-mini
+              temperature: 0.2          # assistants only
+              service_tier: flex        # agents only
+              metadata: {team: search}
+            """)
+        write(tmp_path / "specs" / "bot.yaml", "key: bot\n")
+        write(tmp_path / "specs" / "helper.yaml", "kind: agent\nkey: helper\nmetadata: {owner: ana}\n")
+        validated = run("validate")
+        assert validated.exit_code == 0, validated.output
+        changes = {c["key"]: c["fields"] for c in plan_json()["changes"]}
+        assert changes["bot"]["model"]["after"] == "gpt-4o-mini" and changes["bot"]["temperature"]["after"] == 0.2
+        assert "service_tier" not in changes["bot"]
+        assert changes["helper"]["model"]["after"] == "gpt-4o-mini"
+        assert changes["helper"]["service_tier"]["after"] == "flex" and "temperature" not in changes["helper"]
+        assert {k: v for k, v in changes["helper"]["metadata"]["after"].items() if not k.startswith("assistants-sync")
+                } == {"team": "search", "owner": "ana"}
+
+    def test_a_default_no_kind_takes_or_no_kind_accepts_is_an_error_naming_the_file_and_field(
+        self, clean_env: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        config = write(tmp_path / "assistants-sync.yaml", """
+            defaults:
+              model: gpt-4o
+              temprature: 0.2
+              service_tier: fastest
+            environments:
+              prod:
+                defaults: {key: shared}
+            """)
+        write(tmp_path / "specs" / "bot.yaml", "key: bot\n")
+        result = run("validate")
+        assert result.exit_code == 1
+        assert f"{config}:3: defaults.temprature: unknown field 'temprature'; did you mean 'temperature'?" \
+            in result.stderr
+        assert f"{config}:4: defaults.service_tier: Input should be 'auto'," in result.stderr
+        assert f"{config}:7: environments.prod.defaults.key: not a field defaults can set" in result.stderr
+
+    def test_a_default_that_does_not_fit_one_kind_says_it_came_from_the_defaults(
+        self, clean_env: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        write(tmp_path / "assistants-sync.yaml", "paths: [specs]\ndefaults:\n  ignore_changes: [temperature]\n")
+        write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: m\n")
+        write(tmp_path / "specs" / "helper.yaml", "kind: agent\nkey: helper\nmodel: m\n")
+        result = run("validate")
+        assert result.exit_code == 1
+        [problem] = [line for line in result.stderr.splitlines() if "ignore_changes" in line]
+        assert "helper.yaml:1:" in problem and "from the project file's defaults" in problem
+        write(tmp_path / "specs" / "helper.yaml", "kind: agent\nkey: helper\nmodel: m\nignore_changes: []\n")
+        assert run("validate").exit_code == 0
+
     def test_a_config_found_with_config_flag_resolves_paths_relative_to_itself(
         self, clean_env: pytest.MonkeyPatch, tmp_path: Path
     ) -> None:

@@ -110,3 +110,110 @@ def test_an_invalid_assistant_manifest_is_refused_before_anything_is_written(tmp
     result = run("convert", "--to", "agent", str(tmp_path / "specs"), "--out", str(tmp_path / "agents"))
     assert result.exit_code == 1 and "bad.yaml:3" in result.output
     assert not (tmp_path / "agents").exists()
+
+
+# --- the project file: convert sees what plan sees ---------------------------------------------------------------
+
+PROJECT = """
+    paths: [specs]
+    defaults:
+      model: ${MODEL:-gpt-4o}
+      temperature: 0.2
+      metadata: {team: care}
+    environments:
+      production:
+        stack: production
+        defaults:
+          metadata: {tier: gold}
+"""
+FAQ = "key: faq\nname: FAQ\ninstructions: Answer briefly.\nmetadata: {owner: ana}\n"
+SUPPORT = """
+    key: support-${TEAM}
+    model: gpt-4o
+    name: "${NAME}"
+    protect: ${PROTECT:-false}
+    instructions: Sign as ${TEAM}; the lookup key is ${LOOKUP_KEY}. Prices are in $${CURRENCY}.
+    tools:
+      - type: function
+        function: {name: lookup_order, description: "Look an order up in ${REGION:-eu}."}
+    metadata: {region: "${REGION:-eu}"}
+"""
+LOOKUP_KEY = "lk-3b8e1f0c9d"  # a secret, known to the environment only
+
+
+@pytest.fixture
+def project(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """tmp_path as the working directory, with a project file whose defaults hold the model."""
+    clean_env.delenv("ASSISTANTS_SYNC_ENV", raising=False)
+    write(tmp_path / "assistants-sync.yaml", PROJECT)
+    write(tmp_path / "specs" / "faq.yaml", FAQ)
+    return tmp_path
+
+
+def test_convert_writes_the_project_files_defaults_into_each_agent(project: Path, openai_like: EmulatorServer
+                                                                   ) -> None:
+    result = run("convert", "--to", "agent", "--env", "production", "--out", "agents")  # the project's paths
+    assert result.exit_code == 0, result.output
+    assert "from the project file's defaults: model, temperature, metadata" in result.output
+    assert "lost: temperature: the Agents API has no sampling temperature" in result.output
+    written = (project / "agents" / "faq.yaml").read_text()
+    # Agents take no defaults: the environment's defaults are written in, ${VAR} as written.
+    assert yaml.safe_load(written) == {
+        "kind": "agent", "key": "faq", "model": "${MODEL:-gpt-4o}", "name": "FAQ", "instructions": "Answer briefly.",
+        "metadata": {"team": "care", "tier": "gold", "owner": "ana"},
+    }
+    assert "# From the project file's defaults (assistants-sync.yaml): model, temperature, metadata\n" in written
+    validated = run("validate", "agents")
+    assert validated.exit_code == 0 and validated.stdout == "1 agent manifest valid.\n", validated.output
+    assert run("apply", "--auto-approve", "--env", "production", "agents").exit_code == 0
+    [agent] = openai_like.agents.list()["data"]
+    assert agent["model"] == "gpt-4o"
+    assert {k: v for k, v in agent["metadata"].items() if not k.startswith("assistants-sync")} == {
+        "team": "care", "tier": "gold", "owner": "ana"}
+    again = run("plan", "--env", "production", "agents")
+    assert again.exit_code == 0 and "No changes." in again.output, again.output
+
+
+def test_convert_fills_variables_in_to_check_but_writes_them_as_written(
+        project: Path, openai_like: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(project / "specs" / "support.yaml", SUPPORT)
+    monkeypatch.setenv("LOOKUP_KEY", LOOKUP_KEY)
+    variables = ("--var", "TEAM=care", "--var", "NAME=2024")
+    result = run("convert", "--to", "agent", "--out", "agents", *variables)
+    assert result.exit_code == 0, result.output
+    written = (project / "agents" / "support-care.yaml").read_text()  # named by the key plan sees
+    assert LOOKUP_KEY not in written and "Sign as care" not in written and "2024" not in written
+    assert yaml.safe_load(written) == {
+        "kind": "agent", "key": "support-${TEAM}", "protect": "${PROTECT:-false}", "model": "gpt-4o",
+        "name": "${NAME}",
+        "instructions": "Sign as ${TEAM}; the lookup key is ${LOOKUP_KEY}. Prices are in $${CURRENCY}.",
+        "metadata": {"team": "care", "region": "${REGION:-eu}"},
+        "tools": [{"type": "function", "name": "lookup_order", "description": "Look an order up in ${REGION:-eu}.",
+                   "parameters": {"type": "object", "properties": {}}}],
+    }
+    # A lone variable keeps its YAML type: a string stays quoted, a boolean stays plain.
+    assert "name: '${NAME}'\n" in written and "protect: ${PROTECT:-false}\n" in written
+    assert run("validate", "agents", *variables).exit_code == 0
+    assert run("apply", "--auto-approve", "agents", *variables).exit_code == 0
+    agent = {a["metadata"]["assistants-sync"]: a for a in openai_like.agents.list()["data"]}["default/support-care"]
+    assert agent["name"] == "2024"
+    assert agent["instructions"] == f"Sign as care; the lookup key is {LOOKUP_KEY}. Prices are in ${{CURRENCY}}."
+    assert agent["tools"][0]["description"] == "Look an order up in eu."
+    again = run("plan", "agents", *variables)
+    assert again.exit_code == 0 and "No changes." in again.output, again.output
+
+
+def test_convert_reads_the_project_file_given_by_config_and_refuses_an_unset_variable(
+        clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    write(tmp_path / "ops" / "sync.yaml", "defaults: {model: gpt-4o-mini}\n")
+    write(tmp_path / "specs" / "faq.yaml", "key: faq\nname: ${BOT_NAME}\n")
+    refused = run("convert", "--to", "agent", "--config", "ops/sync.yaml", "specs", "--out", "agents")
+    assert refused.exit_code == 1
+    assert f"{Path('specs') / 'faq.yaml'}:2: variable BOT_NAME is not set" in refused.stderr
+    assert not (tmp_path / "agents").exists()
+    converted = run("convert", "--to", "agent", "--config", "ops/sync.yaml", "--var", "BOT_NAME=Faq", "specs",
+                    "--out", "agents")
+    assert converted.exit_code == 0, converted.output
+    assert yaml.safe_load((tmp_path / "agents" / "faq.yaml").read_text()) == {
+        "kind": "agent", "key": "faq", "model": "gpt-4o-mini", "name": "${BOT_NAME}"}
+    assert "(ops/sync.yaml)" in (tmp_path / "agents" / "faq.yaml").read_text()

@@ -42,3 +42,19 @@ def test_help_does_not_import_the_heavy_pipeline() -> None:
             "print(sorted(m for m in ('pydantic', 'httpx', 'jsonschema', 'deepdiff') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_the_readme_lists_the_defaults_each_kind_takes() -> None:
+    from assistants_sync.kinds import default_fields, kinds
+
+    for kind in kinds():
+        row = re.search(rf"^\| `{kind.name}` \| (.*) \|$", README, re.MULTILINE)
+        listed = set(re.findall(r"`([a-z_]+)`", row.group(1))) if row else set()  # a kind not listed takes none
+        assert listed == default_fields(kind), kind.name
+
+
+def test_the_readme_verbose_example_names_the_client_logger() -> None:
+    from assistants_sync.actual import client
+
+    [line] = [line for line in README.splitlines() if " DEBUG " in line and "GET http" in line]
+    assert f" DEBUG {client.log.name}: GET " in line

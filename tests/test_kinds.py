@@ -21,10 +21,11 @@ from pydantic import Field
 
 from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.applying.apply import apply_plan
+from assistants_sync.desired.manifest import load_manifests
 from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.errors import ManifestError, PlanError, UnservedKindError
 from assistants_sync.kinds import register, unregister
-from assistants_sync.kinds.base import Kind, ManifestBase
+from assistants_sync.kinds.base import Kind, ManifestBase, defaults_model_of
 from assistants_sync.planning.plan import Action, Ref
 from assistants_sync.planning.reconcile import drift_from_manifests, plan_from_manifests
 from assistants_sync.planning.saved import check_saved_plan, load_plan, save_plan
@@ -288,3 +289,26 @@ def test_validate_counts_the_manifests_of_each_kind(toys: ToyServer, tmp_path: P
     assert run("validate", str(tmp_path / "toys")).stdout == "2 toy manifests valid.\n"
     write(tmp_path / "toys" / "bot.yaml", "key: bot\nmodel: gpt-4o\n")
     assert run("validate", str(tmp_path / "toys")).stdout == "3 manifests valid.\n"
+
+
+class MetadataToy(Toy):
+    name = "metadata-toy"
+    noun = "metadata toy"
+    plural = "metadata toys"
+    path = "metadata-toys"
+    defaults_model = defaults_model_of("MetadataToyDefaults", ToyManifest, ("metadata",))
+
+
+def test_a_kind_takes_only_the_project_defaults_it_declares(toys: ToyServer, tmp_path: Path) -> None:
+    register(MetadataToy())
+    try:
+        write(tmp_path / "toy.yaml", "kind: toy\nkey: plain\n")
+        write(tmp_path / "tagged.yaml", "kind: metadata-toy\nkey: tagged\nmetadata: {owner: ana}\n")
+        write(tmp_path / "bot.yaml", "key: bot\n")
+        loaded = load_manifests([tmp_path], defaults={"model": "m", "name": "N", "metadata": {"team": "t"}})
+        requests = {d.kind: d.request for d in loaded}
+        assert requests["toy"] == {"metadata": {}}  # takes no defaults
+        assert requests["metadata-toy"] == {"metadata": {"team": "t", "owner": "ana"}}  # takes metadata alone
+        assert requests["assistant"] == {"model": "m", "name": "N", "tools": [], "metadata": {"team": "t"}}
+    finally:
+        unregister(MetadataToy.name)

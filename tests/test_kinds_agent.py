@@ -97,11 +97,11 @@ def test_agents_only_endpoint_plans_applies_with_its_lock_and_a_second_plan_is_e
 def test_the_lock_is_an_agent_where_assistants_are_not_served(openai_like: EmulatorServer, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from assistants_sync.actual.client import AssistantsClient, Endpoint
-    from assistants_sync.applying.apply_lock import AssistantLockObjects
+    from assistants_sync.applying.apply_lock import EndpointLockObjects
     from assistants_sync.applying.lock import holding
 
     with AssistantsClient(Endpoint(openai_like.base_url, api_key=API_KEY)) as client:
-        with holding(AssistantLockObjects(client, "gpt-5"), "default", who="test", timeout=0):
+        with holding(EndpointLockObjects(client, "gpt-5"), "default", who="test", timeout=0):
             [lock] = agents_of(openai_like)
             assert lock["name"] == "assistants-sync lock" and "force-unlock" in lock["instructions"]
             busy = run("apply", "--auto-approve", "--lock-timeout", "0", str(specs(tmp_path)))

@@ -22,19 +22,19 @@ import openai
 import pytest
 
 import assistants_sync.cli as cli_module
-from assistants_sync.applying.apply_lock import AssistantLockObjects
+from assistants_sync.applying.apply_lock import EndpointLockObjects
 from assistants_sync.actual.client import AssistantsClient, Endpoint
-from assistants_sync.emulator import EmulatorServer
+from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.errors import LockHeldError
 from assistants_sync.applying.lock import LOCK_KEY, LockInfo, acquire, holding, locks_of, release
 
-from .conftest import API_KEY, ROOT, plan_json, run, write
+from .conftest import API_KEY, ROOT, plan_json, point_cli_at, run, write
 
 Hook = Callable[[str, str, bytes], "tuple[int, dict[str, Any]] | None"]
 
 
-def lock_objects(emulator: EmulatorServer, model: str = "gpt-4o") -> AssistantLockObjects:
-    return AssistantLockObjects(AssistantsClient(Endpoint(emulator.base_url, api_key=API_KEY)), model)
+def lock_objects(emulator: EmulatorServer, model: str = "gpt-4o") -> EndpointLockObjects:
+    return EndpointLockObjects(AssistantsClient(Endpoint(emulator.base_url, api_key=API_KEY)), model)
 
 
 def hold(emulator: EmulatorServer, stack: str = "default", who: str = "alice@laptop pid 4242") -> LockInfo:
@@ -180,7 +180,7 @@ def test_concurrent_holders_of_one_stack_take_turns(emulator: EmulatorServer) ->
     most = []
     failures: list[BaseException] = []
 
-    class MeetAfterCreating(AssistantLockObjects):
+    class MeetAfterCreating(EndpointLockObjects):
         met = False
 
         def create_object(self, metadata: dict[str, str]) -> str | None:
@@ -284,6 +284,25 @@ def test_force_unlock_on_a_terminal_asks_first(env: EmulatorServer, monkeypatch:
     assert lock_count(env) == 0
     gone = run("force-unlock", held.lock_id, "--force")
     assert gone.exit_code == 1 and f'stack "default" has no lock {held.lock_id}; it is not locked' in gone.stderr
+
+
+def test_force_unlock_releases_a_lock_where_only_agents_are_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_emulator(api_key=API_KEY, serve_assistants=False) as server:  # OpenAI since the sunset
+        point_cli_at(monkeypatch, server.base_url)
+        assert run("force-unlock", "0123456789abcdef", "--force").stderr == (
+            'Error: stack "default" has no lock 0123456789abcdef; it is not locked\n')
+        held = acquire(lock_objects(server, "gpt-5"), "default", who="alice@laptop pid 4242")
+        [lock] = server.agents.list()["data"]  # the lock is an agent here
+        assert lock["metadata"][LOCK_KEY] == "default"
+        monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: True)
+        refused = run("force-unlock", held.lock_id, input="no\n")
+        assert refused.exit_code == 1 and refused.stdout.startswith(
+            f'Stack "default" is locked by {held.describe()}.\nRelease it?')
+        assert len(server.agents) == 1
+        released = run("force-unlock", held.lock_id, "--force")
+        assert released.exit_code == 0, released.output
+        assert released.stdout == f'Released the lock of stack "default" held by {held.describe()}.\n'
+        assert len(server.agents) == 0 and len(server.store) == 0
 
 
 def test_a_lock_is_never_seen_as_an_assistant_and_plan_drift_export_take_none(

@@ -10,8 +10,8 @@ from assistants_sync.emulator import EmulatorServer
 
 from .conftest import run, write
 
-NONE_IN = "Error: no assistant manifests (*.yaml or *.yml files) in {path}"
-HINT = ("; a plan from no manifests would delete every managed assistant of the stack; "
+NONE_IN = "Error: no assistant or agent manifests (*.yaml or *.yml files) in {path}"
+HINT = ("; a plan from no manifests would delete every object the stack manages; "
         "if that is what you want, pass --allow-delete-all\n")
 
 

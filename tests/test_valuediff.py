@@ -127,6 +127,25 @@ class TestReadableDiffs:
         assert lines[start + 1] == '        + tools[0] (code_interpreter): {"type": "code_interpreter"}'
         assert lines[start + 2] == "      (8 unchanged fields hidden)"  # metadata (the new applied record) is not shown
 
+    @pytest.mark.parametrize("kind, function", [
+        ("", "  - type: function\n    function: {{name: {name}}}\n"),
+        ("kind: agent\n", "  - type: function\n    name: {name}\n    description: d\n"
+                           "    parameters: {{type: object, properties: {{}}}}\n"),
+    ], ids=["assistant", "agent"])
+    def test_inserting_a_function_before_others_shows_one_insert_named_by_the_function(
+        self, env: EmulatorServer, tmp_path: Path, kind: str, function: str
+    ) -> None:
+        def tools(*names: str) -> str:
+            return f"{kind}key: bot\nmodel: m\ntools:\n" + "".join(function.format(name=n) for n in names)
+
+        write(tmp_path / "bot.yaml", tools("alpha", "beta"))
+        apply_ok(str(tmp_path))
+        write(tmp_path / "bot.yaml", tools("gamma", "alpha", "beta"))
+        block = field_block(run("plan", str(tmp_path)).stdout, "tools")
+        assert len(block) == 2, block
+        assert block[1].startswith("        + tools[0] (function gamma): {")
+        assert '"name": "gamma"' in block[1]
+
     def test_colour_on_a_terminal_and_off_with_no_color(
         self, env: EmulatorServer, example_specs: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -255,3 +274,17 @@ def test_full_diff_shows_the_whole_text_of_a_create(env: EmulatorServer, tmp_pat
     whole = run("plan", str(specs), "--full-diff").stdout
     assert "        | Rule 29: be helpful in situation 29.\n" in whole and "more lines" not in whole
 
+
+
+def test_agent_mcp_tools_are_matched_by_their_server_label() -> None:
+    from assistants_sync.render.plans import render_text
+
+    def mcp(label: str) -> dict[str, object]:
+        return {"type": "mcp", "server_label": label, "transport": {"type": "http", "server_url": f"https://{label}"}}
+
+    change = Change(action=Action.UPDATE, kind="agent", key="bot", id="agent_1", cause="manifest",
+                    fields={"tools": FieldChange(before=[mcp("docs"), mcp("crm")],
+                                                 after=[mcp("crm"), {**mcp("docs"), "required": True}])})
+    text = render_text(Plan(stack="s", endpoint="e", remote_fingerprint="f", changes=[change]))
+    assert "        tools[1] (mcp docs):\n          + tools[1].required: true\n" in text
+    assert "        tools order: mcp docs, mcp crm -> mcp crm, mcp docs\n" in text

@@ -333,20 +333,6 @@ class AssistantsClient:
             raise BadResponseError(f"uploading {filename}: the answer has no file id")
         return created
 
-    # The assistants collection (the lock's store, and callers of the library before kinds).
-    def list_assistants(self) -> list[dict[str, Any]]:
-        """Every assistant, oldest first."""
-        return self.list_objects("assistants", "assistants")
-
-    def create_assistant(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.create_object("assistants", "assistant", body)
-
-    def modify_assistant(self, assistant_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.modify_object("assistants", assistant_id, body)
-
-    def delete_assistant(self, assistant_id: str) -> dict[str, Any]:
-        return self.delete_object("assistants", assistant_id)
-
     def _request(
         self,
         method: str,

@@ -1,12 +1,13 @@
-"""The stack lock on the endpoint: lock objects are assistants (agents where assistants are not served).
+"""The stack lock on the endpoint: lock objects are objects of the first kind it serves.
 
-An assistant is the one object of the API with free metadata, so a lock object is an
-assistant named "assistants-sync lock" whose metadata marks it (`lock.LOCK_KEY`); the
-listing (remote.py) never counts it as managed, unowned or another stack's.
+The API has no object of its own for a lock, so a lock object is an object with free
+metadata (an assistant; an agent where assistants are not served) named
+"assistants-sync lock", whose metadata marks it (`lock.LOCK_KEY`); the listing
+(remote.py) never counts it as managed, unowned or another stack's.
 
-Creating an assistant needs a model the endpoint accepts: the lock takes the model of
-the work it guards (the first manifest; the first change of a saved plan, or the
-assistant it changes), so it never needs a model the run does not already use.
+Creating one needs a model the endpoint accepts: the lock takes the model of the work
+it guards (the first manifest; the first change of a saved plan, or the object it
+changes), so it never needs a model the run does not already use.
 ``ASSISTANTS_SYNC_LOCK_MODEL`` overrides that, and `DEFAULT_LOCK_MODEL` is the last resort.
 """
 
@@ -16,7 +17,7 @@ import getpass
 import os
 import socket
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from ..errors import AmbiguousRequestError, ApiError, LockError
 from .lock import LOCK_ID_KEY, LOCK_KEY
@@ -33,17 +34,11 @@ DEFAULT_LOCK_MODEL = "gpt-4o-mini"
 LOCK_NAME = "assistants-sync lock"
 
 
-class AssistantEndpoint(Protocol):
-    def list_assistants(self) -> list[dict[str, Any]]: ...
-    def create_assistant(self, body: dict[str, Any]) -> dict[str, Any]: ...
-    def delete_assistant(self, assistant_id: str) -> dict[str, Any]: ...
+class EndpointLockObjects:
+    """`lock.LockObjects` on an endpoint: objects of the first kind it serves (assistants, else agents).
 
-
-class AssistantLockObjects:
-    """`lock.LockObjects` as objects of the first kind the endpoint serves (assistants, else agents).
-
-    Every bundled kind holds free metadata; the store is the first kind, in registry
-    order, whose first answer is not a 404 (an OpenAI endpoint no longer serves assistants).
+    The store is the first kind, in registry order, whose first answer is not a 404 (an
+    OpenAI endpoint no longer serves assistants); every bundled kind holds free metadata.
     The note saying how to release a lock goes in the kind's `description`, or else its
     `instructions`.
     """
@@ -126,7 +121,7 @@ def model_for_manifests(desired: Sequence[Desired], environ: Mapping[str, str]) 
 
 
 def model_for_plan(plan: Plan, actual: ActualState, environ: Mapping[str, str]) -> str:
-    """The lock's model for a saved plan: the first model it writes, else the first assistant it changes."""
+    """The lock's model for a saved plan: the first model it writes, else that of the first object it changes."""
     override = environ.get(LOCK_MODEL_ENV)
     if override:
         return override

@@ -13,7 +13,7 @@ Two runs never both hold the lock: each lists after creating its own object, so 
 later of the two creates sees the earlier object, which is older or tied.
 
 Nothing here knows what the objects are: `LockObjects` lists, creates and deletes
-them (assistants, for the Assistants API: see `apply_lock`).
+them (objects of a kind the endpoint serves: see `apply_lock`).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from ..defaults import CONFIG_NAMES
 from ..errors import ManifestError, NoManifestsError, Problem
-from ..kinds import get_kind, kind_named, kinds
+from ..kinds import defaults_taken, get_kind, kind_named, kind_nouns, kinds
 from ..kinds.base import DEFAULT_KIND, Kind, LocalFile
 from .manifest_cache import ParseCache
 from .yamlload import (UnreadableFile, VariableError, documents, format_path, line_of, read_text, user_path,
@@ -152,7 +152,7 @@ def require_manifests(desired: Sequence[Desired], paths: Sequence[str | os.PathL
                       hint: str = "") -> None:
     """NoManifestsError when `paths` held no manifest at all (`hint` says what to do instead)."""
     if not desired:
-        raise NoManifestsError([str(p) for p in paths], hint)
+        raise NoManifestsError([str(p) for p in paths], hint, nouns=kind_nouns())
 
 
 class _Files:
@@ -316,13 +316,20 @@ class _Source:
     variables: Mapping[str, str] | None
 
     def merged(self, data: dict[str, Any], kind: Kind) -> dict[str, Any]:
-        """`data` with the project's defaults, for a kind that takes them."""
-        if not self.defaults or kind.defaults_model is None:
-            return data
-        merged = {**self.defaults, **data}
-        if isinstance(self.defaults.get("metadata"), dict) and isinstance(data.get("metadata"), dict):
-            merged["metadata"] = {**self.defaults["metadata"], **data["metadata"]}
-        return merged
+        """`data` with the project's defaults that its kind takes (each kind takes its own fields)."""
+        return with_defaults(data, defaults_taken(kind, self.defaults))
+
+    def from_defaults(self, data: dict[str, Any], kind: Kind) -> frozenset[str]:
+        """The fields a document of `kind` gets from the defaults alone (for messages about them)."""
+        return frozenset(defaults_taken(kind, self.defaults)) - frozenset(data)
+
+
+def with_defaults(data: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A document's fields over the project's defaults: its own fields win, metadata pairs are merged."""
+    merged = {**defaults, **data}
+    if isinstance(defaults.get("metadata"), dict) and isinstance(data.get("metadata"), dict):
+        merged["metadata"] = {**defaults["metadata"], **data["metadata"]}
+    return merged
 
 
 def _load_file(manifest: _ManifestFile, problems: list[Problem], files: _Files, source: _Source
@@ -429,12 +436,18 @@ def _load_document(data: dict[str, Any], source: _Source, node: yaml.Node, ctx: 
         return None
     if "kind" in data:
         data = {k: v for k, v in data.items() if k != "kind"}
+    from_defaults = source.from_defaults(data, kind)
     data = source.merged(data, kind)
     try:
         manifest = kind.manifest_model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            ctx.report(node, user_path(error["loc"]), validation_message(error, kind.known_field_names))
+            path = user_path(error["loc"])
+            message = validation_message(error, kind.known_field_names)
+            if path and path[0] in from_defaults:
+                message += (f" (the value is from the project file's defaults; set {path[0]} in this manifest "
+                            f"to override it)")
+            ctx.report(node, path, message)
         return None
 
     count = len(ctx.problems)

@@ -6,7 +6,8 @@ registered on first use, so importing this package stays cheap).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from .base import DEFAULT_KIND, Kind
 
@@ -49,6 +50,23 @@ def get_kind(name: str) -> Kind:
     return _bundled()[name]
 
 
+def kind_nouns() -> str:
+    """Every registered kind's noun, for "no assistant or agent manifests"."""
+    nouns = [kind.noun for kind in kinds()]
+    return nouns[0] if len(nouns) == 1 else f"{', '.join(nouns[:-1])} or {nouns[-1]}"
+
+
+def default_fields(kind: Kind) -> frozenset[str]:
+    """The fields `kind` takes from the project file's `defaults:`."""
+    return frozenset(kind.defaults_model.model_fields) if kind.defaults_model is not None else frozenset()
+
+
+def defaults_taken(kind: Kind, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The project's `defaults` that `kind` takes (a field another kind takes is not for it)."""
+    fields = default_fields(kind)
+    return {name: value for name, value in defaults.items() if name in fields}
+
+
 def counted(kind_names: set[str] | list[str], count: int) -> str:
     """"3 assistants" when every object counted is of one kind, else "3 objects"."""
     names = set(kind_names)
@@ -68,4 +86,5 @@ def counted_manifests(kind_names: set[str], count: int) -> str:
     return f"{count} {kind.noun} {manifests}" if kind is not None else f"{count} {manifests}"
 
 
-__all__ = ["DEFAULT_KIND", "Kind", "counted", "counted_manifests", "get_kind", "kind_named", "kinds", "register", "unregister"]
+__all__ = ["DEFAULT_KIND", "Kind", "counted", "counted_manifests", "default_fields", "defaults_taken", "get_kind",
+           "kind_named", "kind_nouns", "kinds", "register", "unregister"]

@@ -38,7 +38,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..ownership import KEY_PATTERN
-from .base import CanonicalFields, Kind, ManifestChecks, ReferencedFiles, Strict, read_parameters_file
+from .base import CanonicalFields, Kind, ManifestChecks, ReferencedFiles, Strict, defaults_model_of, read_parameters_file
 
 KIND = "agent"
 # Every field the agent kind manages, in display order.
@@ -240,6 +240,10 @@ class AgentManifest(ManifestChecks):
         return value
 
 
+# `defaults:` in assistants-sync.yaml: any manifest field but the identity ones (and `kind`).
+AgentDefaults = defaults_model_of("AgentDefaults", AgentManifest, ("protect", "ignore_changes", *AGENT_FIELDS))
+
+
 # --- canonical form -----------------------------------------------------------------------------
 
 
@@ -436,6 +440,7 @@ class AgentKind(Kind):
     path = "agents"
     beta = "agents=v1"
     manifest_model = AgentManifest
+    defaults_model = AgentDefaults
     fields = KIND_FIELDS
     defaults = KIND_DEFAULTS
     unmanaged_when_unset = frozenset({"reasoning.effort"})
@@ -495,6 +500,14 @@ class AgentKind(Kind):
                                                                               else value)
                  for name, value in document.items()}
         return moved, {reference: instructions}
+
+    def tool_identity(self, tool: Mapping[str, Any]) -> str:
+        # Function tools are flat ({"type": "function", "name": ...}); MCP tools are named by their server.
+        if tool.get("type") == "function":
+            return f"function {tool.get('name')}"
+        if tool.get("type") == "mcp":
+            return f"mcp {tool.get('server_label')}"
+        return super().tool_identity(tool)
 
 
 AGENT = AgentKind()

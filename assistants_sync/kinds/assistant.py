@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     Discriminator,
@@ -33,14 +33,13 @@ from pydantic import (
     StringConstraints,
     Tag,
     ValidationInfo,
-    create_model,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from ..ownership import KEY_PATTERN
 from .base import (Canonical, IdOf, KeyOf, Kind, LocalFile, ManifestChecks, Reference, ReferencedFiles, Strict,
-                   read_parameters_file)
+                   defaults_model_of, read_parameters_file)
 from .file import MAX_FILE_BYTES
 
 # Every field assistants-sync manages, in display order.
@@ -444,20 +443,8 @@ class AssistantManifest(ManifestChecks):
     reasoning_effort: Literal[REASONING_EFFORTS] | None = None  # type: ignore[valid-type]
 
 
-# `defaults:` in assistants-sync.yaml: any manifest field but the identity ones, all optional.
-_DEFAULTABLE = ("protect", "ignore_changes", *FIELDS)
-
-
-def _optional(name: str) -> Any:
-    """A manifest field's type and constraints, made optional."""
-    field = AssistantManifest.model_fields[name]
-    constrained = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
-    return (Optional[constrained], None)
-
-
-ManifestDefaults = create_model(  # type: ignore[call-overload]
-    "ManifestDefaults", __base__=Strict, **{name: _optional(name) for name in _DEFAULTABLE}
-)
+# `defaults:` in assistants-sync.yaml: any manifest field but the identity ones.
+AssistantDefaults = defaults_model_of("AssistantDefaults", AssistantManifest, ("protect", "ignore_changes", *FIELDS))
 
 
 KNOWN_FIELD_NAMES: frozenset[str] = frozenset(
@@ -492,7 +479,7 @@ class AssistantKind(Kind):
     plural = "assistants"
     path = "assistants"
     manifest_model = AssistantManifest
-    defaults_model = ManifestDefaults
+    defaults_model = AssistantDefaults
     fields = FIELDS
     defaults = DEFAULTS
     unmanaged_when_unset = UNMANAGED_WHEN_UNSET
@@ -577,6 +564,11 @@ class AssistantKind(Kind):
                                                                               else value)
                  for name, value in document.items()}
         return moved, {reference: instructions}
+
+    def tool_identity(self, tool: Mapping[str, Any]) -> str:
+        if tool.get("type") == "function":  # {"type": "function", "function": {"name": ...}}
+            return f"function {(tool.get('function') or {}).get('name')}"
+        return super().tool_identity(tool)
 
 
 ASSISTANT = AssistantKind()

@@ -10,6 +10,8 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
   ``ignore_changes`` and ``adopt`` (`ManifestBase` has them for a new kind);
 - `fields` (one list, in display order; ``metadata`` among them, where the engine
   keeps its tags) and `defaults` (each field's canonical "API default");
+- `defaults_model`: the manifest fields it takes from the project file's
+  ``defaults:`` (`defaults_model_of` makes one; None: it takes none);
 - `normalise`: the canonical form of an API-shaped mapping (a create request or a
   server object), where every way of saying "the default" is one value;
 - `request_body`: canonical values -> the JSON a create or modify sends;
@@ -24,7 +26,8 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
 - `create` / `update` / `delete`: the API calls (by default the collection at `path`);
   an `ApplyContext` gives them the ids of referenced objects and the plan's values;
 - `field_lines` / `group_title`: how a plan shows a field, or a whole group of changes;
-- `export_document` / `export_files`: a manifest reproducing a remote object.
+- `export_document` / `export_files`: a manifest reproducing a remote object;
+- `tool_identity`: what names one of its tools in a diff (so tools match by it, not position).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, create_model, field_validator
 
 from pydantic_core import PydanticCustomError
 
@@ -319,6 +322,14 @@ class Kind:
         """`document` with long values moved to files of their own: (document, {relative path: text})."""
         return document, {}
 
+    def tool_identity(self, tool: Mapping[str, Any]) -> str:
+        """What names one of an object's tools in a diff, e.g. "function get_weather".
+
+        Tools are matched by it, so inserting or reordering one shows just that. Here the
+        tool type; a kind whose tools of one type differ by a name says how to read it.
+        """
+        return str(tool.get("type"))
+
     # How objects are listed, created, updated and deleted: the collection at `path`.
     def list(self, api: ObjectListing) -> list[dict[str, Any]]:
         return api.list_objects(self.path, self.plural, beta=self.beta)
@@ -354,3 +365,13 @@ def read_parameters_file(reference: str, at: list[int | str], files: ReferencedF
         files.report(at, f"{reference}: parameters must be a JSON Schema object (a mapping)")
         return None
     return value
+
+
+def defaults_model_of(name: str, manifest_model: type[BaseModel], fields: Iterable[str]) -> type[BaseModel]:
+    """A kind's `defaults_model`: these `fields` of its manifest, each optional, with its type and limits."""
+    def optional(field_name: str) -> Any:
+        field = manifest_model.model_fields[field_name]
+        constrained: Any = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+        return (constrained | None, Field(default=None, alias=field.alias))
+
+    return create_model(name, __base__=Strict, **{f: optional(f) for f in fields})  # type: ignore[call-overload,no-any-return]

@@ -36,7 +36,7 @@ from pydantic_core import PydanticCustomError
 from ..errors import AmbiguousRequestError, ApiError, SyncError
 from ..ownership import KEY_PATTERN, owner_of
 from .base import (ApplyContext, Canonical, CanonicalFields, Kind, ManifestChecks, ObjectApi, ObjectListing,
-                   ReferencedFiles, Strict)
+                   ReferencedFiles, Strict, defaults_model_of)
 from .file import MAX_FILE_BYTES
 
 PATH_ATTRIBUTE = "assistants-sync.path"
@@ -122,6 +122,9 @@ class VectorStoreManifest(ManifestChecks):
                    Annotated[str, StringConstraints(max_length=512)]] = Field(default_factory=dict)
 
 
+# `defaults:` of the project file that a vector store takes (a default name or files would make no sense).
+VectorStoreDefaults = defaults_model_of("VectorStoreDefaults", VectorStoreManifest,
+                                        ("protect", "metadata", "expires_after", "chunking_strategy"))
 KNOWN_FIELD_NAMES = frozenset({*VectorStoreManifest.model_fields, *FileEntry.model_fields, *ExpiresAfter.model_fields,
                                *StaticChunking.model_fields, "type", "static"})
 
@@ -232,6 +235,7 @@ class VectorStoreKind(Kind):
     plural = "vector stores"
     path = "vector_stores"
     manifest_model = VectorStoreManifest
+    defaults_model = VectorStoreDefaults
     fields = FIELDS
     defaults = DEFAULTS
     known_field_names = KNOWN_FIELD_NAMES

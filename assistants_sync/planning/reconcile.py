@@ -21,7 +21,7 @@ from .safety import check_deletes
 from .targeting import plan_for_targets
 
 NO_MANIFESTS_HINT = (
-    "a plan from no manifests would delete every managed assistant of the stack; "
+    "a plan from no manifests would delete every object the stack manages; "
     "if that is what you want, pass --allow-delete-all"
 )
 

@@ -8,7 +8,7 @@ from typing import Literal
 from ..kinds import counted, kind_named
 from ..kinds.base import DEFAULT_KIND
 from ..planning.plan import Action, Change, DriftKind, Plan, plan_json
-from .valuediff import DiffLine, DiffStyle, change_lines, to_json, value_lines
+from .valuediff import DiffLine, DiffStyle, change_lines, to_json, tool_type, value_lines
 
 MARKDOWN_LIMIT = 65_536  # GitHub's limit for a comment body and a step summary
 View = Literal["plan", "drift"]
@@ -146,6 +146,8 @@ def change_title(change: Change, view: View = "plan") -> str:
 
 def field_diff(change: Change, diff: DiffStyle = DiffStyle()) -> list[DiffLine]:
     """Every line describing the change's fields, as both text and Markdown show them."""
+    kind = kind_named(change.kind)
+    tool_identity = kind.tool_identity if kind is not None else tool_type
     lines: list[DiffLine] = []
     kind = kind_named(change.kind)
     for name, field in change.fields.items():
@@ -156,7 +158,7 @@ def field_diff(change: Change, diff: DiffStyle = DiffStyle()) -> list[DiffLine]:
         elif change.action is Action.CREATE:
             lines += value_lines(name, field.after, diff)
         else:
-            lines += change_lines(name, field.before, field.after, diff)
+            lines += change_lines(name, field.before, field.after, diff, tool_identity)
     if change.action in (Action.UPDATE, Action.ADOPT) and change.unchanged:
         lines.append(DiffLine("note", f"({change.unchanged} unchanged field{'s' if change.unchanged != 1 else ''} hidden)"))
     if change.action is not Action.DELETE:

@@ -3,8 +3,9 @@
 - multi-line text: a unified line diff with a little context, cut when very large;
 - long single-line text: only the part that differs, with some context;
 - JSON values: one line per changed path (``response_format.json_schema.strict: ...``);
-- tools: matched by identity (function name, or tool type), so inserting or
-  reordering one tool shows just that, not every tool as changed.
+- tools: matched by identity (what the object's kind names a tool by, such as its
+  function name), so inserting or reordering one tool shows just that, not every
+  tool as changed.
 
 Bookkeeping tags (the applied fingerprint) are left out: they record, not manage.
 """
@@ -15,6 +16,7 @@ import difflib
 import json
 import re
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +30,8 @@ MAX_BLOCK_LINES = 20  # lines of a new multi-line value shown in a create
 LONG_LINE = 120  # single-line strings longer than this show only what differs
 _LINE_CONTEXT = 30
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# What names one tool in a diff (a kind's `tool_identity`).
+ToolIdentity = Callable[[Mapping[str, Any]], str]
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,17 @@ def value_lines(name: str, value: Any, style: DiffStyle = DiffStyle()) -> list[D
     return [DiffLine("added", f"{name}: {to_json(value)}")]
 
 
-def change_lines(name: str, before: Any, after: Any, style: DiffStyle = DiffStyle()) -> list[DiffLine]:
-    """A field changed by an update or adopt; empty when only bookkeeping changed."""
+def tool_type(tool: Mapping[str, Any]) -> str:
+    """A tool named by its type alone (for an object of a kind not registered)."""
+    return str(tool.get("type"))
+
+
+def change_lines(name: str, before: Any, after: Any, style: DiffStyle = DiffStyle(),
+                 tool_identity: ToolIdentity = tool_type) -> list[DiffLine]:
+    """A field changed by an update or adopt; empty when only bookkeeping changed.
+
+    `tool_identity` names each of the tools, which are matched by it.
+    """
     if name == "metadata":
         before, after = _visible_metadata(before or {}), _visible_metadata(after or {})
         if before == after:
@@ -74,7 +87,7 @@ def change_lines(name: str, before: Any, after: Any, style: DiffStyle = DiffStyl
     if (before is None or isinstance(before, str)) and (after is None or isinstance(after, str)):
         return _text_lines(name, before, after, style)
     if name == "tools" and isinstance(before, list) and isinstance(after, list):
-        return _tool_lines(before, after)
+        return _tool_lines(before, after, tool_identity)
     if isinstance(before, (dict, list)) or isinstance(after, (dict, list)):
         return json_path_lines(name, before, after)
     return [DiffLine("changed", f"{name}: {to_json(before)} -> {to_json(after)}")]
@@ -179,25 +192,20 @@ def _diff_kind(line: str) -> Kind:
     return "plain"
 
 
-def _tool_identity(tool: dict[str, Any]) -> str:
-    if tool.get("type") == "function":
-        return f"function {(tool.get('function') or {}).get('name')}"
-    return str(tool.get("type"))
-
-
-def _numbered_identities(tools: list[dict[str, Any]]) -> list[str]:
+def _numbered_identities(tools: list[dict[str, Any]], tool_identity: ToolIdentity) -> list[str]:
     """Identities made unique: a second file_search tool is 'file_search #2'."""
     seen: Counter[str] = Counter()
     result = []
     for tool in tools:
-        identity = _tool_identity(tool)
+        identity = tool_identity(tool)
         seen[identity] += 1
         result.append(identity if seen[identity] == 1 else f"{identity} #{seen[identity]}")
     return result
 
 
-def _tool_lines(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[DiffLine]:
-    old_ids, new_ids = _numbered_identities(before), _numbered_identities(after)
+def _tool_lines(before: list[dict[str, Any]], after: list[dict[str, Any]],
+               tool_identity: ToolIdentity) -> list[DiffLine]:
+    old_ids, new_ids = _numbered_identities(before, tool_identity), _numbered_identities(after, tool_identity)
     old_by_id = dict(zip(old_ids, before, strict=True))
     lines: list[DiffLine] = []
     for index, (identity, tool) in enumerate(zip(new_ids, after, strict=True)):
