@@ -31,7 +31,7 @@ import click
 from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, SyncError
 from .ownership import KEY_PATTERN, check_stack
-from .redact import MaskedListing, MaskingStream, Redactor
+from .redact import MaskingStream, Redactor
 from .actual.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -477,11 +477,15 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool, only_ki
     if unknown:
         raise ConfigError(f"--kind {unknown[0]}: unknown kind; the kinds are {', '.join(k.name for k in kinds())}")
     with target.client() as client:
-        actual = fetch_actual(MaskedListing(client, client.redactor), target.stack)  # the files hold no secret
+        actual = fetch_actual(client, target.stack)
+    # the redactor knows every secret of the run: no file holds one, nor its mask
     written = export_manifests(actual, out_dir, unmanaged=unmanaged, force=force,
-                               only_kinds=frozenset(only_kinds) or None)
+                               only_kinds=frozenset(only_kinds) or None, redactor=client.redactor)
     for item in written:
         click.echo(f"  {item.path}  ({item.assistant_id})")
+    for item in written:
+        if item.withheld_warning:
+            click.echo(f"Warning: {item.withheld_warning}", err=True)
     kind = "unmanaged" if unmanaged else f'stack "{target.stack}"'
     from .kinds import DEFAULT_KIND, counted
 
@@ -660,29 +664,34 @@ def force_unlock(lock_id: str, target: _Target, force: bool) -> None:
               help="responses: the Responses API request parameters that reproduce each assistant.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write one KEY.json per manifest here (default: one JSON document on stdout).")
-def render(paths: tuple[str, ...], target: _Target, output_format: str, out_dir: Path | None) -> None:
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in --out (default: refuse).")
+def render(paths: tuple[str, ...], target: _Target, output_format: str, out_dir: Path | None, force: bool) -> None:
     """Translate manifests for leaving the Assistants API (no API request is made).
 
     \b
     Example:
       assistants-sync render --format responses specs --out responses/
     Each file holds `request` (model, instructions, tools, text.format, reasoning...)
-    and `notes` for anything with no Responses equivalent.
+    and `notes` for anything with no Responses equivalent. A request holding the API
+    key or a header value is never written, nor is a file that exists (unless --force).
     """
     import json
 
-    from .desired.manifest import load_manifests
-    from .render.responses import responses_requests
+    from .desired.manifest import load_manifests, require_manifests
+    from .render.responses import not_rendered, responses_requests, write_responses
 
+    redactor = _current_redactor()
+    for value in target.settings.headers.values():  # the project file's headers are secrets too
+        redactor.add(value)
     desired = load_manifests(target.paths(paths), **target.manifest_options)
-    rendered = responses_requests(desired)
+    require_manifests(desired, target.paths(paths))
+    for line in not_rendered(desired):
+        click.echo(f"Warning: not rendered: {line}", err=True)
     if out_dir is None:
-        click.echo(json.dumps(rendered, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(responses_requests(desired), indent=2, ensure_ascii=False))
         return
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for key, document in rendered.items():
-        (out_dir / f"{key}.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    click.echo(f"Wrote {len(rendered)} Responses request file{'s' if len(rendered) != 1 else ''} to {out_dir}.")
+    written = write_responses(desired, out_dir, force=force, redactor=redactor)
+    click.echo(f"Wrote {len(written)} Responses request file{'s' if len(written) != 1 else ''} to {out_dir}.")
 
 
 @cli.command()

@@ -65,6 +65,15 @@ class Redactor:
             return [self.mask_data(v) for v in value]
         return value
 
+    def reveals(self, value: Any) -> bool:
+        """True when a JSON-like value holds a secret, or a part of one that `mask` would hide."""
+        if isinstance(value, str):
+            return self.mask(value) != value
+        if isinstance(value, dict):
+            return any(self.reveals(k) or self.reveals(v) for k, v in value.items())
+        if isinstance(value, (list, tuple)):
+            return any(self.reveals(v) for v in value)
+        return False
 
 def _spans(text: str, secret: str) -> list[tuple[int, int]]:
     """Where in `text` a prefix or suffix of `secret` of MIN_PART or more characters stands."""
@@ -103,27 +112,6 @@ def _replace(text: str, spans: list[tuple[int, int]]) -> str:
             run_end = max(run_end, end)
     pieces += [text[position:run_start], MASK, text[run_end:]]
     return "".join(pieces)
-
-
-class MaskedListing:
-    """Wraps a client so that its listings come back masked.
-
-    For what is saved from a listing (export). Never for planning: the plan must
-    compare what is really there.
-    """
-
-    def __init__(self, lister: Any, redactor: Redactor) -> None:
-        self._lister = lister
-        self._redactor = redactor
-
-    @property
-    def endpoint(self) -> Any:
-        return self._lister.endpoint
-
-    def list_objects(self, path: str, noun: str, *, beta: str = "assistants=v2",
-                     params: Any = None) -> list[dict[str, Any]]:
-        listed = self._lister.list_objects(path, noun, beta=beta, params=params)
-        return [self._redactor.mask_data(item) for item in listed]
 
 
 class MaskingStream:

@@ -409,3 +409,30 @@ def test_many_skip_notes_keep_the_markdown_report_within_githubs_limit() -> None
     assert "> `bot-0000`: adopt: asst_x skipped:" in markdown
     assert "more notes not shown; `--format json` lists them all._" in markdown
 
+
+
+def test_an_agent_adopting_an_assistant_of_this_stack_is_told_it_is_another_kind(
+    env: EmulatorServer, tmp_path: Path
+) -> None:
+    write(tmp_path / "bot.yaml", "key: bot\nmodel: m\n")
+    apply_ok(str(tmp_path))
+    [managed] = [a["id"] for a in env.store.list()["data"]]
+    write(tmp_path / "helper.yaml", f"kind: agent\nkey: helper\nmodel: gpt-5\nadopt: {managed}\n")
+    result = run("plan", str(tmp_path))
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {tmp_path / 'helper.yaml'}:1: adopt: {managed} is an assistant (managed by "
+                             "this stack as key 'bot'), and cannot be adopted as an agent: a manifest adopts an "
+                             "object of its own kind\n")
+    assert "previous_keys" not in result.stderr
+
+
+def test_an_agent_adopting_an_unmanaged_assistant_is_skipped_saying_it_is_another_kind(
+    env: EmulatorServer, tmp_path: Path, sdk: openai.OpenAI
+) -> None:
+    legacy = sdk.beta.assistants.create(model="m", name="Legacy")
+    write(tmp_path / "helper.yaml", f"kind: agent\nkey: helper\nmodel: gpt-5\nadopt: {legacy.id}\n")
+    result = run("plan", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert (f"Note: helper: adopt: {legacy.id} skipped: {legacy.id} is an assistant, and cannot be adopted as an "
+            "agent: a manifest adopts an object of its own kind; planned as if the adopt line were not there"
+            ) in result.stdout

@@ -8,7 +8,7 @@ import openai
 
 from assistants_sync.emulator import EmulatorServer
 
-from .conftest import plan_json, run, write
+from .conftest import API_KEY, plan_json, run, write
 
 
 def test_export_refuses_to_overwrite_a_file_and_writes_nothing(env: EmulatorServer, tmp_path: Path,
@@ -132,3 +132,59 @@ class TestExportAndAdopt:
         skipped = run("plan", str(tmp_path / "mine")).stdout
         assert "adopt: asst_nothere skipped: no assistant asst_nothere on this endpoint" in skipped
 
+
+
+def test_an_exported_field_holding_a_secret_is_left_to_the_server_never_written_as_the_mask(
+        env: EmulatorServer, tmp_path: Path, sdk: openai.OpenAI) -> None:
+    legacy = sdk.beta.assistants.create(model="gpt-4o", name="Legacy", instructions=f"call with {API_KEY}",
+                                        metadata={"team": "web"})
+    out = tmp_path / "imported"
+
+    result = run("export", "--unmanaged", "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    manifest = (out / "legacy.yaml").read_text()
+    assert API_KEY not in manifest and "****" not in manifest and "instructions" not in manifest.split("ignore_changes")[0]
+    assert "ignore_changes:\n- instructions\n" in manifest
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == ["legacy.yaml"]
+    assert result.stderr == (f"Warning: {out / 'legacy.yaml'}: instructions holds the API key or a header value, so "
+                             "it is left out, with ignore_changes: [instructions]: apply leaves it as it is on the "
+                             "server\n")
+    document = plan_json(str(out))
+    assert document["summary"] == {"create": 0, "update": 0, "delete": 0, "adopt": 1}
+    assert set(document["changes"][0]["fields"]) == {"metadata"}
+    assert run("apply", "--auto-approve", str(out)).exit_code == 0
+    assert env.store.retrieve(legacy.id)["instructions"] == f"call with {API_KEY}"
+    assert plan_json(str(out))["changes"] == []
+
+
+def test_an_export_whose_metadata_holds_a_secret_is_refused_and_writes_nothing(
+        env: EmulatorServer, tmp_path: Path, sdk: openai.OpenAI) -> None:
+    sdk.beta.assistants.create(model="gpt-4o", name="Plain")
+    leaky = sdk.beta.assistants.create(model="gpt-4o", name="Leaky", metadata={"token": API_KEY, "team": "web"})
+    out = tmp_path / "imported"
+
+    result = run("export", "--unmanaged", "--out", str(out))
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: export would write a secret: {out / 'leaky.yaml'} ({leaky.id}): metadata[\"token\"] holds the API "
+        "key or a header value, and metadata cannot be left out (it holds the ownership tags); nothing was written. "
+        "Take the secret out of the object on the server, then export again\n")
+    assert not out.exists()
+    assert env.store.retrieve(leaky.id)["metadata"] == {"token": API_KEY, "team": "web"}
+
+
+def test_an_agent_field_holding_a_secret_is_left_to_the_server_too(env: EmulatorServer, tmp_path: Path,
+                                                                   sdk: openai.OpenAI) -> None:
+    created = sdk.post("/agents", body={"model": "gpt-5", "name": "Legacy", "instructions": f"use {API_KEY}",
+                                        "reasoning": {"effort": "low"}},
+                       cast_to=dict, options={"headers": {"OpenAI-Beta": "agents=v1"}})
+    out = tmp_path / "imported"
+    result = run("export", "--unmanaged", "--kind", "agent", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    manifest = (out / "agent" / "legacy.yaml").read_text()
+    assert API_KEY not in manifest and "****" not in manifest and "ignore_changes:\n- instructions\n" in manifest
+    assert f"Warning: {out / 'agent' / 'legacy.yaml'}: instructions holds the API key" in result.stderr
+    [change] = plan_json(str(out))["changes"]
+    assert (change["action"], change["id"], set(change["fields"])) == ("adopt", created["id"], {"metadata"})

@@ -195,11 +195,15 @@ def test_export_writes_no_secret_a_server_stored_in_an_assistant(specs: Path, mo
         managed = run("export", "--out", "managed", "--header", f"X-Gateway-Key: {GATEWAY}")
         loose = run("export", "--unmanaged", "--out", "loose", "--header", f"X-Gateway-Key: {GATEWAY}")
 
-    assert managed.exit_code == loose.exit_code == 0, shown(managed) + shown(loose)
-    files = sorted(p for folder in ("managed", "loose") for p in Path(folder).rglob("*") if p.is_file())
-    assert len(files) == 4  # bot.yaml; loose.yaml, long.yaml and long's instructions file
+    # The managed one's metadata holds the key: metadata cannot be left out, so nothing is written.
+    assert managed.exit_code == 1 and not Path("managed").exists()
+    assert 'managed/bot.yaml (asst_echo): metadata["note"] holds the API key or a header value' in managed.stderr
+    # The unmanaged ones' instructions hold it: left out, to ignore_changes, never written as the mask.
+    assert loose.exit_code == 0, shown(loose)
+    files = sorted(p for p in Path("loose").rglob("*") if p.is_file())
+    assert [p.name for p in files] == ["long.yaml", "loose.yaml"]  # no instructions file for long
     contents = [p.read_text(encoding="utf-8") for p in files]
-    assert sum("Incorrect API key provided: ****" in text for text in contents) == 3  # all but long.yaml
+    assert all("ignore_changes:\n- instructions\n" in text and "****" not in text for text in contents)
     assert_hidden(shown(managed), shown(loose), *contents)
 
 

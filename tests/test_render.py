@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -70,3 +71,34 @@ def test_one_managed_assistant_matches(one_applied: Path) -> None:
     result = run("plan", str(one_applied))
     assert "No changes. The 1 managed assistant matches the manifests.\n" in result.stdout
 
+
+
+def test_an_empty_plan_says_what_no_delete_left_out(env: EmulatorServer, tmp_path: Path) -> None:
+    specs = write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\n").parent
+    write(specs / "old.yaml", "key: old\nmodel: gpt-4o\n")
+    assert run("apply", "--auto-approve", str(specs)).exit_code == 0
+    (specs / "old.yaml").unlink()
+
+    result = run("plan", str(specs), "--no-delete")
+
+    assert result.exit_code == 0, result.output
+    assert ("No changes. --no-delete left out 1 delete; plan without --no-delete to see it. "
+            "The other managed assistant matches the manifests.\n") in result.stdout
+    assert "match the manifests" not in result.stdout.replace("matches the manifests", "")
+    assert "--no-delete left out 1 delete" in run("plan", str(specs), "--no-delete", "--format", "markdown").stdout
+    assert json.loads(run("plan", str(specs), "--no-delete", "--format", "json").stdout)["skipped_deletes"] == 1
+    assert json.loads(run("plan", str(specs), "--format", "json").stdout)["skipped_deletes"] == 0
+    targeted = run("plan", str(specs), "--no-delete", "--target", "old")
+    assert "No changes for the targeted keys; --no-delete left out 1 delete.\n" in targeted.stdout
+    untouched = run("plan", str(specs), "--no-delete", "--target", "bot")
+    assert "No changes for the targeted keys.\n" in untouched.stdout
+
+
+def test_an_empty_plan_from_no_manifests_with_no_delete_says_every_delete_was_left_out(
+        env: EmulatorServer, one_applied: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("plan", str(empty), "--allow-delete-all", "--no-delete")
+    assert result.exit_code == 0, result.output
+    assert "No changes. --no-delete left out 1 delete; plan without --no-delete to see it.\n" in result.stdout
+    assert "match" not in result.stdout

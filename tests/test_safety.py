@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -90,3 +92,50 @@ class TestSafeDeletes:
         assert modifies() == writes_before + 1
         assert env.store.retrieve(assistant["id"])["tool_resources"] == {"code_interpreter": {"file_ids": ["f2", "f3"]}}
 
+
+
+def _saved_plan(specs: Path, plan_file: Path) -> dict:
+    assert run("plan", str(specs), "--out", str(plan_file)).exit_code == 0
+    return json.loads(plan_file.read_text())
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    pytest.param(lambda changes, bot: [*changes, changes[1]],
+                 "2 changes for key 'new' (\"create new\" and \"create new\")", id="one-create-twice"),
+    pytest.param(lambda changes, bot: [*changes, {"action": "delete", "key": "bot", "id": bot}],
+                 '2 changes of {bot} ("update bot ({bot})" and "delete bot ({bot})")', id="update-and-delete-one-id"),
+])
+def test_a_saved_plan_changing_one_object_twice_is_refused_and_nothing_is_written(
+    env: EmulatorServer, tmp_path: Path, edit: Any, message: str
+) -> None:
+    specs = write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\nname: Bot\n").parent
+    write(specs / "keep.yaml", "key: keep\nmodel: gpt-4o\n")  # so that no edit trips the delete-all guard
+    apply_ok(str(specs))
+    bot = next(a["id"] for a in env.store.list()["data"] if a["name"] == "Bot")
+    write(specs / "bot.yaml", "key: bot\nmodel: gpt-4o\nname: Bot v2\n")
+    write(specs / "new.yaml", "key: new\nmodel: gpt-4o\n")
+    plan_file = tmp_path / "plan.json"
+    document = _saved_plan(specs, plan_file)
+    assert [(c["action"], c["key"]) for c in document["changes"]] == [("update", "bot"), ("create", "new")]
+    plan_file.write_text(json.dumps({**document, "changes": edit(document["changes"], bot)}))
+    before = env.store.list(limit=100)["data"]
+
+    result = run("apply", "--plan", str(plan_file))
+
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: refusing the saved plan: it holds {message.format(bot=bot)}, and a plan "
+                             "changes each object once; nothing was changed. A saved plan is carried out only as "
+                             "`plan` wrote it: run plan again\n")
+    assert env.store.list(limit=100)["data"] == before
+
+
+def test_a_saved_plan_keeping_one_of_duplicates_still_applies(env: EmulatorServer, tmp_path: Path) -> None:
+    first = env.store.create({"model": "gpt-4o", "metadata": {"assistants-sync": "default/bot"}})
+    second = env.store.create({"model": "gpt-4o", "metadata": {"assistants-sync": "default/bot"}})
+    specs = write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\nname: Bot\n").parent
+    document = _saved_plan(specs, tmp_path / "plan.json")
+    assert [(c["action"], c["key"], c["id"]) for c in document["changes"]] == [
+        ("update", "bot", first["id"]), ("delete", "bot", second["id"])]
+    result = run("apply", "--plan", str(tmp_path / "plan.json"))
+    assert result.exit_code == 0, result.output
+    assert [a["id"] for a in env.store.list()["data"]] == [first["id"]]

@@ -36,9 +36,9 @@ def compute_plan(
     planned_kinds = [k.name for k in kinds() if k.name not in actual.unserved]
     for kind in planned_kinds:
         changes += _kind_changes(kind, [d for d in desired if d.kind == kind], actual, notes)
-    if not allow_delete:
-        changes = [c for c in changes if c.action is not Action.DELETE]
-    changes = _with_dependencies(changes, desired, actual)
+    kept = changes if allow_delete else [c for c in changes if c.action is not Action.DELETE]
+    skipped_deletes = len(changes) - len(kept)
+    changes = _with_dependencies(kept, desired, actual)
     adopted_ids = [c.id for c in changes if c.action is Action.ADOPT and c.id]
     # The kinds a plan speaks of (its wording: "3 assistants", "3 objects"): those in play.
     in_play = [k for k in planned_kinds if any(d.kind == k for d in desired) or actual.managed_of(k)]
@@ -50,6 +50,7 @@ def compute_plan(
         changes=changes,
         notes=sorted(notes, key=lambda n: (n.object_kind != DEFAULT_KIND, n.object_kind, n.key)),
         kinds=in_play or planned_kinds[:1] or [DEFAULT_KIND],
+        skipped_deletes=skipped_deletes,
     )
 
 
@@ -247,11 +248,19 @@ def _adoptable(wanted: Desired, actual: ActualState, notes: list[Note]) -> Remot
             "never taken from another stack")))
         return None
     managed = next((r for r in actual.managed if r.id == wanted.adopt), None)
+    if managed is not None and managed.kind != wanted.kind:
+        raise PlanError(f"{wanted.source}: adopt: {wanted.adopt} is {_a(get_kind(managed.kind).noun)} (managed by "
+                        f"this stack as key {managed.key!r}), {_not_adoptable_as(noun)}")
     if managed is not None:
         raise PlanError(
             f"{wanted.source}: adopt: {wanted.adopt} is already managed by this stack as key {managed.key!r}; "
             f"to rename that key to {wanted.key!r}, list it in previous_keys instead"
         )
+    other = next((r for r in actual.unowned if r.id == wanted.adopt and r.kind != wanted.kind), None)
+    if other is not None:
+        notes.append(_adopt_skipped(wanted, f"{other.id} is {_a(get_kind(other.kind).noun)}, "
+                                            f"{_not_adoptable_as(noun)}"))
+        return None
     remote = next((r for r in actual.unowned if r.id == wanted.adopt and r.kind == wanted.kind), None)
     if remote is None:
         notes.append(_adopt_skipped(wanted, (
@@ -263,6 +272,10 @@ def _adoptable(wanted: Desired, actual: ActualState, notes: list[Note]) -> Remot
 def _adopt_skipped(wanted: Desired, why: str) -> Note:
     return _note(wanted, "adopt_skipped", f"adopt: {wanted.adopt} skipped: {why}; planned as if the adopt line "
                                           "were not there")
+
+
+def _not_adoptable_as(noun: str) -> str:
+    return f"and cannot be adopted as {_a(noun)}: a manifest adopts an object of its own kind"
 
 
 def _a(noun: str) -> str:

@@ -167,6 +167,7 @@ class Plan(BaseModel):
     `targets` (from ``--target``) makes the plan partial: only those keys were planned,
     and the fingerprint covers only their assistants. Empty: the whole desired state.
     `unmatched_targets`, for people, names targets with neither a manifest nor an assistant.
+    `skipped_deletes`, for people, counts the deletes ``--no-delete`` left out.
     """
 
     model_config = ConfigDict(extra="ignore")  # a saved plan's summary is recomputed
@@ -181,6 +182,7 @@ class Plan(BaseModel):
     changes: list[Change] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)  # for people; never a change
     kinds: list[str] = Field(default_factory=lambda: [DEFAULT_KIND])  # the kinds planned (listed on the endpoint)
+    skipped_deletes: int = 0  # deletes --no-delete left out; for people
 
     @model_validator(mode="before")
     @classmethod

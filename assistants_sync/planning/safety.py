@@ -58,7 +58,9 @@ def check_ownership(plan: Plan, actual: ActualState) -> None:
     A saved plan is a request, not an authority: an update or delete must target an
     assistant the stack owns under the change's key, an adopt an unowned one, a create
     no existing one; the metadata a change writes must carry the stack's tag for that
-    key and no reserved key but the tool's own tags.
+    key and no reserved key but the tool's own tags. Each object is changed once: two
+    changes of one id, or two creates, adopts or updates of one key, are refused (only
+    deletes share a key: those of its duplicates).
     """
     for change in plan.changes:
         problem = _ownership_problem(change, actual)
@@ -67,6 +69,29 @@ def check_ownership(plan: Plan, actual: ActualState) -> None:
                 f"refusing the saved plan: its change {_describe(change)} {problem}; nothing was changed. "
                 "A saved plan is carried out only as `plan` wrote it: run plan again"
             )
+    twice = _changed_twice(plan.changes)
+    if twice:
+        raise PlanError(
+            f"refusing the saved plan: it holds {twice}, and a plan changes each object once; nothing was changed. "
+            "A saved plan is carried out only as `plan` wrote it: run plan again"
+        )
+
+
+def _changed_twice(changes: list[Change]) -> str | None:
+    """The first object two changes touch, with both changes ("2 changes of asst_1 (...)"), or None."""
+    by_id: dict[tuple[str, str], Change] = {}
+    by_key: dict[tuple[str, str], Change] = {}
+    for change in changes:
+        if change.id is not None:
+            first = by_id.setdefault((change.kind, change.id), change)
+            if first is not change:
+                return f"2 changes of {change.id} ({_describe(first)} and {_describe(change)})"
+        if change.action is not Action.DELETE:
+            first = by_key.setdefault((change.kind, change.key), change)
+            if first is not change:
+                key = f"{change.kind} key" if change.kind != DEFAULT_KIND else "key"
+                return f"2 changes for {key} {change.key!r} ({_describe(first)} and {_describe(change)})"
+    return None
 
 
 def _ownership_problem(change: Change, actual: ActualState) -> str | None:

@@ -33,8 +33,10 @@ def plan_for_targets(
     # A renaming manifest is selected by its new key or any previous one, and covers both.
     selected = [d for d in desired if d.key in keys or keys.intersection(d.previous_keys)]
     covered = keys.union(*({d.key, *d.previous_keys} for d in selected))
-    full = compute_plan(selected, actual, endpoint, allow_delete=allow_delete)
-    changes = [c for c in full.changes if c.key in covered]
+    # Deletes are left out after the keys are chosen, so that only the targeted keys' count as skipped.
+    full = compute_plan(selected, actual, endpoint)
+    planned = [c for c in full.changes if c.key in covered]
+    changes = planned if allow_delete else [c for c in planned if c.action is not Action.DELETE]
     adopted = [c.id for c in changes if c.action is Action.ADOPT and c.id]
     known = {k for d in desired for k in (d.key, *d.previous_keys)} | {
         a.key for a in actual.managed if a.key is not None}
@@ -43,5 +45,6 @@ def plan_for_targets(
         "notes": [n for n in full.notes if n.key in covered],
         "targets": sorted(keys),
         "unmatched_targets": sorted(keys - known),
+        "skipped_deletes": len(planned) - len(changes),
         "remote_fingerprint": actual.limited_to(covered).fingerprint(also=adopted),
     })

@@ -6,11 +6,20 @@ adoption (the tags) for unmanaged ones, which are written with ``adopt: <id>``.
 What a manifest of each kind holds is the kind's (`Kind.export_document`,
 `Kind.export_files`); the default kind's files are ``KEY.yaml``, another kind's
 ``KIND/KEY.yaml``.
+
+A file never holds a secret (the API key, a header value), and never its mask either:
+a masked value in a manifest would be desired state, and apply would write ``****``
+over the real value. A field holding a secret is left out of the manifest and listed
+in ``ignore_changes``, so plan and apply leave it as it is on the server; a field that
+cannot be left out (metadata, which holds the tags, or a required one) refuses the
+export.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +29,9 @@ import yaml
 from ..actual.remote import ActualState, RemoteObject
 from ..errors import ConfigError
 from ..kinds import get_kind
-from ..kinds.base import DEFAULT_KIND
+from ..kinds.base import DEFAULT_KIND, Canonical, CanonicalFields, Kind
 from ..ownership import KEY_PATTERN, applied_record, is_protected, user_metadata
+from ..redact import Redactor
 
 _KEY_RE = re.compile(KEY_PATTERN)
 
@@ -32,31 +42,51 @@ class ExportedFile:
     key: str
     object_id: str
     kind: str = DEFAULT_KIND
+    withheld: tuple[str, ...] = ()  # fields left out (and to ignore_changes) for holding a secret
 
     @property
     def assistant_id(self) -> str:
         return self.object_id
 
+    @property
+    def withheld_warning(self) -> str | None:
+        """What a reviewer must know about the fields left out, or None."""
+        if not self.withheld:
+            return None
+        fields, one = ", ".join(self.withheld), len(self.withheld) == 1
+        return (f"{self.path}: {fields} {'holds' if one else 'hold'} the API key or a header value, so "
+                f"{'it is' if one else 'they are'} left out, with ignore_changes: [{fields}]: apply leaves "
+                f"{'it as it is' if one else 'them as they are'} on the server")
+
 
 def export_manifests(actual: ActualState, out_dir: Path, *, unmanaged: bool = False, force: bool = False,
-                     only_kinds: frozenset[str] | None = None) -> list[ExportedFile]:
+                     only_kinds: frozenset[str] | None = None, redactor: Redactor | None = None
+                     ) -> list[ExportedFile]:
     """Write one manifest per managed object (or per unmanaged one) into `out_dir`.
 
     `only_kinds`: export objects of these kinds only (every kind when None).
+    `redactor`: the secrets no file may hold (see the module docstring); `actual` is
+    the listing as it is, unmasked, so that a field holding one can be recognised.
 
     Refuses (ConfigError, nothing written) when a file to write exists, unless `force`:
-    a hand edit in an earlier export must not be lost silently.
+    a hand edit in an earlier export must not be lost silently; and when a secret
+    could only be written (or masked) into a manifest.
     """
     kinds = sorted({r.kind for r in (*actual.managed, *actual.unowned)
                     if only_kinds is None or r.kind in only_kinds}, key=lambda k: (k != DEFAULT_KIND, k))
+    mask = redactor.mask if redactor is not None else _unchanged
     chosen: list[tuple[str, RemoteObject]] = []
     for kind in kinds:
         if unmanaged:
             chosen += _unmanaged_with_keys(tuple(r for r in actual.unowned if r.kind == kind),
-                                           taken={r.key for r in actual.managed_of(kind) if r.key})
+                                           taken={r.key for r in actual.managed_of(kind) if r.key}, mask=mask)
         else:
             chosen += _managed_oldest_first(actual.managed_of(kind))
-    files = [_exported_files(key, remote, adopt=unmanaged) for key, remote in chosen]
+    withheld = [_withheld(remote, redactor) for _, remote in chosen]
+    files = [_exported_files(key, remote, adopt=unmanaged, withheld=frozenset(fields))
+             for (key, remote), fields in zip(chosen, withheld, strict=True)]
+    if redactor is not None:
+        _refuse_secrets(out_dir, chosen, files, redactor)
     if not force:
         existing = [str(out_dir / name) for texts in files for name in texts if (out_dir / name).exists()]
         if existing:
@@ -67,29 +97,98 @@ def export_manifests(actual: ActualState, out_dir: Path, *, unmanaged: bool = Fa
                 "or choose another --out"
             )
     written: list[ExportedFile] = []
-    for (key, remote), texts in zip(chosen, files, strict=True):
+    for (key, remote), texts, fields in zip(chosen, files, withheld, strict=True):
         for name, text in texts.items():
             (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
             (out_dir / name).write_text(text, encoding="utf-8", newline="")
-        written.append(ExportedFile(out_dir / _manifest_name(key, remote.kind), key, remote.id, remote.kind))
+        written.append(ExportedFile(out_dir / _manifest_name(key, remote.kind), key, remote.id, remote.kind,
+                                    withheld=tuple(fields)))
     return written
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
+def _user_values(remote: RemoteObject) -> dict[str, Any]:
+    """`remote`'s field values, its metadata without the engine's tags (which an export never writes)."""
+    return remote.canonical.with_metadata(user_metadata(remote.canonical.metadata)).as_dict()
+
+
+def _withheld(remote: RemoteObject, redactor: Redactor | None) -> list[str]:
+    """The fields of `remote` holding a secret that its manifest can leave to ignore_changes."""
+    if redactor is None:
+        return []
+    kind = get_kind(remote.kind)
+    return [name for name, value in _user_values(remote).items()
+            if redactor.reveals(value) and _can_leave_out(kind, name)]
+
+
+def _can_leave_out(kind: Kind, field: str) -> bool:
+    """Whether a manifest may leave `field` out and list it in ignore_changes.
+
+    Not metadata (it holds the tags, so it is always managed) nor a field every
+    manifest must give.
+    """
+    model_field = kind.manifest_model.model_fields.get(field.split(".", 1)[0])
+    return field != "metadata" and model_field is not None and not model_field.is_required()
+
+
+def _refuse_secrets(out_dir: Path, chosen: list[tuple[str, RemoteObject]], files: list[dict[str, str]],
+                    redactor: Redactor) -> None:
+    """ConfigError naming each manifest that would still hold a secret, and the field that holds it."""
+    problems: list[str] = []
+    for (key, remote), texts in zip(chosen, files, strict=True):
+        if not any(redactor.reveals(text) for text in texts.values()):
+            continue
+        where = f"{out_dir / _manifest_name(key, remote.kind)} ({remote.id})"
+        fields = _fields_kept_with_secrets(remote, redactor) or ["a value holds the API key or a header value"]
+        problems += [f"{where}: {field}" for field in fields]
+    if problems:
+        raise ConfigError(f"export would write a secret: {'; '.join(problems)}; nothing was written. Take the "
+                          "secret out of the object on the server, then export again")
+
+
+def _fields_kept_with_secrets(remote: RemoteObject, redactor: Redactor) -> list[str]:
+    """Why `remote` cannot be exported: each field (or metadata pair) holding a secret that a manifest cannot
+    leave out, and why it cannot."""
+    kind = get_kind(remote.kind)
+    found: list[str] = []
+    for name, value in _user_values(remote).items():
+        if not redactor.reveals(value) or _can_leave_out(kind, name):
+            continue
+        if name == "metadata":
+            found += [f"metadata[{json.dumps(k)}] holds the API key or a header value, and metadata cannot be "
+                      "left out (it holds the ownership tags)"
+                      for k, v in value.items() if redactor.reveals(k) or redactor.reveals(v)]
+        else:
+            found.append(f"{name} holds the API key or a header value, and {name} cannot be left out "
+                         "(every manifest gives it)")
+    return found
 
 
 def _manifest_name(key: str, kind: str) -> str:
     return f"{key}.yaml" if kind == DEFAULT_KIND else f"{kind}/{key}.yaml"
 
 
-def _exported_files(key: str, remote: RemoteObject, *, adopt: bool) -> dict[str, str]:
+def _exported_files(key: str, remote: RemoteObject, *, adopt: bool, withheld: frozenset[str] = frozenset()
+                    ) -> dict[str, str]:
     """File name (relative to the export directory) -> content, for one object."""
-    document, files = get_kind(remote.kind).export_files(key, manifest_document(key, remote, adopt=adopt))
+    document, files = get_kind(remote.kind).export_files(key, manifest_document(key, remote, adopt=adopt,
+                                                                                withheld=withheld))
     header = f"# Exported by assistants-sync from {remote.id}.\n"
     files = {**files, _manifest_name(key, remote.kind):
              header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)}
     return files
 
 
-def manifest_document(key: str, remote: RemoteObject, *, adopt: bool) -> dict[str, Any]:
-    """The manifest fields that reproduce `remote` exactly (defaults left out)."""
+def manifest_document(key: str, remote: RemoteObject, *, adopt: bool, withheld: frozenset[str] = frozenset()
+                      ) -> dict[str, Any]:
+    """The manifest fields that reproduce `remote` exactly (defaults left out).
+
+    `withheld` fields are left out too, and listed in ignore_changes: plan and apply
+    leave them as they are.
+    """
     kind = get_kind(remote.kind)
     canonical = remote.canonical
     record = applied_record(canonical.metadata)
@@ -101,11 +200,20 @@ def manifest_document(key: str, remote: RemoteObject, *, adopt: bool) -> dict[st
         document["adopt"] = remote.id
     if is_protected(canonical.metadata):
         document["protect"] = True
-    ignored = sorted(unmanaged - kind.unmanaged_when_unset)
+    ignored = sorted((unmanaged - kind.unmanaged_when_unset) | withheld)
     if ignored:
         document["ignore_changes"] = ignored
-    fields = kind.export_document(canonical.with_metadata(user_metadata(canonical.metadata)), unmanaged)
+    exported = _without(canonical.with_metadata(user_metadata(canonical.metadata)), withheld, kind)
+    fields = kind.export_document(exported, unmanaged)
     return {**document, **fields}
+
+
+def _without(canonical: Canonical, fields: frozenset[str], kind: Kind) -> Canonical:
+    """`canonical` with `fields` at their defaults, which an export leaves out."""
+    if not fields:
+        return canonical
+    return CanonicalFields(tuple((name, kind.defaults.get(name) if name in fields else value)
+                                 for name, value in canonical.as_dict().items()))
 
 
 def _managed_oldest_first(managed: tuple[RemoteObject, ...]) -> list[tuple[str, RemoteObject]]:
@@ -116,17 +224,18 @@ def _managed_oldest_first(managed: tuple[RemoteObject, ...]) -> list[tuple[str, 
     return sorted(chosen.items())
 
 
-def _unmanaged_with_keys(unowned: tuple[RemoteObject, ...], taken: set[str]
+def _unmanaged_with_keys(unowned: tuple[RemoteObject, ...], taken: set[str], mask: Callable[[str], str]
                          ) -> list[tuple[str, RemoteObject]]:
     """A key for each object, from its name (else its id), never one in `taken` or given twice.
 
     Oldest first (ties in the server's listing order), so the same endpoint always gets the
-    same keys: the oldest keeps the plain key, later ones get -2, -3, ...
+    same keys: the oldest keeps the plain key, later ones get -2, -3, ... A secret in a
+    name is `mask`ed out before the key is made from it.
     """
     used = set(taken)
     chosen = []
     for remote in sorted(unowned, key=lambda r: r.created_at):
-        base = _slug(remote.canonical.name or "") or _slug(remote.id)
+        base = _slug(mask(remote.canonical.name or "")) or _slug(remote.id)
         key, number = base, 1
         while key in used:
             number += 1

@@ -225,13 +225,29 @@ def _key_of(change: Change) -> str:
 
 def _nothing_to_do(plan: Plan, view: View) -> str:
     """The line above the summary of an empty plan (the summary already says "No drift.")."""
+    skipped = plan.skipped_deletes
     if plan.targets:
-        return "The targeted keys are as last applied." if view == "drift" else "No changes for the targeted keys."
+        if view == "drift":
+            return "The targeted keys are as last applied."
+        return f"No changes for the targeted keys{'; ' + _deletes_left_out(skipped) if skipped else ''}."
     count = plan.managed_count
     managed = counted(plan.kinds, count).replace(" ", " managed ", 1)
     if view == "drift":
         return f"The {managed} {'are' if count != 1 else 'is'} as last applied."
-    return f"No changes. The {managed} {'match' if count != 1 else 'matches'} the manifests."
+    if not skipped:
+        return f"No changes. The {managed} {'match' if count != 1 else 'matches'} the manifests."
+    # The deleted ones do not match: say so, and what the rest do.
+    line = f"No changes. {_deletes_left_out(skipped)}; plan without --no-delete to see {'it' if skipped == 1 else 'them'}."
+    others = count - skipped
+    if others == 1:
+        line += f" The other managed {_noun(plan)} matches the manifests."
+    elif others > 1:
+        line += f" The other {counted(plan.kinds, others).replace(' ', ' managed ', 1)} match the manifests."
+    return line
+
+
+def _deletes_left_out(count: int) -> str:
+    return f"--no-delete left out {count} delete{'s' if count != 1 else ''}"
 
 
 def _delete_banner(plan: Plan, *, markdown: bool) -> str:

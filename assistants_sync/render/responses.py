@@ -7,16 +7,65 @@ application code moves to ``POST /responses``. What has no equivalent is said in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ..desired.manifest import Desired
+from ..errors import ConfigError
+from ..kinds import get_kind
 from ..kinds.assistant import ASSISTANT, CanonicalAssistant, normalise
+from ..redact import Redactor
 
 
 def responses_requests(desired: Sequence[Desired]) -> dict[str, dict[str, Any]]:
     """Key -> `responses_request`, for each assistant among `desired` (other kinds have no Responses form)."""
     return {d.key: responses_request(d) for d in desired if d.kind == ASSISTANT.name}
+
+
+def not_rendered(desired: Sequence[Desired]) -> list[str]:
+    """A line for each manifest of `desired` without a Responses form, naming its kind, key and place.
+
+    ConfigError when no manifest has one: there would be nothing to render.
+    """
+    lines = [f"{get_kind(d.kind).noun} {d.key} ({d.source}): only {ASSISTANT.noun} manifests have a Responses form"
+             for d in desired if d.kind != ASSISTANT.name]
+    if desired and len(lines) == len(desired):
+        raise ConfigError(f"nothing to render: {'; '.join(lines)}")
+    return lines
+
+
+def write_responses(desired: Sequence[Desired], out_dir: Path, *, force: bool = False,
+                    redactor: Redactor | None = None) -> list[Path]:
+    """Write one KEY.json per assistant of `desired` into `out_dir`; the files written.
+
+    Refuses (ConfigError, nothing written) a request holding a secret `redactor` knows
+    (a file never holds one, and a masked request would not be the manifest's), and a
+    file that exists, unless `force`.
+    """
+    rendered = responses_requests(desired)
+    if redactor is not None:
+        leaking = [f"{d.key} ({d.source})" for d in desired if d.key in rendered and redactor.reveals(rendered[d.key])]
+        if leaking:
+            raise ConfigError(
+                f"not writing the Responses requests to {out_dir}: the request{'s' if len(leaking) > 1 else ''} of "
+                f"{', '.join(leaking)} {'hold' if len(leaking) > 1 else 'holds'} the API key or a header value, and "
+                "a file never holds a secret; take the secret out of the manifest. Nothing was written"
+            )
+    paths = {key: out_dir / f"{key}.json" for key in rendered}
+    existing = [str(p) for p in paths.values() if p.exists()]
+    if existing and not force:
+        more = f" and {len(existing) - 10} more" if len(existing) > 10 else ""
+        raise ConfigError(
+            f"render would overwrite {len(existing)} existing file{'s' if len(existing) != 1 else ''}: "
+            f"{', '.join(existing[:10])}{more}; nothing was written. Pass --force to overwrite them, "
+            "or choose another --out"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for key, document in rendered.items():
+        paths[key].write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return list(paths.values())
 
 
 def responses_request(desired: Desired) -> dict[str, Any]:
