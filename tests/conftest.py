@@ -24,6 +24,8 @@ VENDORED_SPEC = ROOT / "assistants_sync" / "emulator" / "assistants-openapi.yaml
 SHARED_KNOWLEDGE_SPEC = SHARED_SPEC.with_name("knowledge-openapi.yaml")
 VENDORED_KNOWLEDGE_SPEC = VENDORED_SPEC.with_name("knowledge-openapi.yaml")
 API_KEY = "sk-test-3f9a1c0b7e"
+# The collection of every kind: a plan lists each once (paginated).
+KIND_PATHS = ("assistants", "agents", "vector_stores", "files")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from assistants_sync.desired.manifest import DesiredAssistant
 from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.planning.diff import desired_form
 
-from .conftest import API_KEY, plan_json, run, write
+from .conftest import API_KEY, KIND_PATHS, plan_json, run, write
 
 
 def apply_ok(*args: str) -> str:
@@ -26,14 +26,14 @@ def apply_ok(*args: str) -> str:
 
 def test_first_apply_creates_everything_and_a_second_plan_is_empty(env: EmulatorServer, example_specs: Path) -> None:
     output = apply_ok(str(example_specs))
-    assert "Plan: 3 to create, 0 to update, 0 to delete." in output
-    assert "Apply complete: 3 created, 0 updated, 0 deleted." in output
+    assert "Plan: 7 to create, 0 to update, 0 to delete." in output
+    assert "Apply complete: 7 created, 0 updated, 0 deleted." in output
     assert len(env.store) == 3
     # The examples use file_search with options, functions (one from a file, one strict), code_interpreter,
     # tool_resources, a json_schema response_format, metadata, temperature and top_p.
     again = run("plan", str(example_specs), "--detailed-exitcode")
     assert again.exit_code == 0, again.output
-    assert "No changes. The 3 managed assistants match the manifests." in again.stdout
+    assert "No changes. The 7 managed objects match the manifests." in again.stdout
     assert plan_json(str(example_specs))["changes"] == []
 
 
@@ -174,7 +174,7 @@ def test_pagination_over_more_than_250_assistants(env: EmulatorServer, tmp_path:
     assert document["summary"] == {"create": 1, "update": 0, "delete": 130, "adopt": 0}
     lists = [r for r in env.requests if r.method == "GET" and r.path == "/v1/assistants"]
     # ceil(260 / 100) list pages, the (empty) listing of the agents, and nothing else
-    assert len(env.requests) == len(lists) + 1 and len(lists) == 3
+    assert len(env.requests) == len(lists) + len(KIND_PATHS) - 1 and len(lists) == 3  # one page of each other kind
     assert all(r.query["limit"] == "100" for r in lists)
 
 
@@ -196,7 +196,7 @@ class TestSavedPlans:
         (example_specs / "support.yaml").unlink()  # the saved plan, not the manifests, is what runs
         output = run("apply", "--plan", str(plan_file))
         assert output.exit_code == 0, output.output
-        assert "Apply complete: 3 created, 0 updated, 0 deleted." in output.stdout
+        assert "Apply complete: 7 created, 0 updated, 0 deleted." in output.stdout
         assert len(env.store) == 3
 
     def test_a_stale_plan_is_refused_and_nothing_is_written(
@@ -292,9 +292,9 @@ def test_usage_errors_exit_1_not_2(env: EmulatorServer) -> None:
 def test_demo_runs_plan_apply_plan_on_a_private_emulator(example_specs: Path) -> None:
     result = run("demo", str(example_specs))
     assert result.exit_code == 0, result.output
-    assert "Apply complete: 3 created, 0 updated, 0 deleted." in result.stdout
+    assert "Apply complete: 7 created, 0 updated, 0 deleted." in result.stdout
     assert result.stdout.rstrip().endswith(
-        "No changes. The 3 managed assistants match the manifests.\n\nPlan: 0 to create, 0 to update, 0 to delete.")
+        "No changes. The 7 managed objects match the manifests.\n\nPlan: 0 to create, 0 to update, 0 to delete.")
 
 
 @pytest.mark.parametrize("command", sorted(cli.commands))

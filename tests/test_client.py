@@ -19,7 +19,7 @@ from assistants_sync.errors import ApiError, BadResponseError, ConfigError, Remo
 from assistants_sync.kinds.assistant import ASSISTANT
 from assistants_sync.planning.reconcile import plan_from_manifests
 
-from .conftest import API_KEY, one_bot, run, write
+from .conftest import API_KEY, KIND_PATHS, one_bot, run, write
 from .loopback import LoopbackServer, Request, json_answer, listing, loopback_server, serving_locks
 
 
@@ -229,7 +229,7 @@ def test_a_refused_connection_after_the_endpoint_answered_is_retried(
         specs: Path, monkeypatch: pytest.MonkeyPatch, client_log: list[logging.LogRecord]) -> None:
     def script(request: Request) -> tuple[int, str, bytes]:
         if request.method == "GET":
-            return listing()  # the assistants and the (empty) agents
+            return listing()  # the assistants, and (empty) agents, vector stores and files
         return json_answer(200, {"id": "asst_new", "object": "assistant", **(request.body or {})})
 
     class Restarter(logging.Handler):
@@ -246,7 +246,7 @@ def test_a_refused_connection_after_the_endpoint_answered_is_retried(
             message = record.getMessage()
             if message.startswith("GET ") and "-> 200" in message:
                 self.listed += 1
-                if self.listed == 3:  # the lock's, the plan's assistants and its agents
+                if self.listed == 1 + len(KIND_PATHS):  # the lock's, and the plan's of each kind
                     self.server.stop()
             elif message.startswith("POST ") and message.endswith("/assistants: ConnectError"):
                 self.refused += 1
@@ -269,7 +269,7 @@ def test_garbage_from_an_endpoint_that_answered_json_says_what_came_back_once(
     page = b"<html><body><h1>502 Bad Gateway</h1> upstream reset</body></html>"
 
     def script(request: Request) -> tuple[int, str, bytes]:
-        if request.method == "GET" and request.path.split("?")[0].endswith("/agents"):
+        if request.method == "GET" and not request.path.split("?")[0].endswith("/assistants"):
             return listing()
         if request.method == "GET":
             return listing({"id": "asst_1", "object": "assistant", "created_at": 1, "model": "gpt-4o",
@@ -327,7 +327,7 @@ def cycle(*args: str) -> None:
     """plan -> apply -> plan against whatever the environment points at; the last plan must be empty."""
     first = run("plan", *args)
     assert first.exit_code == 0, first.output
-    assert "Plan: 3 to create" in first.stdout
+    assert "Plan: 7 to create" in first.stdout
     applied = run("apply", "--auto-approve", *args)
     assert applied.exit_code == 0, applied.output
     again = run("plan", "--detailed-exitcode", *args)
@@ -343,7 +343,7 @@ class TestProviders:
             cycle("--provider", "azure", str(example_specs))
             assert len(emulator.store) == 3
             for request in emulator.requests:
-                assert request.path.startswith(("/openai/assistants", "/openai/agents"))
+                assert request.path.startswith(tuple(f"/openai/{p}" for p in KIND_PATHS))
                 assert request.query["api-version"] == "2024-05-01-preview"
                 assert request.headers["api-key"] == AZURE_KEY and "authorization" not in request.headers
 
@@ -403,7 +403,7 @@ class TestProviders:
             clean_env.setenv("PORTKEY_VIRTUAL_KEY", PORTKEY["x-portkey-virtual-key"])
             outputs = [run("--verbose", "plan").output, run("--verbose", "apply", "--auto-approve").output,
                        run("plan", "--format", "json", "--out", "plan.json").output]
-            assert "Apply complete: 3 created" in outputs[1]
+            assert "Apply complete: 7 created" in outputs[1]
             clean_env.setenv("PORTKEY_API_KEY", "pk-wrong")
             outputs.append(run("plan").output)
             assert "Missing or invalid header 'x-portkey-api-key'" in outputs[-1]
@@ -420,10 +420,12 @@ def test_verbose_logs_the_query_string_of_every_request(env: EmulatorServer, tmp
     result = run("plan", str(tmp_path), "-v", "--api-version", "2024-05-01-preview")
     assert result.exit_code == 0, result.output
     logged = [line.split(": ", 1)[1] for line in result.stderr.splitlines()
-              if " GET " in f" {line}" and "/agents?" not in line]
+              if " GET " in f" {line}" and "/assistants?" in line]
     assert [line.split(" -> ")[0] for line in logged] == [
         f"GET {env.base_url}/assistants?api-version=2024-05-01-preview&limit=100&order=asc",
         f"GET {env.base_url}/assistants?api-version=2024-05-01-preview&limit=100&order=asc&after={last_of_page_one}",
     ]
+    assert f"GET {env.base_url}/files?api-version=2024-05-01-preview&limit=100&order=asc&purpose=assistants" in (
+        result.stderr)  # a filter of a listing is in the query too
     assert API_KEY not in result.output
 

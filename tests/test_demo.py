@@ -53,6 +53,6 @@ def test_demo_shows_an_agent_beside_the_assistants(tmp_path: Path, monkeypatch: 
     assert result.exit_code == 0, result.output
     assert '  + agent support-agent "Support Agent" will be created' in result.stdout
     assert "  + agent support-agent: created agent_" in result.stdout
-    assert "Apply complete: 4 created, 0 updated, 0 deleted." in result.stdout
-    assert result.stdout.endswith("No changes. The 4 managed objects match the manifests.\n\n"
+    assert "Apply complete: 8 created, 0 updated, 0 deleted." in result.stdout
+    assert result.stdout.endswith("No changes. The 8 managed objects match the manifests.\n\n"
                                   "Plan: 0 to create, 0 to update, 0 to delete.\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 from pathlib import Path
 
 import openai
@@ -86,10 +88,15 @@ class TestExportAndAdopt:
         out = tmp_path / "exported"
         result = run("export", "--out", str(out))
         assert result.exit_code == 0, result.output
-        assert "Exported 3 assistants (stack \"default\")" in result.stdout
+        assert "Exported 4 objects (stack \"default\")" in result.stdout
         assert sorted(p.name for p in out.glob("*.yaml")) == ["data-analyst.yaml", "support-bot.yaml", "weather.yaml"]
         assert (out / "instructions" / "support-bot.md").read_text() == (example_specs / "prompts" / "support.md").read_text()
         assert "instructions_file: instructions/support-bot.md" in (out / "support-bot.yaml").read_text()
+        # A vector store is exported with the paths of its documents; the documents themselves are the
+        # repository's (an upload for assistants cannot be downloaded): put them where the manifest says.
+        store = (out / "vector_store" / "product-docs.yaml").read_text()
+        assert "- docs/getting-started.md\n" in store and "path: docs/pricing.md" in store
+        shutil.copytree(example_specs / "docs", out / "vector_store" / "docs")
         assert plan_json(str(out))["changes"] == []
 
     def test_unmanaged_export_then_apply_adopts_everything_with_zero_content_changes(

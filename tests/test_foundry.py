@@ -15,7 +15,7 @@ import pytest
 from assistants_sync.actual import auth
 from assistants_sync.emulator import EmulatorServer, ManualClock, TokenAuthority, running_emulator
 
-from .conftest import run, write
+from .conftest import KIND_PATHS, run, write
 
 ENV_NAMES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_VERSION", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID",
              "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "AZURE_AI_PROJECT_ENDPOINT",
@@ -64,14 +64,14 @@ def test_plan_apply_plan_as_foundry_with_a_test_credential(foundry: Foundry, exa
     first = run("plan", "--provider", "foundry", str(example_specs))
     assert first.exit_code == 0, first.output
     assert first.stdout.startswith(f'Stack "default" at {foundry.server.project_url("sales")} api-version=v1\n')
-    assert "Plan: 3 to create" in first.stdout
+    assert "Plan: 7 to create" in first.stdout
     applied = run("apply", "--provider", "foundry", "--auto-approve", str(example_specs))
     assert applied.exit_code == 0, applied.output
-    assert "Apply complete: 3 created, 0 updated, 0 deleted." in applied.stdout
+    assert "Apply complete: 7 created, 0 updated, 0 deleted." in applied.stdout
     again = run("plan", "--provider", "foundry", "--detailed-exitcode", str(example_specs))
     assert again.exit_code == 0, again.output
     for request in foundry.server.requests:
-        assert request.path.startswith(("/api/projects/sales/assistants", "/api/projects/sales/agents"))
+        assert request.path.startswith(tuple(f"/api/projects/sales/{p}" for p in KIND_PATHS))
         assert request.query["api-version"] == "v1"
         assert request.headers["authorization"].startswith("Bearer ey")
         assert "api-key" not in request.headers
@@ -90,7 +90,8 @@ def test_the_project_file_chooses_foundry_and_the_api_version_can_be_overridden(
     result = run("apply", "--auto-approve")
     assert result.exit_code == 0, result.output
     assert {r.query["api-version"] for r in foundry.server.requests} == {"2025-05-15-preview"}
-    assert all(r.path.startswith(("/api/projects/from-file/assistants", "/api/projects/from-file/agents")) for r in foundry.server.requests)
+    assert all(r.path.startswith(tuple(f"/api/projects/from-file/{p}" for p in KIND_PATHS))
+               for r in foundry.server.requests)
 
 
 def test_tokens_are_renewed_before_they_expire_so_a_long_apply_finishes(foundry: Foundry, tmp_path: Path) -> None:
@@ -116,12 +117,12 @@ def test_a_token_that_expires_mid_apply_gets_one_fresh_token_and_one_resend(foun
     assert applied.exit_code == 0, applied.output
     assert "Apply complete: 40 created, 0 updated, 0 deleted." in applied.stdout
     assert len(foundry.server.store) == 40  # a resent create is never a duplicate: the 401 created nothing
-    # A token lasts 15 requests (refused ones included); the run makes 45 (the lock's create,
-    # listing and delete, the listings to plan from (assistants, and agents: a 404 on Foundry),
-    # 40 creates): three tokens expire on the way.
+    # A token lasts 15 requests (refused ones included); the run makes 47 (the lock's create,
+    # listing and delete, the listings to plan from (assistants, agents: a 404 on Foundry,
+    # vector stores and files), 40 creates): three tokens expire on the way.
     assert foundry.tokens.refusals == ["expired"] * 3
     assert credential.calls == 4
-    assert len(foundry.server.requests) == 48  # 45, and each refused one sent again once
+    assert len(foundry.server.requests) == 50  # 47, and each refused one sent again once
     again = run("plan", "--provider", "foundry", "--detailed-exitcode", str(specs))
     assert again.exit_code == 0, again.output
 
@@ -235,7 +236,7 @@ def test_no_token_appears_in_any_output_log_or_plan_file(foundry: Foundry, examp
     ]
     foundry.tokens.denied.add("emulator-principal")
     outputs.append(run("--verbose", "plan", "--provider", "foundry", str(example_specs)).output)
-    assert "Apply complete: 3 created" in outputs[1]
+    assert "Apply complete: 7 created" in outputs[1]
     assert "401 with the cached token; resending once with a fresh one" in outputs[1]
     assert "lacks the required data action" in outputs[-1]
     assert len(foundry.tokens.minted) >= 3
@@ -298,7 +299,7 @@ def test_the_real_default_credential_chain_signs_in_through_the_azure_cli(foundr
     monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "AzureCliCredential")
     applied = run("apply", "--provider", "foundry", "--auto-approve", str(example_specs))
     assert applied.exit_code == 0, applied.output
-    assert "Apply complete: 3 created" in applied.stdout
+    assert "Apply complete: 7 created" in applied.stdout
 
 
 def test_when_no_credential_in_the_chain_works_the_error_lists_what_was_tried(
@@ -359,7 +360,7 @@ def test_the_emulator_command_writes_a_token_for_its_foundry_paths(foundry: Foun
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
         result = run("apply", "--provider", "foundry", "--auto-approve", str(example_specs))
         assert result.exit_code == 0, result.output
-        assert "Apply complete: 3 created" in result.stdout
+        assert "Apply complete: 7 created" in result.stdout
     finally:
         process.terminate()
         process.wait(timeout=10)

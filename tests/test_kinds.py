@@ -146,7 +146,7 @@ def test_a_toy_kind_is_planned_saved_applied_in_dependency_order_and_reports_no_
     assert "Plan: 4 to create, 0 to update, 0 to delete." in text
     [change] = [c for c in json.loads(render_json(plan))["changes"] if c["key"] == "kid-a"]
     assert (change["kind"], change["id"], "assistant_id" in change) == ("toy", None, False)
-    assert change["depends_on"] == [{"kind": "toy", "key": "parent"}]
+    assert change["depends_on"] == [{"kind": "toy", "key": "parent", "id": None}]  # made by the same plan
 
     save_plan(plan, tmp_path / "plan.json")
     saved = load_plan(tmp_path / "plan.json")
@@ -200,7 +200,8 @@ def test_toys_are_deleted_children_first_and_export_reproduces_them(
     plan = plan_from_manifests([specs], client, "default", allow_delete_all=True)
     deletes = [c for c in plan.changes if c.action is Action.DELETE]
     assert [(c.key, c.depends_on) for c in deletes] == [
-        ("kid-a", [Ref(kind="toy", key="parent")]), ("kid-b", [Ref(kind="toy", key="parent")]), ("parent", [])]
+        ("kid-a", [Ref(kind="toy", key="parent", id="toy_1")]), ("kid-b", [Ref(kind="toy", key="parent", id="toy_1")]),
+        ("parent", [])]  # a delete names the listed object, by its id
     result = apply_plan(plan, client, parallelism=4)
     assert [o.error for o in result.outcomes] == [None] * 4
     assert toys.deleted[-1] == "parent"  # the server refuses to delete a parent a child still names
@@ -249,11 +250,11 @@ def test_a_manifest_of_a_kind_the_endpoint_does_not_serve_fails_naming_kind_and_
 
 
 def test_an_unknown_kind_is_a_manifest_problem(env: EmulatorServer, tmp_path: Path) -> None:
-    write(tmp_path / "a.yaml", "kind: vector_store\nkey: docs\n")
+    write(tmp_path / "a.yaml", "kind: widget\nkey: docs\n")
     result = run("validate", str(tmp_path))
     assert result.exit_code == 1
     assert result.stderr == (f"Error: 1 problem in the manifests:\n  {tmp_path / 'a.yaml'}:1: document 1 (key 'docs'): "
-                             "kind: unknown kind 'vector_store': the kinds are assistant, agent\n")
+                             "kind: unknown kind 'widget': the kinds are assistant, agent, vector_store\n")
 
 
 def test_an_endpoint_serving_no_assistants_fails_the_plan_of_assistants_clearly(tmp_path: Path,

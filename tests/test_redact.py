@@ -186,8 +186,8 @@ def test_export_writes_no_secret_a_server_stored_in_an_assistant(specs: Path, mo
     def script(request: Request) -> tuple[int, str, bytes]:
         unmanaged = {**managed_assistant(request), "id": "asst_loose", "metadata": {}, "name": "Loose"}
         long_prompt = {**unmanaged, "id": "asst_long", "name": "Long", "instructions": "line\n" + echoed(request)}
-        if request.path.split("?")[0].endswith("/agents"):
-            return listing()  # no agents
+        if not request.path.split("?")[0].endswith("/assistants"):
+            return listing()  # no agents, vector stores or files
         return listing(managed_assistant(request), unmanaged, long_prompt)
 
     with loopback_server(script) as server:

@@ -23,8 +23,10 @@ class TestResponsesRender:
         assert analyst["text"]["format"]["strict"] is True and "schema" in analyst["text"]["format"]
         assert analyst["reasoning"] == {"effort": "medium"} and analyst["top_p"] == 0.9
         support = json.loads((tmp_path / "out" / "support-bot.json").read_text())
-        assert support["request"]["tools"] == [{"type": "file_search", "vector_store_ids": ["vs_product_docs"],
+        assert support["request"]["tools"] == [{"type": "file_search", "vector_store_ids": [],
                                                 "max_num_results": 8, "ranking_options": {"score_threshold": 0.4}}]
+        # A vector store named by key has no id before an apply: the note says where it goes.
+        assert any("'product-docs' is named by key" in n for n in support["notes"])
         assert any("tool_resources have no request-level equivalent" in n for n in support["notes"])
         weather = json.loads((tmp_path / "out" / "weather.json").read_text())["request"]
         assert [t["name"] for t in weather["tools"]] == ["get_weather", "list_cities"]
@@ -94,7 +96,7 @@ def test_render_of_no_manifest_is_an_error(clean_env: pytest.MonkeyPatch, tmp_pa
     (tmp_path / "empty").mkdir()
     result = run("render", "--format", "responses", "empty", "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: no assistant or agent manifests (*.yaml or *.yml files) in empty")
+    assert result.stderr.startswith("Error: no assistant, agent or vector store manifests (*.yaml or *.yml files) in empty")
     assert not (tmp_path / "out").exists()
 
 

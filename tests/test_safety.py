@@ -29,7 +29,7 @@ class TestSafeDeletes:
         for command in (["plan"], ["apply", "--auto-approve"], ["plan", "--detailed-exitcode"]):
             result = run(*command, str(mistyped))
             assert result.exit_code == 1
-            assert ('this plan would delete all 3 managed assistants of stack "default". Is the manifests path '
+            assert ('this plan would delete all 7 managed objects of stack "default". Is the manifests path '
                     "empty or mistyped? If this is really intended, pass --allow-delete-all") in result.stderr
         assert len(env.store) == 3
         apply_ok(str(mistyped), "--allow-delete-all")

@@ -106,10 +106,15 @@ def load_manifests(
     problems.extend(_reference_problems(desired))
     if problems:
         raise ManifestError(problems)
-    return desired + _derived(desired)
+    return desired
 
 
-def _derived(desired: Sequence[Desired]) -> list[Desired]:
+def with_derived(desired: Sequence[Desired]) -> list[Desired]:
+    """`desired` and the objects no manifest declares: those the kinds derive from the declared ones (uploads)."""
+    return [*desired, *derived(desired)]
+
+
+def derived(desired: Sequence[Desired]) -> list[Desired]:
     """The desired objects no manifest declares: those the kinds derive from the declared ones (uploads)."""
     return [Desired(key=d.key, source=d.source, request=d.request, ignore_changes=d.ignore_changes, kind=kind.name)
             for kind in kinds() for d in kind.derive(desired)]
@@ -427,7 +432,7 @@ def _load_document(data: dict[str, Any], source: _Source, node: yaml.Node, ctx: 
     kind_name = data.get("kind", DEFAULT_KIND)
     kind = kind_named(kind_name) if isinstance(kind_name, str) else None
     if kind is None:
-        known = ", ".join(k.name for k in kinds())
+        known = ", ".join(k.name for k in kinds() if k.declared)
         ctx.report(node, ["kind"], f"unknown kind {kind_name!r}: the kinds are {known}")
         return None
     if not kind.declared:

@@ -51,8 +51,8 @@ def get_kind(name: str) -> Kind:
 
 
 def kind_nouns() -> str:
-    """Every registered kind's noun, for "no assistant or agent manifests"."""
-    nouns = [kind.noun for kind in kinds()]
+    """Every kind's noun that manifests declare, for "no assistant, agent or vector store manifests"."""
+    nouns = [kind.noun for kind in kinds() if kind.declared]
     return nouns[0] if len(nouns) == 1 else f"{', '.join(nouns[:-1])} or {nouns[-1]}"
 
 

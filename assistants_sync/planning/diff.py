@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..actual.remote import ActualState, RemoteObject
-from ..desired.manifest import Desired
+from ..desired.manifest import Desired, with_derived
 from ..errors import PlanError
 from ..kinds import get_kind, kinds
 from ..kinds.base import DEFAULT_KIND, Canonical
@@ -31,6 +31,7 @@ def compute_plan(
     for objects that depend on each other in a circle.
     A kind the endpoint does not serve (`actual.unserved`) is not planned at all.
     """
+    desired = with_derived(desired)
     changes: list[Change] = []
     notes: list[Note] = []
     planned_kinds = [k.name for k in kinds() if k.name not in actual.unserved]

@@ -35,6 +35,7 @@ def plan_for_targets(
     covered = keys.union(*({d.key, *d.previous_keys} for d in selected))
     # Deletes are left out after the keys are chosen, so that only the targeted keys' count as skipped.
     full = compute_plan(selected, actual, endpoint)
+    covered |= _needed(full, covered)
     planned = [c for c in full.changes if c.key in covered]
     changes = planned if allow_delete else [c for c in planned if c.action is not Action.DELETE]
     adopted = [c.id for c in changes if c.action is Action.ADOPT and c.id]
@@ -48,3 +49,18 @@ def plan_for_targets(
         "skipped_deletes": len(planned) - len(changes),
         "remote_fingerprint": actual.limited_to(covered).fingerprint(also=adopted),
     })
+
+
+def _needed(plan: Plan, covered: set[str]) -> set[str]:
+    """Keys of the creates and updates that the targeted changes depend on, however indirectly (as Terraform's
+    -target takes a target's dependencies along): an upload a targeted store attaches is made with it."""
+    by_ref = {(c.kind, c.key): c for c in plan.changes if c.action is not Action.DELETE}
+    pending = [r for c in plan.changes if c.key in covered for r in c.depends_on]
+    needed: set[str] = set()
+    while pending:
+        ref = pending.pop()
+        change = by_ref.get((ref.kind, ref.key))
+        if change is not None and change.key not in covered | needed:
+            needed.add(change.key)
+            pending += change.depends_on
+    return needed

@@ -73,7 +73,8 @@ def export_manifests(actual: ActualState, out_dir: Path, *, unmanaged: bool = Fa
     could only be written (or masked) into a manifest.
     """
     kinds = sorted({r.kind for r in (*actual.managed, *actual.unowned)
-                    if only_kinds is None or r.kind in only_kinds}, key=lambda k: (k != DEFAULT_KIND, k))
+                    if (only_kinds is None or r.kind in only_kinds) and get_kind(r.kind).exported},
+                   key=lambda k: (k != DEFAULT_KIND, k))
     mask = redactor.mask if redactor is not None else _unchanged
     chosen: list[tuple[str, RemoteObject]] = []
     for kind in kinds:

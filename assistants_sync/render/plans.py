@@ -96,13 +96,13 @@ def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LI
 def summary_line(plan: Plan, view: View = "plan") -> str:
     s = plan.summary
     if view == "drift":
-        counts = [(sum(1 for c in plan.changes if c.drift == kind), text) for kind, text in _DRIFT_COUNTED]
-        shown = [(count, text) for count, text in counts if count]
+        drifted = [([c for c in plan.changes if c.drift == kind], text) for kind, text in _DRIFT_COUNTED]
+        shown = [(changes, text) for changes, text in drifted if changes]
         if not shown:
             return "No drift."
-        (count, text), rest = shown[0], shown[1:]
-        first = f"{counted(plan.kinds, count)} {text}"
-        return "Drift: " + ", ".join([first, *(f"{n} {t}" for n, t in rest)]) + "."
+        (changes, text), rest = shown[0], shown[1:]
+        first = f"{counted({c.kind for c in changes}, len(changes))} {text}"
+        return "Drift: " + ", ".join([first, *(f"{len(n)} {t}" for n, t in rest)]) + "."
     adopt = f"{s.adopt} to adopt, " if s.adopt else ""
     return f"Plan: {adopt}{s.create} to create, {s.update} to update, {s.delete} to delete."
 

@@ -113,7 +113,10 @@ def _tool(tool: dict[str, Any], assistant: CanonicalAssistant, notes: list[str])
         converted: dict[str, Any] = {"type": "file_search",
                                      "vector_store_ids": list(resources.get("file_search", {}).get("vector_store_ids", []))}
         converted.update(tool.get("file_search", {}))
-        if not converted["vector_store_ids"]:
+        for key in resources.get("file_search", {}).get("vector_stores", []):
+            notes.append(f"file_search: the vector store {key!r} is named by key; add the id the stack's apply gave "
+                         "it to vector_store_ids")
+        if not converted["vector_store_ids"] and not resources.get("file_search", {}).get("vector_stores"):
             notes.append("file_search: the Responses API needs vector_store_ids on the tool, and this assistant "
                          "attaches none; add them per request")
         return converted
