@@ -477,7 +477,7 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool, only_ki
     if unknown:
         raise ConfigError(f"--kind {unknown[0]}: unknown kind; the kinds are {', '.join(k.name for k in kinds())}")
     with target.client() as client:
-        actual = fetch_actual(client, target.stack)
+        actual = fetch_actual(client, target.stack, unowned_read=None if unmanaged else ())
     # the redactor knows every secret of the run: no file holds one, nor its mask
     written = export_manifests(actual, out_dir, unmanaged=unmanaged, force=force,
                                only_kinds=frozenset(only_kinds) or None, redactor=client.redactor)

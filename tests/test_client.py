@@ -425,7 +425,7 @@ def test_verbose_logs_the_query_string_of_every_request(env: EmulatorServer, tmp
         f"GET {env.base_url}/assistants?api-version=2024-05-01-preview&limit=100&order=asc",
         f"GET {env.base_url}/assistants?api-version=2024-05-01-preview&limit=100&order=asc&after={last_of_page_one}",
     ]
-    assert f"GET {env.base_url}/files?api-version=2024-05-01-preview&limit=100&order=asc&purpose=assistants" in (
+    assert f"GET {env.base_url}/files?api-version=2024-05-01-preview&limit=10000&order=asc&purpose=assistants" in (
         result.stderr)  # a filter of a listing is in the query too
     assert API_KEY not in result.output
 

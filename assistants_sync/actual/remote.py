@@ -153,10 +153,14 @@ def stack_keys(listed: Iterable[tuple[Kind, list[dict[str, Any]]]], stack: str) 
     return keys
 
 
-def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = ()) -> ActualState:
+def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = (),
+                 unowned_read: Collection[str] | None = ()) -> ActualState:
     """List every kind once (paginated) and sort what the endpoint holds.
 
-    `wanted` names the kinds the manifests use: those must be served. Every kind is
+    `wanted` names the kinds the manifests use: those must be served. A kind lists the
+    content of the objects stacks own (a vector store's files); `unowned_read` names the
+    unowned objects whose content is read too (those an adopt takes over; None: all, for
+    an export). Every kind is
     listed before any is normalised: an object naming another of the stack (by id)
     is compared by that object's key.
     """
@@ -164,7 +168,11 @@ def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = 
     unserved: dict[str, ApiError] = {}
     for kind in kinds():
         try:
-            listings.append((kind, kind.list(client)))
+            listed = kind.list(client)
+            listings.append((kind, [kind.read_content(client, obj)
+                                    if owner_of(obj.get("metadata")) is None and not is_lock_object(obj.get("metadata"))
+                                    and (unowned_read is None or obj.get("id") in unowned_read) else obj
+                                    for obj in listed]))
         except ApiError as exc:
             if exc.status != 404:
                 raise

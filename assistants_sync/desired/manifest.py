@@ -103,7 +103,8 @@ def load_manifests(
             desired.append(wanted)
     for kind in kinds():
         problems.extend(_previous_key_problems([d for d in desired if d.kind == kind.name]))
-    problems.extend(_reference_problems(desired))
+    if not problems:  # a key an invalid manifest declares would be reported as missing too
+        problems.extend(_reference_problems(desired))
     if problems:
         raise ManifestError(problems)
     return desired

@@ -249,15 +249,19 @@ def yaml_error_message(exc: yaml.YAMLError) -> tuple[int | None, str]:
     return None, f"invalid YAML: {exc}"
 
 
-def user_path(loc: tuple[int | str, ...]) -> list[int | str]:
+# Fields whose value, or each item of whose list, is a tagged union: pydantic puts the tag in an error's location.
+TAGGED_UNIONS = frozenset({"tools", "response_format", "files", "chunking_strategy"})
+
+
+def user_path(loc: tuple[int | str, ...], tagged_unions: frozenset[str] = TAGGED_UNIONS) -> list[int | str]:
     """Pydantic's error location without the union tags it inserts."""
     path: list[int | str] = []
     parts = list(loc)
     while parts:
         part = parts.pop(0)
         path.append(part)
-        # A tools item or response_format is a tagged union: pydantic adds the tag next.
-        tagged = (len(path) >= 2 and path[-2] == "tools" and isinstance(part, int)) or path[-1:] == ["response_format"]
+        tagged = ((len(path) >= 2 and path[-2] in tagged_unions and isinstance(part, int))
+                  or (isinstance(part, str) and part in tagged_unions and not (parts and isinstance(parts[0], int))))
         if tagged and parts and isinstance(parts[0], str):
             parts.pop(0)
     return path

@@ -280,6 +280,10 @@ class Kind:
         """The objects that an object (its request or canonical values) names."""
         return ()
 
+    def read_content(self, api: ObjectApi | ObjectListing, obj: dict[str, Any]) -> dict[str, Any]:
+        """A listed unowned object with the content `list` reads only for owned ones (for an adopt, an export)."""
+        return obj
+
     def key_references(self, request: Mapping[str, Any]) -> Iterable[tuple[str, str, str]]:
         """(kind, key, field) of each reference by key in a manifest's request: each must name a manifest."""
         return ()

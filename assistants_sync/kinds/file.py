@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 PURPOSE = "assistants"
 MAX_FILE_BYTES = 512 * 1024 * 1024  # the API's limit for one file
+LIST_PAGE = 10_000  # the largest page GET /files serves
 FIELDS = ("bytes", "purpose", "filename", "source", "metadata")
 NOT_COMPARED = frozenset({"filename", "source"})
 _SEPARATOR = "~"
@@ -140,7 +141,8 @@ class FileKind(Kind):
 
     def list(self, api: ObjectListing) -> list[dict[str, Any]]:
         """Every upload for assistants, each of the stack's with the tags its filename stands for."""
-        listed = api.list_objects(self.path, self.plural, params={"purpose": PURPOSE})
+        # /files pages hold up to 10,000 (not 100 like the other collections): one request for most stacks.
+        listed = api.list_objects(self.path, self.plural, params={"purpose": PURPOSE, "limit": str(LIST_PAGE)})
         return [_with_tags(self, obj) for obj in listed]
 
 

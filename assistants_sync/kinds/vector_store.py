@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, StrictBool, StrictFloat, StrictInt, StringConstraints, field_validator
+from pydantic import Discriminator, Field, StrictBool, StrictFloat, StrictInt, StringConstraints, Tag, field_validator
 from pydantic_core import PydanticCustomError
 
 from ..errors import AmbiguousRequestError, ApiError, SyncError
@@ -79,7 +79,20 @@ class AutoChunkingStrategy(Strict):
     type: Literal["auto"]
 
 
-ChunkingStrategy = Union[Literal["auto"], AutoChunkingStrategy, StaticChunkingStrategy]
+def _chunking_tag(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "name"
+    if isinstance(value, dict):
+        return value.get("type") if value.get("type") in ("auto", "static") else None
+    return getattr(value, "type", None)  # a model instance, when serialising
+
+
+ChunkingStrategy = Annotated[
+    Union[Annotated[Literal["auto"], Tag("name")], Annotated[AutoChunkingStrategy, Tag("auto")],
+          Annotated[StaticChunkingStrategy, Tag("static")]],
+    Discriminator(_chunking_tag, custom_error_type="chunking_strategy",
+                  custom_error_message="must be 'auto' or a mapping whose type is auto or static"),
+]
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 AttributeValue = Union[StrictBool, StrictInt, StrictFloat, Annotated[str, StringConstraints(max_length=ATTRIBUTE_VALUE_MAX)]]
 
@@ -101,6 +114,20 @@ class FileEntry(Strict):
         return value
 
 
+def _file_item_tag(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "path"
+    return "entry" if isinstance(value, (dict, FileEntry)) else None
+
+
+FileItem = Annotated[
+    Union[Annotated[Annotated[str, StringConstraints(min_length=1)], Tag("path")], Annotated[FileEntry, Tag("entry")]],
+    Discriminator(_file_item_tag, custom_error_type="file_item",
+                  custom_error_message="must be a path or glob, or a mapping with path (and attributes, "
+                                       "chunking_strategy)"),
+]
+
+
 class ExpiresAfter(Strict):
     anchor: Literal["last_active_at"]
     days: int = Field(ge=1, le=365)
@@ -115,7 +142,7 @@ class VectorStoreManifest(ManifestChecks):
     ignore_changes: list[Literal["name", "expires_after", "files"]] = Field(default_factory=list)
     adopt: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")] | None = None
     name: Annotated[str, StringConstraints(max_length=256)] | None = None
-    files: list[Union[Annotated[str, StringConstraints(min_length=1)], FileEntry]] = Field(default_factory=list)
+    files: list[FileItem] = Field(default_factory=list)
     chunking_strategy: ChunkingStrategy = "auto"
     expires_after: ExpiresAfter | None = None
     metadata: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)],
@@ -308,6 +335,9 @@ class VectorStoreKind(Kind):
             self._sync_files(api, object_id, self._attached(api, object_id), files, context)
         return updated
 
+    def read_content(self, api: Any, obj: dict[str, Any]) -> dict[str, Any]:
+        return {**obj, "files": listed_files(self._attached(api, str(obj["id"])))}
+
     def _attached(self, api: ObjectListing, store_id: str) -> list[dict[str, Any]]:
         return api.list_objects(f"{self.path}/{store_id}/files", f"files of vector store {store_id}")
 
@@ -402,7 +432,7 @@ def _processed(api: ObjectApi, store_id: str, batch_id: str, paths: Mapping[str,
         if time.monotonic() - started > PROCESSING_TIMEOUT:
             raise SyncError(f"batch {batch_id} is still being processed after {PROCESSING_TIMEOUT / 60:.0f} minutes; "
                             "apply stops waiting (the files stay attached; plan shows what is left)")
-    failed = [f for status in ("failed", "cancelled")
+    failed = [f for status in ("failed", "cancelled") if counts.get(status, 1)  # none: nothing to ask for
               for f in api.list_objects(f"{path}/files", f"{status} files of batch {batch_id}", params={"filter": status})]
     return [f"{paths.get(str(f['id']), f['id'])}: {_error_text(f)}" for f in failed]
 

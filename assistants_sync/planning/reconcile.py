@@ -65,7 +65,7 @@ def plan_from_desired(
     """
     if not allow_no_manifests:
         require_manifests(desired, paths, hint=NO_MANIFESTS_HINT)
-    actual = fetch_actual(client, stack, wanted={d.kind for d in desired})
+    actual = fetch_actual(client, stack, wanted={d.kind for d in desired}, unowned_read=adopted_ids(desired))
     plan = plan_for_targets(desired, actual, client.endpoint.identity, targets, allow_delete=allow_delete)
     check_deletes(plan, allow_delete_all=allow_delete_all)
     return plan
@@ -88,8 +88,13 @@ def drift_from_manifests(
     """
     desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
     require_manifests(desired, paths)
-    actual = fetch_actual(client, stack, wanted={d.kind for d in desired})
+    actual = fetch_actual(client, stack, wanted={d.kind for d in desired}, unowned_read=adopted_ids(desired))
     return drift_only(plan_for_targets(desired, actual, client.endpoint.identity, targets))
+
+
+def adopted_ids(desired: Sequence[Desired]) -> set[str]:
+    """The unowned objects the manifests adopt: their content is read to plan what the adopt changes."""
+    return {d.adopt for d in desired if d.adopt}
 
 
 def drift_only(plan: Plan) -> Plan:

@@ -79,7 +79,8 @@ def check_saved_plan(plan: Plan, client: ObjectLister, stack: str, *, allow_dele
         raise PlanError(
             f"the saved plan was made for {plan.endpoint}, not {client.endpoint.identity}; nothing was changed"
         )
-    whole = fetch_actual(client, stack, wanted={c.kind for c in plan.changes if c.action is not Action.DELETE})
+    whole = fetch_actual(client, stack, wanted={c.kind for c in plan.changes if c.action is not Action.DELETE},
+                         unowned_read={c.id for c in plan.changes if c.action is Action.ADOPT and c.id})
     # a targeted plan's fingerprint covers only its keys (see plan_for_targets)
     actual = whole.limited_to(plan.targets) if plan.targets else whole
     adopted = [c.id for c in plan.changes if c.action is Action.ADOPT and c.id]

@@ -34,7 +34,9 @@ def plan_for_targets(
     selected = [d for d in desired if d.key in keys or keys.intersection(d.previous_keys)]
     covered = keys.union(*({d.key, *d.previous_keys} for d in selected))
     # Deletes are left out after the keys are chosen, so that only the targeted keys' count as skipped.
-    full = compute_plan(selected, actual, endpoint)
+    # Planned from every manifest (each key's change depends on its own manifest only), so that the
+    # targets' dependencies are planned too, and uploads other manifests use are never taken as unused.
+    full = compute_plan(desired, actual, endpoint)
     covered |= _needed(full, covered)
     planned = [c for c in full.changes if c.key in covered]
     changes = planned if allow_delete else [c for c in planned if c.action is not Action.DELETE]

@@ -178,8 +178,9 @@ def _made_first(change: Change) -> list[DiffLine]:
         if kind is None or kind.declared:  # a key a manifest names; a derived object (an upload) is counted
             lines += [DiffLine("note", f"({kind_name} {key}: id known after apply)") for key in keys]
         else:
+            ids = "id" if len(keys) == 1 else "ids"
             lines.append(DiffLine("note", f"({kind.counted(len(keys)) if kind else len(keys)} created by this plan: "
-                                          "ids known after apply)"))
+                                          f"{ids} known after apply)"))
     return lines
 
 
