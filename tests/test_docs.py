@@ -21,6 +21,23 @@ def test_the_readme_manifest_example_is_valid(tmp_path: Path) -> None:
     assert assistant.ignore_changes == {"tool_resources"}
 
 
+def test_the_readme_vector_store_example_is_valid(tmp_path: Path) -> None:
+    example = re.search(r"```yaml\n(kind: vector_store\nkey: product-docs.*?)```", README, re.DOTALL)
+    assert example is not None
+    (tmp_path / "docs").mkdir()
+    for name in ("faq.md", "pricing.md"):
+        (tmp_path / "docs" / name).write_text(f"# {name}\n", encoding="utf-8")
+    (tmp_path / "store.yaml").write_text(example.group(1), encoding="utf-8")
+    [store] = load_manifests([tmp_path])
+    assert store.kind == "vector_store" and store.key == "product-docs"
+    # The entry naming docs/pricing.md again gives it its settings; the glob gives docs/faq.md the default.
+    files = store.request["files"]
+    assert sorted(files) == ["docs/faq.md", "docs/pricing.md"]
+    assert files["docs/pricing.md"]["attributes"] == {"section": "pricing", "public": True}
+    assert files["docs/pricing.md"]["chunking_strategy"]["static"]["max_chunk_size_tokens"] == 400
+    assert files["docs/faq.md"]["chunking_strategy"]["static"]["max_chunk_size_tokens"] == 800
+
+
 def test_the_readme_test_command_is_what_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     command = next(line for line in ci.splitlines() if "pytest" in line)
