@@ -745,7 +745,8 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int,
     terminal = _stdout_is_terminal()
     with ApplyProgress(len(planned.changes), sys.stdout, terminal=terminal,
                        rate_limit_wait=client.limiter.remaining) as progress:
-        result = apply_plan(planned, client, on_outcome=progress, parallelism=parallelism, wait=wait)
+        result = apply_plan(planned, client, on_outcome=progress, parallelism=parallelism, wait=wait,
+                            on_progress=progress.waiting)
     click.echo("\n" + render_apply_summary(result, retries=client.stats.retries - retried_before,
                                             partial=bool(planned.targets)), nl=False)
     if result.interrupted:

@@ -388,3 +388,47 @@ def test_an_unmanaged_store_is_exported_with_its_documents_and_adopted_without_l
     # plan of the adopt says it will be detached, rather than an apply after it doing so silently.
     plan = run("plan", "specs")
     assert f"        - {made.id} (attached outside assistants-sync)\n" in plan.stdout, plan.stdout
+
+
+def test_a_saved_plan_whose_reference_was_edited_to_another_store_is_refused(
+        specs: Path, env: EmulatorServer, sdk: openai.OpenAI, tmp_path: Path) -> None:
+    apply_ok("specs", "--target", "product-docs")
+    theirs = sdk.vector_stores.create(name="Someone else's")
+    assert run("plan", "specs", "--out", "plan.json").exit_code == 0
+    document = json.loads((tmp_path / "plan.json").read_text())
+    [change] = [c for c in document["changes"] if c["key"] == "support-bot"]
+    change["depends_on"][0]["id"] = theirs.id
+    (tmp_path / "plan.json").write_text(json.dumps(document))
+    result = run("apply", "--plan", "plan.json")
+    assert result.exit_code == 1
+    assert f"names vector_store product-docs as {theirs.id}, which is not this stack's" in result.stderr
+    assert sdk.beta.assistants.list().data == []
+
+
+def test_an_assistants_code_interpreter_files_are_uploaded_and_replaced_when_edited(
+        env: EmulatorServer, sdk: openai.OpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "specs" / "analyst.yaml", """
+        key: analyst
+        model: gpt-4o
+        tools: [{type: code_interpreter}]
+        tool_resources:
+          code_interpreter: {file_ids: [file-theirs], files: [data/sales.csv]}
+        """)
+    write(tmp_path / "specs" / "data" / "sales.csv", "month,total\njan,10\n")
+    plan = run("plan", "specs")
+    assert "  + 1 file will be uploaded (" in plan.stdout
+    apply_ok("specs")
+    [upload] = sdk.files.list().data
+    assert upload.filename.endswith("~sales.csv")
+    [analyst] = sdk.beta.assistants.list().data
+    assert analyst.tool_resources.code_interpreter.file_ids == ["file-theirs", upload.id]  # type: ignore[union-attr]
+    assert "No changes." in run("plan", "specs").stdout
+
+    write(tmp_path / "specs" / "data" / "sales.csv", "month,total\njan,10\nfeb,12\n")
+    apply_ok("specs")
+    [new_upload] = sdk.files.list().data  # the old content's upload is deleted once nothing uses it
+    assert new_upload.id != upload.id
+    [analyst] = sdk.beta.assistants.list().data
+    assert analyst.tool_resources.code_interpreter.file_ids == ["file-theirs", new_upload.id]  # type: ignore[union-attr]
+    assert "No changes." in run("plan", "specs").stdout

@@ -168,3 +168,12 @@ class TestProgress:
         assert screen.endswith("Applying: 2/2 done, 1 failed, rate limited: waiting 4.9s\n") or \
             screen.endswith("Applying: 2/2 done, 1 failed, rate limited: waiting 5.0s\n")
 
+
+    def test_a_terminal_status_line_says_what_the_server_is_still_processing(self) -> None:
+        stream = io.StringIO()
+        with ApplyProgress(2, stream, terminal=True, refresh=60) as progress:
+            progress.waiting("vector store vs_1: 12/500 files processed")
+            assert progress.status() == ("Applying: 0/2 done, 0 failed; waiting for vector store vs_1: "
+                                         "12/500 files processed")
+            progress(self.outcomes()[0])
+        assert "waiting for" not in stream.getvalue().rsplit("\n", 1)[-1]  # gone once the change finished

@@ -1,7 +1,7 @@
 """How a running apply reports itself.
 
 On a terminal: one status line, redrawn in place (changes done / total, failures so
-far, the current rate-limit wait), with one line per finished change (its id, or why
+far, the current rate-limit wait, what the server is still processing), with one line per finished change (its id, or why
 it failed) printed above it as it happens. In CI logs (no terminal): the same line per
 change, and no status line.
 """
@@ -33,6 +33,7 @@ class ApplyProgress:
         self._lock = threading.Lock()
         self._finished = threading.Event()
         self._ticker: threading.Thread | None = None
+        self._awaited = ""
 
     def __enter__(self) -> ApplyProgress:
         if self._terminal:
@@ -53,6 +54,7 @@ class ApplyProgress:
     def __call__(self, outcome: Outcome) -> None:
         with self._lock:
             self.done += 1
+            self._awaited = ""
             self.failed += int(outcome.started and not outcome.ok)
             line = render_outcome(outcome)
             if not self._terminal:
@@ -61,10 +63,17 @@ class ApplyProgress:
                 self._stream.write(_CLEAR_LINE + line + "\n" + self.status())
             self._stream.flush()
 
+    def waiting(self, text: str) -> None:
+        """What apply waits for now (e.g. "vector store vs_1: 12/500 files processed"), shown in the status line.
+
+        Called from a worker thread; cleared when the next change finishes."""
+        self._awaited = text
+
     def status(self) -> str:
         wait = self._rate_limit_wait()
         limited = f", rate limited: waiting {wait:.1f}s" if wait > 0.05 else ""
-        return f"Applying: {self.done}/{self.total} done, {self.failed} failed{limited}"
+        awaited = f"; waiting for {self._awaited}" if self._awaited else ""
+        return f"Applying: {self.done}/{self.total} done, {self.failed} failed{limited}{awaited}"
 
     def _draw(self) -> None:
         with self._lock:

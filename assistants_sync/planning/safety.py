@@ -77,6 +77,25 @@ def check_ownership(plan: Plan, actual: ActualState) -> None:
         )
 
 
+def check_references(plan: Plan, listed: ActualState) -> None:
+    """Refuse a saved plan naming, as one of the stack's objects, an id that is not that object's.
+
+    Apply sends the ids of `depends_on` in place of keys: an edited id would attach
+    another's store (or file) under the name of the stack's own.
+    """
+    made = {(c.kind, c.key) for c in plan.changes if c.action is Action.CREATE}
+    for change in plan.changes:
+        for ref in change.depends_on:
+            if ref.id is None and (ref.kind, ref.key) in made:
+                continue
+            if ref.id is None or listed.id_of(ref.kind, ref.key) != ref.id:
+                raise PlanError(
+                    f"refusing the saved plan: its change {_describe(change)} names {ref.kind} {ref.key} as "
+                    f"{ref.id or 'an object this plan does not create'}, which is not this stack's {ref.kind} "
+                    f"{ref.key}; nothing was changed. A saved plan is carried out only as `plan` wrote it: run plan again"
+                )
+
+
 def _changed_twice(changes: list[Change]) -> str | None:
     """The first object two changes touch, with both changes ("2 changes of asst_1 (...)"), or None."""
     by_id: dict[tuple[str, str], Change] = {}

@@ -17,7 +17,7 @@ from ..actual.remote import ActualState, ObjectLister, fetch_actual
 from ..errors import PlanError
 from ..redact import Redactor
 from .plan import READABLE_VERSIONS, Action, Plan, plan_json
-from .safety import check_deletes, check_ownership, rejudged
+from .safety import check_deletes, check_ownership, check_references, rejudged
 
 
 def save_plan(plan: Plan, path: str | os.PathLike[str], *, redactor: Redactor | None = None) -> None:
@@ -90,6 +90,7 @@ def check_saved_plan(plan: Plan, client: ObjectLister, stack: str, *, allow_dele
             "nothing was changed. Run plan again and review the new plan."
         )
     check_ownership(plan, actual)  # on a listing the plan was made from: only an edit can fail it
+    check_references(plan, whole)
     check_deletes(rejudged(plan, whole), allow_delete_all=allow_delete_all)
     return actual
 

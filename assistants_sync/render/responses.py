@@ -108,6 +108,11 @@ def _tool(tool: dict[str, Any], assistant: CanonicalAssistant, notes: list[str])
         file_ids = resources.get("code_interpreter", {}).get("file_ids", [])
         if file_ids:
             container["file_ids"] = list(file_ids)
+        uploaded = resources.get("code_interpreter", {}).get("files", [])
+        if uploaded:
+            notes.append(f"code_interpreter: {len(uploaded)} file{'s' if len(uploaded) != 1 else ''} of the repository "
+                         "named by path have no id before the stack's apply uploads them; add their ids to "
+                         "container.file_ids")
         return {"type": "code_interpreter", "container": container}
     if kind == "file_search":
         converted: dict[str, Any] = {"type": "file_search",
