@@ -167,12 +167,12 @@ def _size(count: int) -> str:
     """"512 bytes", "1.2 MB" (decimal units, as the API's limits are stated)."""
     if count < 1000:
         return f"{count:,} byte{'s' if count != 1 else ''}"
-    scaled, unit = float(count), "bytes"
-    for unit in ("kB", "MB", "GB"):
-        scaled /= 1000
+    scaled = count / 1000
+    for unit in ("kB", "MB"):
         if scaled < 1000:
-            break
-    return f"{scaled:.1f} {unit}"
+            return f"{scaled:.1f} {unit}"
+        scaled /= 1000
+    return f"{scaled:.1f} GB"
 
 
 FILE = FileKind()

@@ -252,7 +252,8 @@ def _deletes_left_out(count: int) -> str:
 
 
 def _delete_banner(plan: Plan, *, markdown: bool) -> str:
-    deletes = [c for c in plan.changes if c.action is Action.DELETE]
+    # Objects the manifests declare; an upload no longer used is content replaced, counted on its own line.
+    deletes = [c for c in plan.changes if c.action is Action.DELETE and getattr(kind_named(c.kind), "declared", True)]
     if not deletes:
         return ""
     code = (lambda text: f"`{text}`") if markdown else (lambda text: text)
