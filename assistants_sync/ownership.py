@@ -19,14 +19,30 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from .defaults import DEFAULT_STACK as DEFAULT_STACK
 
-if TYPE_CHECKING:
-    from .kinds.base import Canonical, Kind, KeyOf
+KeyOf = Callable[[str, str], "str | None"]  # (kind, remote id) -> the key of the stack's object with that id
+_Form = TypeVar("_Form", bound="Canonical")
+
+
+class Canonical(Protocol):
+    """What the tags are written into and computed from (kinds.base.Canonical)."""
+
+    @property
+    def metadata(self) -> dict[str, str]: ...
+    def as_dict(self) -> dict[str, Any]: ...
+    def with_metadata(self, metadata: dict[str, str]) -> Any: ...
+
+
+class Kind(Protocol[_Form]):
+    """What tagging needs of a kind (kinds.base.Kind): its canonical form, keys in place of the stack's ids."""
+
+    def normalise(self, obj: Mapping[str, Any]) -> _Form: ...
+    def in_keys(self, canonical: _Form, key_of: KeyOf) -> _Form: ...
 
 
 class Owned(Protocol):
@@ -120,7 +136,7 @@ def applied_tag(canonical: Canonical, unmanaged: frozenset[str]) -> dict[str, st
     return {APPLIED_KEY: AppliedRecord(fingerprint(canonical, unmanaged), unmanaged).value()}
 
 
-def owned_form(kind: Kind, desired: Owned, stack: str, key_of: KeyOf | None = None) -> Canonical:
+def owned_form(kind: Kind[_Form], desired: Owned, stack: str, key_of: KeyOf | None = None) -> _Form:
     """The canonical form of `desired` as owned by `stack`: with the ownership and protect tags, not yet the
     applied one (enough to tell whether anything differs). With `key_of`, ids of the stack's objects it names
     are written as their keys, as they are on the listed side."""
@@ -129,10 +145,10 @@ def owned_form(kind: Kind, desired: Owned, stack: str, key_of: KeyOf | None = No
     return kind.in_keys(canonical, key_of) if key_of is not None else canonical
 
 
-def recorded(base: Canonical, unmanaged: frozenset[str]) -> Canonical:
+def recorded(base: _Form, unmanaged: frozenset[str]) -> _Form:
     """`base` with the applied tag recording its fingerprint: what an apply writes (hashing is why this is
     separate from `owned_form`)."""
-    return base.with_metadata(dict(sorted({**base.metadata, **applied_tag(base, unmanaged)}.items())))
+    return cast(_Form, base.with_metadata(dict(sorted({**base.metadata, **applied_tag(base, unmanaged)}.items()))))
 
 
 def owner_tags(stack: str, key: str, *, protect: bool) -> dict[str, str]:

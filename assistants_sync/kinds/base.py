@@ -35,17 +35,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, create_model, field_validator
 
 from pydantic_core import PydanticCustomError
 
-from ..ownership import KEY_PATTERN, METADATA_MAX_PAIRS, TAG_KEY, is_reserved, tags_added
-
-if TYPE_CHECKING:
-    from ..planning.plan import Action, Change
+from ..ownership import KEY_PATTERN, METADATA_MAX_PAIRS, TAG_KEY, KeyOf, is_reserved, tags_added
 
 # The kind of a manifest without ``kind:``, shown without a prefix; JSON plans also
 # name its changes' ids `assistant_id`, as format_version 1 did.
@@ -161,7 +158,6 @@ def checked_metadata(value: dict[str, str], protect: bool) -> dict[str, str]:
 
 
 Reference = tuple[str, str]  # (kind, key or remote id) of an object another one names
-KeyOf = Callable[[str, str], "str | None"]  # (kind, remote id) -> the key of the stack's object with that id
 IdOf = Callable[[str, str], str]  # (kind, key) -> the remote id of the stack's object (KeyError: none yet)
 
 
@@ -188,6 +184,20 @@ class Derived:
     source: str  # "path/to/file.yaml:LINE" of the first manifest using it
     request: dict[str, Any]
     ignore_changes: frozenset[str] = frozenset()
+
+
+class PlannedValue(Protocol):
+    """What `Kind.group_title` reads of a planned field change (planning.plan.FieldChange)."""
+
+    @property
+    def after(self) -> Any: ...
+
+
+class PlannedChange(Protocol):
+    """What `Kind.group_title` reads of a planned change (planning.plan.Change)."""
+
+    @property
+    def fields(self) -> Mapping[str, PlannedValue]: ...
 
 
 class DesiredView(Protocol):
@@ -311,8 +321,9 @@ class Kind:
         """
         return None
 
-    def group_title(self, action: Action, changes: Sequence[Change]) -> str | None:
-        """One line standing for all of `changes` (one action) in a text plan, or None to show each."""
+    def group_title(self, action: str, changes: Sequence[PlannedChange]) -> str | None:
+        """One line standing for all of `changes` (one action: create, adopt, update, delete) in a plan, or None
+        to show each."""
         return None
 
     def export_document(self, canonical: Canonical, unmanaged: frozenset[str]) -> dict[str, Any]:

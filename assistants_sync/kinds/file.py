@@ -24,15 +24,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import SyncError
 from ..ownership import TAG_KEY, applied_tag, tag_value
 from .base import (ApplyContext, Canonical, CanonicalFields, Derived, DesiredView, Kind, ManifestBase, ObjectApi,
-                   ObjectListing)
-
-if TYPE_CHECKING:
-    from ..planning.plan import Action, Change
+                   ObjectListing, PlannedChange)
 
 PURPOSE = "assistants"
 MAX_FILE_BYTES = 512 * 1024 * 1024  # the API's limit for one file
@@ -129,13 +126,13 @@ class FileKind(Kind):
                                  "source": local.source})
         return [derived[key] for key in sorted(derived)]
 
-    def group_title(self, action: Action, changes: Sequence[Change]) -> str | None:
+    def group_title(self, action: str, changes: Sequence[PlannedChange]) -> str | None:
         """"3 files will be uploaded (1.2 MB)": a plan counts uploads rather than listing each."""
         files = self.counted(len(changes))
-        if action.value == "create":
+        if action == "create":
             size = sum(int(c.fields["bytes"].after or 0) for c in changes if "bytes" in c.fields)
             return f"{files} will be uploaded ({_size(size)})"
-        if action.value == "delete":
+        if action == "delete":
             return f"{files} uploaded by this stack will be deleted: {self.unused_reason}"
         return None
 

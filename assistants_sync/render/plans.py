@@ -190,7 +190,7 @@ def shown_changes(plan: Plan) -> list[tuple[str | None, list[Change]]]:
     groups: dict[tuple[str, Action], list[Change]] = {}
     for change in plan.changes:
         groups.setdefault((change.kind, change.action), []).append(change)
-    titles = {group: kind.group_title(group[1], changes) if (kind := kind_named(group[0])) else None
+    titles = {group: kind.group_title(group[1].value, changes) if (kind := kind_named(group[0])) else None
               for group, changes in groups.items()}
     shown: list[tuple[str | None, list[Change]]] = []
     for change in plan.changes:
