@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -488,6 +489,18 @@ class _DocumentFiles:
 
     def report(self, at: list[int | str], message: str) -> None:
         self.ctx.report(self.node, at, message)
+
+    def read_data(self, reference: str, at: list[int | str]) -> Any:
+        text = self.read(reference, at)
+        if text is None:
+            return None
+        try:
+            if reference.endswith(".json"):
+                return json.loads(text)
+            return next((data for _, _, data in documents(text)), None)
+        except (ValueError, yaml.YAMLError) as exc:
+            self.report(at, f"{reference}: not valid JSON or YAML: {exc}")
+            return None
 
     def local_file(self, reference: str, at: list[int | str], *, max_bytes: int) -> LocalFile | None:
         target = _inside_root(reference, self.node, at, self.ctx)

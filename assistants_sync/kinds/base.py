@@ -32,12 +32,10 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Protocol
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, create_model, field_validator
 
 from pydantic_core import PydanticCustomError
@@ -118,6 +116,10 @@ class ReferencedFiles(Protocol):
 
     def read(self, reference: str, at: list[int | str]) -> str | None:
         """The file's text, or None (the problem is reported at `at`, the field naming it)."""
+        ...
+
+    def read_data(self, reference: str, at: list[int | str]) -> Any:
+        """The file's data (JSON for ``*.json``, else YAML), or None (reported at `at`; also when it is empty)."""
         ...
 
     def local_file(self, reference: str, at: list[int | str], *, max_bytes: int) -> LocalFile | None:
@@ -366,15 +368,8 @@ class Kind:
 
 def read_parameters_file(reference: str, at: list[int | str], files: ReferencedFiles) -> Any:
     """A function tool's `parameters_file` (JSON, or YAML), or None with the problem reported at `at`."""
-    from ..desired.yamlload import documents
-
-    text = files.read(reference, at)
-    if text is None:
-        return None
-    try:
-        value = json.loads(text) if reference.endswith(".json") else next((d for _, _, d in documents(text)), None)
-    except (ValueError, yaml.YAMLError) as exc:
-        files.report(at, f"{reference}: not valid JSON or YAML: {exc}")
+    value = files.read_data(reference, at)
+    if value is None:
         return None
     if not isinstance(value, dict):
         files.report(at, f"{reference}: parameters must be a JSON Schema object (a mapping)")
