@@ -30,7 +30,7 @@ import yaml
 from .desired.manifest import load_manifests, with_defaults
 from .kinds import defaults_taken, get_kind
 from .desired.yamlload import documents
-from .errors import ConfigError
+from .errors import ConfigError, NoManifestsError
 from .kinds.base import DEFAULT_KIND
 
 # Fields carried as they are (same name, same meaning) and those ignore_changes may name on both.
@@ -74,6 +74,8 @@ def convert_to_agents(paths: Sequence[str | os.PathLike[str]], out_dir: Path, *,
     desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
     sources = {d.source for d in desired if d.kind == DEFAULT_KIND}
     assistant = get_kind(DEFAULT_KIND)
+    if not sources:  # nothing to convert is a mistyped path, not a success
+        raise NoManifestsError([str(p) for p in paths], "convert reads assistant manifests", nouns=assistant.noun)
     defaults = defaults_taken(assistant, defaults or {})  # those an assistant manifest takes, as plan merges them
     written_defaults = defaults if written_defaults is None else defaults_taken(assistant, written_defaults)
     order = {name: index for index, name in enumerate(written_defaults)}
@@ -119,7 +121,8 @@ def _header(converted: Converted, project_file: str | os.PathLike[str] | None) -
     if converted.from_defaults:
         where = f" ({os.path.relpath(project_file)})" if project_file is not None else ""
         header += f"# From the project file's defaults{where}: {', '.join(converted.from_defaults)}\n"
-    return header + "".join(f"# Not carried over: {loss}\n" for loss in converted.losses)
+    return (header + "".join(f"# Not carried over: {loss}\n" for loss in converted.losses)
+            + "".join(f"# Changed: {note}\n" for note in converted.notes))
 
 
 class _Written(str):

@@ -80,6 +80,7 @@ def test_convert_carries_what_it_can_and_lists_each_loss(assistants: Path, tmp_p
     }
     assert (out / "instructions" / "helper.md").read_text() == "Be helpful.\n"
     assert "# Not carried over: temperature" in (out / "helper.yaml").read_text()
+    assert "# Changed: tools[2] lookup_order: strict dropped" in (out / "helper.yaml").read_text()  # in the file too
     assert run("validate", str(out)).exit_code == 0
 
 
@@ -217,3 +218,11 @@ def test_convert_reads_the_project_file_given_by_config_and_refuses_an_unset_var
     assert yaml.safe_load((tmp_path / "agents" / "faq.yaml").read_text()) == {
         "kind": "agent", "key": "faq", "model": "gpt-4o-mini", "name": "${BOT_NAME}"}
     assert "(ops/sync.yaml)" in (tmp_path / "agents" / "faq.yaml").read_text()
+
+
+def test_convert_of_a_path_without_assistant_manifests_is_an_error_and_writes_nothing(tmp_path: Path) -> None:
+    write(tmp_path / "agents" / "helper.yaml", "kind: agent\nkey: helper\nmodel: gpt-4o\n")
+    result = run("convert", "--to", "agent", str(tmp_path / "agents"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: no assistant manifests (*.yaml or *.yml files) in {tmp_path / 'agents'}")
+    assert not (tmp_path / "out").exists()
