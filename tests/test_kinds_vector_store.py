@@ -432,3 +432,66 @@ def test_an_assistants_code_interpreter_files_are_uploaded_and_replaced_when_edi
     [analyst] = sdk.beta.assistants.list().data
     assert analyst.tool_resources.code_interpreter.file_ids == ["file-theirs", new_upload.id]  # type: ignore[union-attr]
     assert "No changes." in run("plan", "specs").stdout
+
+
+def test_a_glob_reaching_into_the_manifests_is_refused(specs: Path, env: EmulatorServer) -> None:
+    write(specs / "store.yaml", STORE.replace("docs/*.md", "'**/*.yaml'"))
+    result = run("validate", "specs")
+    assert result.exit_code == 1
+    assert "files: bot.yaml: names specs/bot.yaml, a manifest, as a document of the vector store" in result.stderr
+    assert env.requests == []
+
+
+def test_ignore_changes_files_leaves_the_documents_and_their_uploads_alone(
+        specs: Path, env: EmulatorServer, sdk: openai.OpenAI) -> None:
+    apply_ok("specs")
+    write(specs / "store.yaml", STORE + "ignore_changes: [files]\n")
+    (specs / "docs" / "setup.md").unlink()
+    write(specs / "docs" / "new.md", "# New\n")
+    assert "No changes." in run("plan", "specs").stdout
+    assert sorted(store_files(sdk)) == ["docs/faq.md", "docs/pricing.md", "docs/setup.md"]
+    assert len(uploads(sdk)) == 3
+
+
+def test_a_failed_change_keeps_what_it_still_names(specs: Path, env: EmulatorServer, sdk: openai.OpenAI,
+                                                   tmp_path: Path) -> None:
+    apply_ok("specs")
+    write(specs / "docs" / "setup.md", "# Setup\nInstall it, then run it.\n")
+    assert run("plan", "specs", "--out", "plan.json").exit_code == 0
+    write(specs / "docs" / "setup.md", "# Setup\nchanged again after the plan\n")  # the upload is refused
+    result = run("apply", "--plan", "plan.json")
+    assert result.exit_code == 1
+    assert "changed since the plan was made" in result.stdout
+    assert "not deleted: the update of vector_store product-docs, which names it, was not done" in result.stdout
+    assert sorted(store_files(sdk)) == ["docs/faq.md", "docs/pricing.md", "docs/setup.md"]  # nothing lost
+
+
+def test_a_protected_store_is_not_deleted_with_its_manifest(specs: Path, env: EmulatorServer,
+                                                           sdk: openai.OpenAI) -> None:
+    write(specs / "store.yaml", STORE + "protect: true\n")
+    apply_ok("specs")
+    [store] = sdk.vector_stores.list().data
+    (specs / "store.yaml").unlink()
+    write(specs / "bot.yaml", BOT.replace("tool_resources:\n  file_search: {vector_stores: [product-docs]}\n", ""))
+    result = run("plan", "specs")
+    assert result.exit_code == 1
+    assert f"refusing to delete protected vector store product-docs ({store.id}): the manifest said protect" in (
+        result.stderr)
+
+
+def test_a_target_takes_along_only_the_kind_it_names(specs: Path, env: EmulatorServer, sdk: openai.OpenAI) -> None:
+    apply_ok("specs")
+    stray = sdk.beta.assistants.create(model="gpt-4o", metadata={"assistants-sync": "default/product-docs"})
+    plan = run("plan", "specs", "--target", "support-bot")
+    assert stray.id not in plan.stdout  # an assistant under the store's key is not the store
+    assert "No changes for the targeted keys." in plan.stdout
+
+
+def test_an_upload_of_the_stacks_name_is_never_edited(specs: Path, env: EmulatorServer, sdk: openai.OpenAI) -> None:
+    import hashlib
+
+    content = (specs / "docs" / "faq.md").read_bytes()
+    sdk.files.create(file=(upload_name("default", hashlib.sha256(content).hexdigest(), "faq.md"), b"short"),
+                     purpose="assistants")  # named for faq.md's content, by hand
+    apply_ok("specs")  # the name is the identity: it is used, never "updated" (an upload cannot be)
+    assert "No changes." in run("plan", "specs").stdout

@@ -142,6 +142,17 @@ def _canonical(kind: Kind, obj: Mapping[str, Any], key_of: KeyOf | None) -> Cano
     return kind.in_keys(canonical, key_of) if key_of is not None else canonical
 
 
+def _read_whole(obj: Mapping[str, Any], stack: str, unowned_read: Collection[str] | None) -> bool:
+    """Whether a listed object's content is read: the stack's own, and the unowned ones named (None: all)."""
+    metadata = obj.get("metadata")
+    if is_lock_object(metadata):
+        return False
+    owner = owner_of(metadata)
+    if owner is not None:
+        return owner[0] == stack
+    return unowned_read is None or obj.get("id") in unowned_read
+
+
 def stack_keys(listed: Iterable[tuple[Kind, list[dict[str, Any]]]], stack: str) -> dict[tuple[str, str], str]:
     """(kind, id) -> key of every object `stack` owns among the listed ones."""
     keys: dict[tuple[str, str], str] = {}
@@ -157,10 +168,10 @@ def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = 
                  unowned_read: Collection[str] | None = ()) -> ActualState:
     """List every kind once (paginated) and sort what the endpoint holds.
 
-    `wanted` names the kinds the manifests use: those must be served. A kind lists the
-    content of the objects stacks own (a vector store's files); `unowned_read` names the
-    unowned objects whose content is read too (those an adopt takes over; None: all, for
-    an export). Every kind is
+    `wanted` names the kinds the manifests use: those must be served. The content a
+    listing leaves out (a vector store's files) is read for the stack's own objects and
+    for the unowned ones `unowned_read` names (those an adopt takes over; None: all, for
+    an export), never for another stack's. Every kind is
     listed before any is normalised: an object naming another of the stack (by id)
     is compared by that object's key.
     """
@@ -169,9 +180,7 @@ def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = 
     for kind in kinds():
         try:
             listed = kind.list(client)
-            listings.append((kind, [kind.read_content(client, obj)
-                                    if owner_of(obj.get("metadata")) is None and not is_lock_object(obj.get("metadata"))
-                                    and (unowned_read is None or obj.get("id") in unowned_read) else obj
+            listings.append((kind, [kind.read_content(client, obj) if _read_whole(obj, stack, unowned_read) else obj
                                     for obj in listed]))
         except ApiError as exc:
             if exc.status != 404:

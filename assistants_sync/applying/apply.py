@@ -1,7 +1,8 @@
 """Plan -> remote API. Carries out `plan.changes` and decides nothing new.
 
 - Creates, adoptions and updates run first, deletes after them, so a run cut short
-  never removed an object before the rest of its work was done.
+  never removed an object before the rest of its work was done. An object that a change
+  which failed (or never started) still names is not deleted.
 - Within a phase, up to `parallelism` changes run at once (one shared client, whose
   rate limiter slows every worker after any 429), each as soon as what it depends on
   is done: a create, adopt or update after the changes of the objects it names
@@ -143,8 +144,17 @@ def apply_plan(
     interrupted = threading.Event()
     restore = _stop_on_ctrl_c(stop, interrupted)
     try:
-        for index, phase in enumerate(phases):
-            _run_phase(phase, _waits_for(phase, reverse=index == 1), run, report, parallelism)
+        _run_phase(phases[0], _waits_for(phases[0], reverse=False), run, report, parallelism)
+        named_by_undone = {(r.kind, r.key): o.change for o in outcomes if not o.ok for r in o.change.depends_on}
+
+        def delete(change: Change) -> Outcome:
+            blocker = named_by_undone.get((change.kind, change.key))
+            if blocker is None or stop.is_set():
+                return run(change)
+            return Outcome(change, change.id, error=(
+                f"not deleted: the {blocker.action.value} of {blocker.kind} {blocker.key}, which names it, was not done"))
+
+        _run_phase(phases[1], _waits_for(phases[1], reverse=True), delete, report, parallelism)
     finally:
         restore()
     return ApplyResult(tuple(outcomes), interrupted=interrupted.is_set() or stop.is_set())

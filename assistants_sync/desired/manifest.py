@@ -88,6 +88,12 @@ def load_manifests(
     desired: list[Desired] = []
     first_seen: dict[tuple[str, str], str] = {}
     for real, objects, file_problems in loaded:
+        if real in files.documents and objects:  # a glob that reached into the manifests
+            user, reference = files.documents[real]
+            problems.append(Problem(user, None, f"files: {reference}",
+                                    f"names {objects[0].source.rpartition(':')[0]}, a manifest, as a document of the "
+                                    "vector store: a manifest is never a document; narrow the pattern"))
+            continue
         if real in files.referenced:
             continue
         problems.extend(file_problems)
@@ -173,6 +179,7 @@ class _Files:
         self._references: dict[tuple[str, str], tuple[str, str]] = {}
         self._texts: dict[str, str | UnreadableFile] = {}
         self._digests: dict[str, tuple[str, int] | UnreadableFile] = {}
+        self.documents: dict[str, tuple[str, str]] = {}  # real path of a document -> (manifest, reference)
 
     def real_directory(self, directory: str) -> str:
         real = self._directories.get(directory)
@@ -202,9 +209,12 @@ class _Files:
             found = self._references[(directory, reference)] = (target, self.real_path(target))
         return found
 
-    def local_file(self, path: str, real: str, max_bytes: int) -> LocalFile:
-        """Digest and size of a file whose content is uploaded (each file hashed once a load), or UnreadableFile."""
-        self.referenced.add(real)  # a document is never a manifest, even a YAML one
+    def local_file(self, path: str, real: str, max_bytes: int, used_by: tuple[str, str]) -> LocalFile:
+        """Digest and size of a file whose content is uploaded (each file hashed once a load), or UnreadableFile.
+
+        `used_by`: (the manifest, the reference) naming it, for the message when it is a manifest itself."""
+        self.referenced.add(real)  # a YAML document is not read as a manifest
+        self.documents.setdefault(real, used_by)
         found = self._digests.get(real)
         if found is None:
             found = self._digests[real] = _digest(path, max_bytes)
@@ -507,7 +517,7 @@ class _DocumentFiles:
         if target is None:
             return None
         try:
-            return self.ctx.files.local_file(target[0], target[1], max_bytes)
+            return self.ctx.files.local_file(target[0], target[1], max_bytes, (self.ctx.name, reference))
         except UnreadableFile as exc:
             self.ctx.report(self.node, at, f"{reference}: {exc}")
             return None

@@ -523,7 +523,9 @@ class AssistantKind(Kind):
         return [("vector_store", key, f"tool_resources.file_search.vector_stores[{index}]")
                 for index, key in enumerate(search.get("vector_stores") or [])]
 
-    def local_files(self, request: Mapping[str, Any]) -> Iterable[LocalFile]:
+    def local_files(self, request: Mapping[str, Any], unmanaged: frozenset[str] = frozenset()) -> Iterable[LocalFile]:
+        if "tool_resources" in unmanaged:
+            return
         interpreter = ((request.get("tool_resources") or {}).get("code_interpreter") or {})
         for entry in interpreter.get("files") or []:
             if isinstance(entry, Mapping):

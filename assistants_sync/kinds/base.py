@@ -211,6 +211,8 @@ class DesiredView(Protocol):
     def source(self) -> str: ...
     @property
     def request(self) -> dict[str, Any]: ...
+    @property
+    def unmanaged(self) -> frozenset[str]: ...
 
 
 class Strict(BaseModel):
@@ -293,7 +295,8 @@ class Kind:
         return ()
 
     def read_content(self, api: ObjectApi | ObjectListing, obj: dict[str, Any]) -> dict[str, Any]:
-        """A listed unowned object with the content `list` reads only for owned ones (for an adopt, an export)."""
+        """A listed object with what a listing leaves out (a vector store's files), read for the objects the stack
+        owns and those it adopts or exports only."""
         return obj
 
     def key_references(self, request: Mapping[str, Any]) -> Iterable[tuple[str, str, str]]:
@@ -308,8 +311,9 @@ class Kind:
         """A request body with the keys `in_keys` wrote turned back into ids."""
         return body
 
-    def local_files(self, request: Mapping[str, Any]) -> Iterable[LocalFile]:
-        """The repository files whose content a desired object uses (uploaded before it is applied)."""
+    def local_files(self, request: Mapping[str, Any], unmanaged: frozenset[str] = frozenset()) -> Iterable[LocalFile]:
+        """The repository files whose content a desired object uses (uploaded before it is applied); none for a
+        field it leaves `unmanaged` (ignore_changes)."""
         return ()
 
     def derive(self, desired: Sequence[DesiredView]) -> list[Derived]:

@@ -35,7 +35,7 @@ PURPOSE = "assistants"
 MAX_FILE_BYTES = 512 * 1024 * 1024  # the API's limit for one file
 LIST_PAGE = 10_000  # the largest page GET /files serves
 FIELDS = ("bytes", "purpose", "filename", "source", "metadata")
-NOT_COMPARED = frozenset({"filename", "source"})
+NOT_COMPARED = frozenset({"bytes", "filename", "source"})  # the content is the sha256 in the name: nothing to update
 _SEPARATOR = "~"
 _PREFIX = "assistants-sync"
 _CHUNK = 1024 * 1024
@@ -118,7 +118,7 @@ class FileKind(Kind):
 
         derived: dict[str, Derived] = {}
         for wanted in desired:
-            for local in get_kind(wanted.kind).local_files(wanted.request):
+            for local in get_kind(wanted.kind).local_files(wanted.request, wanted.unmanaged):
                 if local.sha256 not in derived:
                     derived[local.sha256] = Derived(
                         key=local.sha256, source=wanted.source, ignore_changes=NOT_COMPARED,

@@ -297,9 +297,11 @@ class VectorStoreKind(Kind):
             seen.setdefault(entry["content"], path)
         request["files"] = entries
 
-    def local_files(self, request: Mapping[str, Any]) -> Iterable[Any]:
+    def local_files(self, request: Mapping[str, Any], unmanaged: frozenset[str] = frozenset()) -> Iterable[Any]:
         from .base import LocalFile
 
+        if "files" in unmanaged:
+            return
         for entry in (request.get("files") or {}).values():
             if isinstance(entry, Mapping) and "source" in entry:
                 yield LocalFile(entry["source"], entry["content"], entry["bytes"], entry["name"])
@@ -336,6 +338,7 @@ class VectorStoreKind(Kind):
         return updated
 
     def read_content(self, api: Any, obj: dict[str, Any]) -> dict[str, Any]:
+        """The store with its attached files under ``files`` (one listing of them, 100 a page)."""
         return {**obj, "files": listed_files(self._attached(api, str(obj["id"])))}
 
     def _attached(self, api: ObjectListing, store_id: str) -> list[dict[str, Any]]:
@@ -395,13 +398,6 @@ class VectorStoreKind(Kind):
             document["files"] = entries
         return document
 
-    def list(self, api: ObjectListing) -> list[dict[str, Any]]:
-        """Every store; a store tagged by a stack with its attached files under ``files``."""
-        stores = api.list_objects(self.path, self.plural)
-        for store in stores:
-            if owner_of(store.get("metadata")) is not None:
-                store["files"] = listed_files(self._attached(api, str(store["id"])))
-        return stores
 
 
 def _detach(api: ObjectApi, store_id: str, file_id: str) -> None:

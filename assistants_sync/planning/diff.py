@@ -37,6 +37,8 @@ def compute_plan(
     planned_kinds = [k.name for k in kinds() if k.name not in actual.unserved]
     for kind in planned_kinds:
         changes += _kind_changes(kind, [d for d in desired if d.kind == kind], actual, notes)
+    in_use = _named_by_what_is_left_alone(desired, actual)
+    changes = [c for c in changes if not (c.action is Action.DELETE and (c.kind, c.key) in in_use)]
     kept = changes if allow_delete else [c for c in changes if c.action is not Action.DELETE]
     skipped_deletes = len(changes) - len(kept)
     changes = _with_dependencies(kept, desired, actual)
@@ -107,6 +109,22 @@ def desired_form(wanted: Desired, stack: str, actual: ActualState | None = None)
     return recorded(owned_form(get_kind(wanted.kind), wanted, stack, key_of), wanted.unmanaged)
 
 
+def _named_by_what_is_left_alone(desired: Sequence[Desired], actual: ActualState) -> set[tuple[str, str]]:
+    """Derived objects (uploads) that a field a manifest leaves alone (ignore_changes) still names on the remote
+    object: no manifest asks for them, and yet they are in use, so they are not deleted."""
+    kept: set[tuple[str, str]] = set()
+    remotes = {(r.kind, r.key): r for r in reversed(actual.managed)}  # the oldest of a key, as planned
+    for wanted in desired:
+        remote = remotes.get((wanted.kind, wanted.key)) if wanted.unmanaged else None
+        if remote is None:
+            continue
+        values = {name: value for name, value in remote.canonical.as_dict().items() if name in wanted.unmanaged}
+        for kind_name, name in get_kind(wanted.kind).references(values):
+            if not get_kind(kind_name).declared:
+                kept.add((kind_name, actual.key_of(kind_name, name) or name))
+    return kept
+
+
 def _note(wanted: Desired, kind: Any, text: str) -> Note:
     return Note(key=wanted.key, kind=kind, text=text, object_kind=wanted.kind)
 
@@ -114,8 +132,9 @@ def _note(wanted: Desired, kind: Any, text: str) -> Note:
 def _with_dependencies(changes: list[Change], desired: Sequence[Desired], actual: ActualState) -> list[Change]:
     """Each change with the objects it names (`Kind.references`), as refs by kind and key.
 
-    A create, adopt or update names what its manifest names; a delete what the remote
-    object names. A reference by remote id is turned into the key of the managed object.
+    A create or adopt names what its manifest names; an update that and what the remote
+    object names now (so that what it stops naming is not deleted unless it is done); a
+    delete what the remote object names. A reference by remote id is turned into the key of the managed object.
     A ref carries the id of the object when it is listed; a ref without one names an
     object this plan creates, whose id apply learns when it is made.
     Objects that depend on each other in a circle cannot be ordered: PlanError.
@@ -132,6 +151,9 @@ def _with_dependencies(changes: list[Change], desired: Sequence[Desired], actual
         else:
             values = requests.get((change.kind, change.key), {})
         named = {(k, actual.key_of(k, name) or name) for k, name in kind.references(values)}
+        remote = remotes.get((change.kind, change.id or "")) if change.action is Action.UPDATE else None
+        if remote is not None:
+            named |= {(k, actual.key_of(k, name) or name) for k, name in kind.references(remote.canonical.as_dict())}
         # What is neither the stack's nor made by this plan (an id of another's object) orders nothing.
         refs = sorted((Ref(kind=k, key=key, id=None if (k, key) in created else actual.id_of(k, key))
                        for k, key in named if (k, key) != (change.kind, change.key)

@@ -20,8 +20,10 @@ def check_deletes(plan: Plan, *, allow_delete_all: bool = False) -> None:
     """Refuse plans that delete a protected object, or every managed object of the stack."""
     protected = [c for c in plan.changes if c.action is Action.DELETE and c.protected]
     if protected:
-        names = ", ".join(f"{_label(c)} ({c.id})" for c in protected)
-        what = counted({c.kind for c in protected}, len(protected)).split(" ", 1)[1]
+        kinds = {c.kind for c in protected}
+        # One kind: its noun says it ("protected vector store docs"); several: each is labelled with its kind.
+        names = ", ".join(f"{c.key if len(kinds) == 1 else _label(c)} ({c.id})" for c in protected)
+        what = counted(kinds, len(protected)).split(" ", 1)[1]
         raise PlanError(
             f"refusing to delete protected {what} {names}: "
             "the manifest said protect: true. To delete, restore the manifest with protect: false, "

@@ -37,8 +37,9 @@ def plan_for_targets(
     # Planned from every manifest (each key's change depends on its own manifest only), so that the
     # targets' dependencies are planned too, and uploads other manifests use are never taken as unused.
     full = compute_plan(desired, actual, endpoint)
-    covered |= _needed(full, covered)
-    planned = [c for c in full.changes if c.key in covered]
+    needed = _needed(full, covered)
+    planned = [c for c in full.changes if c.key in covered or (c.kind, c.key) in needed]
+    covered |= {key for _, key in needed}
     changes = planned if allow_delete else [c for c in planned if c.action is not Action.DELETE]
     adopted = [c.id for c in changes if c.action is Action.ADOPT and c.id]
     known = {k for d in desired for k in (d.key, *d.previous_keys)} | {
@@ -53,16 +54,16 @@ def plan_for_targets(
     })
 
 
-def _needed(plan: Plan, covered: set[str]) -> set[str]:
-    """Keys of the creates and updates that the targeted changes depend on, however indirectly (as Terraform's
-    -target takes a target's dependencies along): an upload a targeted store attaches is made with it."""
+def _needed(plan: Plan, covered: set[str]) -> set[tuple[str, str]]:
+    """(kind, key) of the creates and updates that the targeted changes depend on, however indirectly (as
+    Terraform's -target takes a target's dependencies along): an upload a targeted store attaches is made with it."""
     by_ref = {(c.kind, c.key): c for c in plan.changes if c.action is not Action.DELETE}
-    pending = [r for c in plan.changes if c.key in covered for r in c.depends_on]
-    needed: set[str] = set()
+    pending = [r for c in plan.changes if c.key in covered and c.action is not Action.DELETE for r in c.depends_on]
+    needed: set[tuple[str, str]] = set()
     while pending:
         ref = pending.pop()
         change = by_ref.get((ref.kind, ref.key))
-        if change is not None and change.key not in covered | needed:
-            needed.add(change.key)
+        if change is not None and (ref.kind, ref.key) not in needed and change.key not in covered:
+            needed.add((ref.kind, ref.key))
             pending += change.depends_on
     return needed
