@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..kinds import kind_named
 from ..planning.plan import Action
 from ..render.plans import SYMBOLS, change_label
 from .apply import ApplyResult, Outcome
@@ -11,6 +12,9 @@ def render_outcome(outcome: Outcome) -> str:
     """One line reporting a change as apply finishes it."""
     change = outcome.change
     label = change_label(change)
+    kind = kind_named(change.kind)
+    if change.name and kind is not None and not kind.declared:  # an upload's key is a digest: name it too
+        label += f" ({change.name})"
     if not outcome.started:
         return f"  . {label}: {change.action.value} not started (interrupted)"
     if not outcome.ok:

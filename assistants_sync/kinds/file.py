@@ -64,6 +64,18 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
+class CanonicalFile(CanonicalFields):
+    """A file's canonical form, named by its base name (its key is only the content's digest)."""
+
+    @property
+    def name(self) -> str | None:
+        value = dict(self.values).get("filename")
+        return value if isinstance(value, str) else None
+
+    def with_metadata(self, metadata: dict[str, str]) -> CanonicalFile:
+        return CanonicalFile(tuple((n, metadata if n == "metadata" else v) for n, v in self.values))
+
+
 class FileManifest(ManifestBase):
     """Never valid in a manifest (see `FileKind.declared`); the engine's fields only."""
 
@@ -88,7 +100,7 @@ class FileKind(Kind):
         values: dict[str, Any] = {"bytes": int(obj.get("bytes") or 0), "purpose": obj.get("purpose") or PURPOSE,
                                   "filename": name, "source": obj.get("source"),
                                   "metadata": dict(sorted((obj.get("metadata") or {}).items()))}
-        return CanonicalFields(tuple(values.items()))
+        return CanonicalFile(tuple(values.items()))
 
     def create(self, api: ObjectApi, body: dict[str, Any], context: ApplyContext | None = None) -> dict[str, Any]:
         """Upload the content from its source, after checking it is still the content planned."""
