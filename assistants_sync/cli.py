@@ -602,15 +602,16 @@ def convert(paths: tuple[str, ...], target: _Target, to_kind: str, out_dir: Path
     Example:
       assistants-sync convert --to agent specs --out agents
       assistants-sync plan agents      # review, then apply
-    The manifests are read as plan reads them. Agents take no defaults, so the project
-    file's defaults (of --env NAME) are written into each agent manifest; ${NAME}
-    variables are written as they are. Nothing is sent to any endpoint.
+    The manifests are read as plan reads them. An agent takes other defaults than an
+    assistant, so the project file's defaults (of --env NAME) are written into each agent
+    manifest; ${NAME} variables are written as they are. Nothing is sent to any endpoint.
     """
     from .config import defaults_as_written
     from .convert import convert_to_agents
 
-    converted = convert_to_agents(target.paths(paths), out_dir, force=force,
-                                  written_defaults=defaults_as_written(target.settings), **target.manifest_options)
+    conversion = convert_to_agents(target.paths(paths), out_dir, force=force,
+                                   written_defaults=defaults_as_written(target.settings), **target.manifest_options)
+    converted = conversion.converted
     for item in converted:
         click.echo(f"  {item.path}  (from {item.source})")
         if item.from_defaults:
@@ -622,6 +623,12 @@ def convert(paths: tuple[str, ...], target: _Target, to_kind: str, out_dir: Path
     lossy = sum(1 for c in converted if c.losses)
     click.echo(f"Converted {len(converted)} assistant manifest{'s' if len(converted) != 1 else ''} to agents in "
                f"{out_dir}; {lossy} lose{'s' if lossy == 1 else ''} settings the Agents API does not have.")
+    if conversion.others:
+        shown = ", ".join(conversion.others[:5]) + (f" and {len(conversion.others) - 5} more" if len(
+            conversion.others) > 5 else "")
+        click.echo(f"Warning: not converted (not assistants): {shown}. Plan them together with {out_dir} (or copy "
+                   "them there, with the files they name): planned without them, their objects would be deleted.",
+                   err=True)
 
 
 @cli.command("force-unlock")

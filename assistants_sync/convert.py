@@ -60,10 +60,18 @@ class Converted:
     from_defaults: list[str] = field(default_factory=list)  # fields the project file's defaults set or added to
 
 
+@dataclass
+class Conversion:
+    """What `convert_to_agents` wrote, and the manifests of other kinds it left where they are."""
+
+    converted: list[Converted]
+    others: list[str]  # "vector_store kb (specs/kb.yaml:1)": not converted, still wanted
+
+
 def convert_to_agents(paths: Sequence[str | os.PathLike[str]], out_dir: Path, *, force: bool = False,
                       defaults: Mapping[str, Any] | None = None, variables: Mapping[str, str] | None = None,
                       project_file: str | os.PathLike[str] | None = None,
-                      written_defaults: Mapping[str, Any] | None = None) -> list[Converted]:
+                      written_defaults: Mapping[str, Any] | None = None) -> Conversion:
     """Write an agent manifest per assistant manifest under `paths` into `out_dir`.
 
     `defaults`, `variables` and `project_file` are load_manifests'; `written_defaults`
@@ -106,7 +114,8 @@ def convert_to_agents(paths: Sequence[str | os.PathLike[str]], out_dir: Path, *,
         for target, origin in copies.items():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(origin, target)
-    return [c for c, _, _ in planned]
+    others = [f"{d.kind} {d.key} ({d.source})" for d in desired if d.kind != DEFAULT_KIND]
+    return Conversion([c for c, _, _ in planned], others)
 
 
 def _documents(manifest_file: str, variables: Mapping[str, str] | None) -> Iterator[tuple[int, Any, Any]]:

@@ -226,3 +226,13 @@ def test_convert_of_a_path_without_assistant_manifests_is_an_error_and_writes_no
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: no assistant manifests (*.yaml or *.yml files) in {tmp_path / 'agents'}")
     assert not (tmp_path / "out").exists()
+
+
+def test_convert_warns_of_the_manifests_of_other_kinds_it_leaves(tmp_path: Path) -> None:
+    write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\n")
+    write(tmp_path / "specs" / "kb.yaml", "kind: vector_store\nkey: kb\nfiles: [docs/a.md]\n")
+    write(tmp_path / "specs" / "docs" / "a.md", "# A\n")
+    result = run("convert", "--to", "agent", str(tmp_path / "specs"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert f"Warning: not converted (not assistants): vector_store kb ({tmp_path / 'specs' / 'kb.yaml'}:1)" in (
+        result.stderr)

@@ -235,6 +235,16 @@ def test_the_same_content_twice_in_one_store_is_refused(specs: Path, env: Emulat
     assert "docs/copy.md and docs/faq.md have the same content" in result.stderr
 
 
+def test_every_problem_is_reported_at_once_but_a_broken_store_is_not_also_missing(
+        specs: Path, env: EmulatorServer) -> None:
+    write(specs / "store.yaml", STORE + "files_typo: 1\n")
+    write(specs / "other.yaml", BOT.replace("support-bot", "other-bot").replace("[product-docs]", "[nope]"))
+    result = run("validate", "specs")
+    assert result.exit_code == 1
+    assert "files_typo" in result.stderr and "no vector_store manifest has key 'nope'" in result.stderr
+    assert "has key 'product-docs'" not in result.stderr  # its manifest is there, with a problem of its own
+
+
 def test_an_unknown_store_key_is_refused(specs: Path, env: EmulatorServer) -> None:
     write(specs / "bot.yaml", BOT.replace("[product-docs]", "[product-dcos]"))
     result = run("validate", "specs")
@@ -438,7 +448,8 @@ def test_a_glob_reaching_into_the_manifests_is_refused(specs: Path, env: Emulato
     write(specs / "store.yaml", STORE.replace("docs/*.md", "'**/*.yaml'"))
     result = run("validate", "specs")
     assert result.exit_code == 1
-    assert "files: bot.yaml: names specs/bot.yaml, a manifest, as a document of the vector store" in result.stderr
+    assert ("specs/store.yaml:5: document 1 (key 'product-docs'): files[0]: bot.yaml: names specs/bot.yaml, a "
+            "manifest, as a document: a manifest is never a document") in result.stderr
     assert env.requests == []
 
 
@@ -453,17 +464,29 @@ def test_ignore_changes_files_leaves_the_documents_and_their_uploads_alone(
     assert len(uploads(sdk)) == 3
 
 
-def test_a_failed_change_keeps_what_it_still_names(specs: Path, env: EmulatorServer, sdk: openai.OpenAI,
-                                                   tmp_path: Path) -> None:
+def test_a_failed_change_keeps_what_it_still_names(specs: Path, env: EmulatorServer, sdk: openai.OpenAI) -> None:
     apply_ok("specs")
-    write(specs / "docs" / "setup.md", "# Setup\nInstall it, then run it.\n")
+    write(specs / "docs" / "setup.md", "# Setup\nEMULATOR:FAIL-PROCESSING\n")  # the store's update fails
+    result = run("apply", "--auto-approve", "specs")
+    assert result.exit_code == 1
+    assert "1 file failed processing: docs/setup.md" in result.stdout
+    # The old content's upload is what the store named: it is not deleted while the update is not done.
+    assert "not deleted: the update of vector_store product-docs, which names it, was not done" in result.stdout
+    assert len(uploads(sdk)) == 4
+
+
+def test_a_saved_plan_whose_document_changed_since_changes_nothing(
+        specs: Path, env: EmulatorServer, sdk: openai.OpenAI) -> None:
     assert run("plan", "specs", "--out", "plan.json").exit_code == 0
-    write(specs / "docs" / "setup.md", "# Setup\nchanged again after the plan\n")  # the upload is refused
+    write(specs / "docs" / "setup.md", "# Setup\nchanged after the plan\n")
+    env.requests.clear()
     result = run("apply", "--plan", "plan.json")
     assert result.exit_code == 1
-    assert "changed since the plan was made" in result.stdout
-    assert "not deleted: the update of vector_store product-docs, which names it, was not done" in result.stdout
-    assert sorted(store_files(sdk)) == ["docs/faq.md", "docs/pricing.md", "docs/setup.md"]  # nothing lost
+    assert ("docs/setup.md changed since the plan was made (its content is no longer sha256 " in result.stderr
+            and "nothing was changed" in result.stderr)
+    assert [w for w in writes(env) if not w.startswith(("POST /assistants", "DELETE /assistants/"))] == []
+    assert uploads(sdk) == [] and sdk.vector_stores.list().data == []
+    assert sdk.beta.assistants.list().data == []  # only the lock was made, and released
 
 
 def test_a_protected_store_is_not_deleted_with_its_manifest(specs: Path, env: EmulatorServer,
@@ -495,3 +518,20 @@ def test_an_upload_of_the_stacks_name_is_never_edited(specs: Path, env: Emulator
                      purpose="assistants")  # named for faq.md's content, by hand
     apply_ok("specs")  # the name is the identity: it is used, never "updated" (an upload cannot be)
     assert "No changes." in run("plan", "specs").stdout
+
+
+def test_an_edited_document_not_yet_applied_is_no_drift(specs: Path, env: EmulatorServer) -> None:
+    apply_ok("specs")
+    write(specs / "docs" / "faq.md", "# FAQ\nEdited, not applied yet.\n")
+    drift = run("drift", "specs")
+    assert drift.exit_code == 0, drift.output  # a documentation commit is not drift
+    assert "No drift." in drift.stdout
+
+
+def test_a_bad_attribute_value_is_one_problem(specs: Path, env: EmulatorServer) -> None:
+    write(specs / "store.yaml", STORE.replace("public: true", "public: [1, 2]"))
+    result = run("validate", "specs")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 2, result.stderr  # the heading and one problem
+    assert ("files[1].attributes.public: an attribute is a string of at most 512 characters, a number or a "
+            "boolean") in result.stderr

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..defaults import DEFAULT_PARALLELISM
-from ..errors import AmbiguousRequestError, ApiError, SyncError
+from ..errors import AmbiguousRequestError, ApiError, PlanError, SyncError
 from ..kinds import get_kind
 from ..kinds.base import ApplyContext, ObjectApi
 from ..ownership import owner_of
@@ -123,6 +123,7 @@ def apply_plan(
     for what the server processes after a change (a vector store's files), reporting
     through `on_progress` (from a worker thread).
     """
+    refuse_stale(plan)
     stop = stop if stop is not None else getattr(client, "stop", None) or threading.Event()
     ordered = sorted(plan.changes, key=lambda c: (_ORDER[c.action], c.key))
     phases = [[c for c in ordered if c.action is not Action.DELETE], [c for c in ordered if c.action is Action.DELETE]]
@@ -158,6 +159,16 @@ def apply_plan(
     finally:
         restore()
     return ApplyResult(tuple(outcomes), interrupted=interrupted.is_set() or stop.is_set())
+
+
+def refuse_stale(plan: Plan) -> None:
+    """PlanError, before any request, when a create can no longer be made as planned (a document edited since
+    the plan was made): a stale plan changes nothing rather than half of it."""
+    stale = [why for c in plan.changes if c.action is Action.CREATE
+             if (why := get_kind(c.kind).stale({name: f.after for name, f in c.fields.items()})) is not None]
+    if stale:
+        more = f" (and {len(stale) - 1} more)" if len(stale) > 1 else ""
+        raise PlanError(f"{stale[0]}{more}; nothing was changed. Run plan again and review the new plan.")
 
 
 def _waits_for(phase: list[Change], *, reverse: bool) -> list[list[int]]:

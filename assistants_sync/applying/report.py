@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..kinds import kind_named
-from ..planning.plan import Action
+from ..kinds.base import DEFAULT_KIND
+from ..planning.plan import Action, Change
 from ..render.plans import SYMBOLS, change_label
 from .apply import ApplyResult, Outcome
 
@@ -11,10 +12,7 @@ from .apply import ApplyResult, Outcome
 def render_outcome(outcome: Outcome) -> str:
     """One line reporting a change as apply finishes it."""
     change = outcome.change
-    label = change_label(change)
-    kind = kind_named(change.kind)
-    if change.name and kind is not None and not kind.declared:  # an upload's key is a digest: name it too
-        label += f" ({change.name})"
+    label = _label(change)
     if not outcome.started:
         return f"  . {label}: {change.action.value} not started (interrupted)"
     if not outcome.ok:
@@ -24,6 +22,20 @@ def render_outcome(outcome: Outcome) -> str:
     created = f" {outcome.object_id}" if change.action is Action.CREATE else ""
     note = f" ({outcome.note})" if outcome.note else ""
     return f"  {SYMBOLS[change.action]} {label}: {verb}{created}{note}"
+
+
+def _label(change: Change) -> str:
+    """The change's label; an upload's key is a digest, so its file name follows it."""
+    kind = kind_named(change.kind)
+    label = change_label(change)
+    return f"{label} ({change.name})" if change.name and kind is not None and not kind.declared else label
+
+
+def _key_label(change: Change) -> str:
+    """Kind (unless the default) and key, an upload's file name after its digest: which object failed."""
+    kind = kind_named(change.kind)
+    label = change.key if change.kind == DEFAULT_KIND else f"{change.kind} {change.key}"
+    return f"{label} ({change.name})" if change.name and kind is not None and not kind.declared else label
 
 
 def render_apply_summary(result: ApplyResult, *, retries: int = 0, partial: bool = False) -> str:
@@ -50,7 +62,7 @@ def _apply_summary(result: ApplyResult, retries: int) -> str:
     else:
         return f"Apply complete: {counts}{retried}.\n"
     # Each error was printed as its change failed: here only which changes failed, not why again.
-    lines += [f"  ! {o.change.key} ({o.change.action.value})" for o in failed]
+    lines += [f"  ! {_key_label(o.change)} ({o.change.action.value})" for o in failed]
     lines.append("Run apply again: it plans only what is still different." if result.interrupted else
                  "Fix the cause and run apply again: it plans only what is still different.")
     return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +89,10 @@ def load_manifests(
     first_seen: dict[tuple[str, str], str] = {}
     for real, objects, file_problems in loaded:
         if real in files.documents and objects:  # a glob that reached into the manifests
-            user, reference = files.documents[real]
-            problems.append(Problem(user, None, f"files: {reference}",
-                                    f"names {objects[0].source.rpartition(':')[0]}, a manifest, as a document of the "
-                                    "vector store: a manifest is never a document; narrow the pattern"))
+            named_at = files.documents[real]
+            problems.append(replace(named_at, message=(
+                f"{named_at.message}: names {objects[0].source.rpartition(':')[0]}, a manifest, as a document: a "
+                "manifest is never a document; narrow the pattern")))
             continue
         if real in files.referenced:
             continue
@@ -110,8 +110,7 @@ def load_manifests(
             desired.append(wanted)
     for kind in kinds():
         problems.extend(_previous_key_problems([d for d in desired if d.kind == kind.name]))
-    if not problems:  # a key an invalid manifest declares would be reported as missing too
-        problems.extend(_reference_problems(desired))
+    problems.extend(_reference_problems(desired, files.failed))
     if problems:
         raise ManifestError(problems)
     return desired
@@ -128,9 +127,10 @@ def derived(desired: Sequence[Desired]) -> list[Desired]:
             for kind in kinds() for d in kind.derive(desired)]
 
 
-def _reference_problems(desired: Sequence[Desired]) -> Iterator[Problem]:
-    """A reference by key must name a manifest of the stack, of the kind it names."""
-    keys = {(d.kind, d.key) for d in desired}
+def _reference_problems(desired: Sequence[Desired], failed: set[tuple[str, str]]) -> Iterator[Problem]:
+    """A reference by key must name a manifest of the stack, of the kind it names (`failed`: keys of manifests
+    that had problems of their own, reported already)."""
+    keys = {(d.kind, d.key) for d in desired} | failed
     for wanted in desired:
         for kind_name, key, where in get_kind(wanted.kind).key_references(wanted.request):
             if (kind_name, key) not in keys:
@@ -179,7 +179,8 @@ class _Files:
         self._references: dict[tuple[str, str], tuple[str, str]] = {}
         self._texts: dict[str, str | UnreadableFile] = {}
         self._digests: dict[str, tuple[str, int] | UnreadableFile] = {}
-        self.documents: dict[str, tuple[str, str]] = {}  # real path of a document -> (manifest, reference)
+        self.documents: dict[str, Problem] = {}  # real path of a document -> where a manifest names it
+        self.failed: set[tuple[str, str]] = set()  # (kind, key) of documents that had problems
 
     def real_directory(self, directory: str) -> str:
         real = self._directories.get(directory)
@@ -209,12 +210,12 @@ class _Files:
             found = self._references[(directory, reference)] = (target, self.real_path(target))
         return found
 
-    def local_file(self, path: str, real: str, max_bytes: int, used_by: tuple[str, str]) -> LocalFile:
+    def local_file(self, path: str, real: str, max_bytes: int, named_at: Problem) -> LocalFile:
         """Digest and size of a file whose content is uploaded (each file hashed once a load), or UnreadableFile.
 
-        `used_by`: (the manifest, the reference) naming it, for the message when it is a manifest itself."""
+        `named_at`: where a manifest names it (its message the reference), for a problem when it is a manifest."""
         self.referenced.add(real)  # a YAML document is not read as a manifest
-        self.documents.setdefault(real, used_by)
+        self.documents.setdefault(real, named_at)
         found = self._digests.get(real)
         if found is None:
             found = self._digests[real] = _digest(path, max_bytes)
@@ -465,6 +466,7 @@ def _load_document(data: dict[str, Any], source: _Source, node: yaml.Node, ctx: 
                 message += (f" (the value is from the project file's defaults; set {path[0]} in this manifest "
                             f"to override it)")
             ctx.report(node, path, message)
+        _failed(ctx, kind, data)
         return None
 
     count = len(ctx.problems)
@@ -474,6 +476,7 @@ def _load_document(data: dict[str, Any], source: _Source, node: yaml.Node, ctx: 
     )
     kind.complete_request(request, _DocumentFiles(node, ctx))
     if len(ctx.problems) > count:
+        _failed(ctx, kind, data)
         return None
     return Desired(
         key=getattr(manifest, "key"),
@@ -485,6 +488,12 @@ def _load_document(data: dict[str, Any], source: _Source, node: yaml.Node, ctx: 
         previous_keys=tuple(getattr(manifest, "previous_keys")),
         kind=kind.name,
     )
+
+
+def _failed(ctx: _Context, kind: Kind, data: Mapping[str, Any]) -> None:
+    """Remember the key of a document with problems: references to it are not reported as missing too."""
+    if isinstance(data.get("key"), str):
+        ctx.files.failed.add((kind.name, data["key"]))
 
 
 @dataclass(frozen=True)
@@ -517,7 +526,8 @@ class _DocumentFiles:
         if target is None:
             return None
         try:
-            return self.ctx.files.local_file(target[0], target[1], max_bytes, (self.ctx.name, reference))
+            named_at = Problem(self.ctx.name, line_of(self.node, at), f"{self.ctx.where}: {format_path(at)}", reference)
+            return self.ctx.files.local_file(target[0], target[1], max_bytes, named_at)
         except UnreadableFile as exc:
             self.ctx.report(self.node, at, f"{reference}: {exc}")
             return None

@@ -294,6 +294,12 @@ class Kind:
         """The objects that an object (its request or canonical values) names."""
         return ()
 
+    def stale(self, body: Mapping[str, Any]) -> str | None:
+        """Why a create planned with `body` can no longer be made as planned (a local file changed since), or None.
+
+        Apply asks before its first request, so a stale saved plan changes nothing."""
+        return None
+
     def read_content(self, api: ObjectApi | ObjectListing, obj: dict[str, Any]) -> dict[str, Any]:
         """A listed object with what a listing leaves out (a vector store's files), read for the objects the stack
         owns and those it adopts or exports only."""

@@ -102,17 +102,25 @@ class FileKind(Kind):
                                   "metadata": dict(sorted((obj.get("metadata") or {}).items()))}
         return CanonicalFile(tuple(values.items()))
 
-    def create(self, api: ObjectApi, body: dict[str, Any], context: ApplyContext | None = None) -> dict[str, Any]:
-        """Upload the content from its source, after checking it is still the content planned."""
-        stack, sha256 = _owner(body)
+    def stale(self, body: Mapping[str, Any]) -> str | None:
+        """Why the source no longer holds the content planned, or None."""
+        _, sha256 = _owner(body)
         source = str(body.get("source") or "")
         try:
             found = sha256_of(source)
         except OSError as exc:
-            raise SyncError(f"cannot read {source} to upload it: {exc.strerror}; nothing was uploaded") from exc
+            return f"cannot read {source} to upload it: {exc.strerror}"
         if found != sha256:
-            raise SyncError(f"{source} changed since the plan was made (its content is no longer sha256 "
-                            f"{sha256[:12]}…); nothing was uploaded. Run plan again.")
+            return f"{source} changed since the plan was made (its content is no longer sha256 {sha256[:12]}…)"
+        return None
+
+    def create(self, api: ObjectApi, body: dict[str, Any], context: ApplyContext | None = None) -> dict[str, Any]:
+        """Upload the content from its source, after checking it is still the content planned."""
+        stack, sha256 = _owner(body)
+        source = str(body.get("source") or "")
+        why = self.stale(body)  # again: it may have changed while apply ran
+        if why is not None:
+            raise SyncError(f"{why}; nothing was uploaded. Run plan again.")
         created = api.upload_file(self.path, source, upload_name(stack, sha256, str(body.get("filename") or "file")),
                                   {"purpose": str(body.get("purpose") or PURPOSE)})
         return _with_tags(self, created)

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, StrictBool, StrictFloat, StrictInt, StringConstraints, Tag, field_validator
+from pydantic import AfterValidator, Discriminator, Field, StringConstraints, Tag, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from ..errors import AmbiguousRequestError, ApiError, SyncError
@@ -94,7 +94,16 @@ ChunkingStrategy = Annotated[
                   custom_error_message="must be 'auto' or a mapping whose type is auto or static"),
 ]
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-AttributeValue = Union[StrictBool, StrictInt, StrictFloat, Annotated[str, StringConstraints(max_length=ATTRIBUTE_VALUE_MAX)]]
+def _attribute_value(value: Any) -> Any:
+    """One rule, one message (a union would report each of its members)."""
+    if isinstance(value, (bool, int, float)) or (isinstance(value, str) and len(value) <= ATTRIBUTE_VALUE_MAX):
+        return value
+    raise PydanticCustomError("attribute_value", f"an attribute is a string of at most {ATTRIBUTE_VALUE_MAX} "
+                                                 "characters, a number or a boolean")
+
+
+AttributeValue = Annotated[Any, AfterValidator(_attribute_value), WithJsonSchema({"oneOf": [
+    {"type": "string", "maxLength": ATTRIBUTE_VALUE_MAX}, {"type": "number"}, {"type": "boolean"}]})]
 
 
 class FileEntry(Strict):

@@ -39,6 +39,7 @@ def compute_plan(
         changes += _kind_changes(kind, [d for d in desired if d.kind == kind], actual, notes)
     in_use = _named_by_what_is_left_alone(desired, actual)
     changes = [c for c in changes if not (c.action is Action.DELETE and (c.kind, c.key) in in_use)]
+    changes = _new_content_is_no_drift(changes, actual)
     kept = changes if allow_delete else [c for c in changes if c.action is not Action.DELETE]
     skipped_deletes = len(changes) - len(kept)
     changes = _with_dependencies(kept, desired, actual)
@@ -107,6 +108,16 @@ def desired_form(wanted: Desired, stack: str, actual: ActualState | None = None)
     (the stack's objects it names by id written as keys, given what is listed: `actual`)."""
     key_of = actual.key_of if actual is not None else None
     return recorded(owned_form(get_kind(wanted.kind), wanted, stack, key_of), wanted.unmanaged)
+
+
+def _new_content_is_no_drift(changes: list[Change], actual: ActualState) -> list[Change]:
+    """A derived object (an upload) to create is missing only when the stack's objects name it now (it was
+    deleted outside assistants-sync); else a manifest asks for new content, which is no drift."""
+    named = {(k, actual.key_of(k, name) or name) for r in actual.managed
+             for k, name in get_kind(r.kind).references(r.canonical.as_dict())}
+    return [c.model_copy(update={"drift": None})
+            if c.action is Action.CREATE and not get_kind(c.kind).declared and (c.kind, c.key) not in named else c
+            for c in changes]
 
 
 def _named_by_what_is_left_alone(desired: Sequence[Desired], actual: ActualState) -> set[tuple[str, str]]:
