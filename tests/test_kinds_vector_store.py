@@ -72,6 +72,14 @@ def uploaded_names(sdk: openai.OpenAI) -> list[str]:
     return sorted(owned[2] for f in sdk.files.list().data if (owned := owner_of_name(f.filename)))
 
 
+def refused_by_validate(env: EmulatorServer) -> str:
+    """What `validate specs` says of manifests it refuses (exit 1), having sent nothing."""
+    result = run("validate", "specs")
+    assert result.exit_code == 1, result.output
+    assert env.requests == []
+    return result.stderr
+
+
 def writes(env: EmulatorServer) -> list[str]:
     """The emulator's write requests since the test began, as 'METHOD /path' without the /v1 prefix."""
     return [f"{r.method} {r.path.removeprefix('/v1')}" for r in env.requests if r.method != "GET"]
@@ -230,36 +238,31 @@ def test_bad_store_manifests_are_refused_before_any_request(
 
 def test_the_same_content_twice_in_one_store_is_refused(specs: Path, env: EmulatorServer) -> None:
     write(specs / "docs" / "copy.md", "# FAQ\nAsk us.\n")
-    result = run("validate", "specs")
-    assert result.exit_code == 1
-    assert "docs/copy.md and docs/faq.md have the same content" in result.stderr
+    stderr = refused_by_validate(env)
+    assert "docs/copy.md and docs/faq.md have the same content" in stderr
 
 
 def test_every_problem_is_reported_at_once_but_a_broken_store_is_not_also_missing(
         specs: Path, env: EmulatorServer) -> None:
     write(specs / "store.yaml", STORE + "files_typo: 1\n")
     write(specs / "other.yaml", BOT.replace("support-bot", "other-bot").replace("[product-docs]", "[nope]"))
-    result = run("validate", "specs")
-    assert result.exit_code == 1
-    assert "files_typo" in result.stderr and "no vector_store manifest has key 'nope'" in result.stderr
-    assert "has key 'product-docs'" not in result.stderr  # its manifest is there, with a problem of its own
+    stderr = refused_by_validate(env)
+    assert "files_typo" in stderr and "no vector_store manifest has key 'nope'" in stderr
+    assert "has key 'product-docs'" not in stderr  # its manifest is there, with a problem of its own
 
 
 def test_an_unknown_store_key_is_refused(specs: Path, env: EmulatorServer) -> None:
     write(specs / "bot.yaml", BOT.replace("[product-docs]", "[product-dcos]"))
-    result = run("validate", "specs")
-    assert result.exit_code == 1
+    stderr = refused_by_validate(env)
     assert ("bot.yaml:1: key 'support-bot': tool_resources.file_search.vector_stores[0]: no vector_store manifest "
-            "has key 'product-dcos'") in result.stderr
-    assert env.requests == []
+            "has key 'product-dcos'") in stderr
 
 
 def test_a_document_over_the_api_limit_is_refused_at_validation(specs: Path, env: EmulatorServer) -> None:
     with open(specs / "docs" / "huge.md", "wb") as sparse:  # no disk used: a hole of 513 MB
         sparse.truncate(513 * 1024 * 1024)
-    result = run("validate", "specs")
-    assert result.exit_code == 1
-    assert "docs/huge.md: 537,919,488 bytes; the API takes files of at most 536,870,912 bytes" in result.stderr
+    stderr = refused_by_validate(env)
+    assert "docs/huge.md: 537,919,488 bytes; the API takes files of at most 536,870,912 bytes" in stderr
 
 
 def test_deletes_go_in_reverse_order_the_assistant_lets_go_before_the_store_goes(
@@ -380,9 +383,8 @@ def test_a_saved_plan_names_referenced_objects_by_key_and_id(
 
 def test_a_file_kind_manifest_is_refused(specs: Path, env: EmulatorServer) -> None:
     write(specs / "upload.yaml", "kind: file\nkey: x\n")
-    result = run("validate", "specs")
-    assert result.exit_code == 1
-    assert "kind: files are not declared in manifests" in result.stderr
+    stderr = refused_by_validate(env)
+    assert "kind: files are not declared in manifests" in stderr
 
 
 def test_an_unmanaged_store_is_exported_with_its_documents_and_adopted_without_losing_them(
@@ -446,11 +448,9 @@ def test_an_assistants_code_interpreter_files_are_uploaded_and_replaced_when_edi
 
 def test_a_glob_reaching_into_the_manifests_is_refused(specs: Path, env: EmulatorServer) -> None:
     write(specs / "store.yaml", STORE.replace("docs/*.md", "'**/*.yaml'"))
-    result = run("validate", "specs")
-    assert result.exit_code == 1
+    stderr = refused_by_validate(env)
     assert ("specs/store.yaml:5: document 1 (key 'product-docs'): files[0]: bot.yaml: names specs/bot.yaml, a "
-            "manifest, as a document: a manifest is never a document") in result.stderr
-    assert env.requests == []
+            "manifest, as a document: a manifest is never a document") in stderr
 
 
 def test_ignore_changes_files_leaves_the_documents_and_their_uploads_alone(
@@ -530,8 +530,7 @@ def test_an_edited_document_not_yet_applied_is_no_drift(specs: Path, env: Emulat
 
 def test_a_bad_attribute_value_is_one_problem(specs: Path, env: EmulatorServer) -> None:
     write(specs / "store.yaml", STORE.replace("public: true", "public: [1, 2]"))
-    result = run("validate", "specs")
-    assert result.exit_code == 1
-    assert result.stderr.count("\n") == 2, result.stderr  # the heading and one problem
+    stderr = refused_by_validate(env)
+    assert stderr.count("\n") == 2, stderr  # the heading and one problem
     assert ("files[1].attributes.public: an attribute is a string of at most 512 characters, a number or a "
-            "boolean") in result.stderr
+            "boolean") in stderr

@@ -49,6 +49,7 @@ RULES = [
     ("score-threshold-1.5", VALID + "tools:\n  - type: file_search\n    file_search: {ranking_options: {score_threshold: 1.5}}\n", "ranking_options.score_threshold: Input should be less than or equal to 1"),
     ("code-interpreter-21-files", VALID + "tool_resources:\n  code_interpreter:\n    file_ids: [" + ", ".join(f"f{i}" for i in range(21)) + "]\n", "tool_resources.code_interpreter.file_ids: List should have at most 20 items"),
     ("two-vector-stores", VALID + "tool_resources:\n  file_search:\n    vector_store_ids: [vs_1, vs_2]\n", "tool_resources.file_search.vector_store_ids: List should have at most 1 item"),
+    ("store-by-id-and-key", VALID + "tool_resources:\n  file_search:\n    vector_store_ids: [vs_1]\n    vector_stores: [docs]\n", "tool_resources.file_search.vector_stores: vector_store_ids and vector_stores name 2 vector stores for file_search together; at most 1"),
     ("vector-stores-helper", VALID + "tool_resources:\n  file_search:\n    vector_stores: [{file_ids: [f]}]\n", "tool_resources.file_search.vector_stores[0]: Input should be a valid string"),
     ("metadata-15-user-pairs", VALID + "metadata:\n" + "".join(f"  k{i}: v\n" for i in range(15)), "metadata: at most 14 pairs (15 given): the API allows 16 and assistants-sync uses 2 for its tags (ownership, last applied)"),
     ("metadata-14-pairs-protected", VALID + "protect: true\nmetadata:\n" + "".join(f"  k{i}: v\n" for i in range(14)), "metadata: at most 13 pairs (14 given): the API allows 16 and assistants-sync uses 3 for its tags (ownership, last applied, protect)"),

@@ -133,8 +133,7 @@ def apply_plan(
     def run(change: Change) -> Outcome:
         if stop.is_set():
             return Outcome(change, change.id, started=False)
-        before = {name: field.before for name, field in change.fields.items()}
-        return _apply_change(change, client, ApplyContext(ids.id_of, before, wait, on_progress), ids)
+        return _apply_change(change, client, ApplyContext(ids.id_of, wait, on_progress), ids)
 
     def report(outcome: Outcome) -> None:
         ids.learn(outcome)  # before its dependents are queued: they read it

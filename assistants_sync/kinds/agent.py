@@ -38,7 +38,8 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..ownership import KEY_PATTERN
-from .base import CanonicalFields, Kind, ManifestChecks, ReferencedFiles, Strict, defaults_model_of, read_parameters_file
+from .base import (CanonicalFields, Kind, ManifestChecks, ReferencedFiles, Strict, defaults_model_of,
+                   instructions_to_file, read_parameters_file)
 
 KIND = "agent"
 # Every field the agent kind manages, in display order.
@@ -395,8 +396,6 @@ def _compact_json(value: Any) -> bytes:
 
 # --- the kind -------------------------------------------------------------------------------------
 
-INLINE_INSTRUCTIONS_MAX = 200  # longer, or multi-line, instructions are exported to their own file
-INSTRUCTIONS_DIR = "instructions"
 _REASONING_PARTS = ("effort", "summary")
 # The canonical value of each field when nothing is said (what the server fills in).
 KIND_DEFAULTS: dict[str, Any] = {
@@ -492,14 +491,7 @@ class AgentKind(Kind):
         return _nested(document) if "reasoning" not in document else document
 
     def export_files(self, key: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-        instructions = document.get("instructions")
-        if not instructions or ("\n" not in instructions and len(instructions) <= INLINE_INSTRUCTIONS_MAX):
-            return document, {}
-        reference = f"{INSTRUCTIONS_DIR}/{key}.md"
-        moved = {("instructions_file" if name == "instructions" else name): (reference if name == "instructions"
-                                                                              else value)
-                 for name, value in document.items()}
-        return moved, {reference: instructions}
+        return instructions_to_file(key, document)
 
     def tool_identity(self, tool: Mapping[str, Any]) -> str:
         # Function tools are flat ({"type": "function", "name": ...}); MCP tools are named by their server.

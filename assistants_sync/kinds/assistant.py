@@ -39,7 +39,8 @@ from pydantic_core import PydanticCustomError
 
 from ..ownership import KEY_PATTERN
 from .base import (Canonical, IdOf, KeyOf, Kind, LocalFile, ManifestChecks, Reference, ReferencedFiles, Strict,
-                   defaults_model_of, read_parameters_file)
+                   combined_limit, defaults_model_of, instructions_to_file, local_entry, local_file_of,
+                   read_parameters_file)
 from .file import MAX_FILE_BYTES
 
 # Every field assistants-sync manages, in display order.
@@ -229,7 +230,7 @@ def _tool_resources(resources: Mapping[str, Any] | None) -> dict[str, Any]:
     return canonical
 
 
-def in_keys(canonical: CanonicalAssistant, key_of: Any) -> CanonicalAssistant:
+def in_keys(canonical: CanonicalAssistant, key_of: KeyOf) -> CanonicalAssistant:
     """`canonical` with the ids of the stack's files and vector stores moved to their keyed lists."""
     if not canonical.tool_resources:
         return canonical
@@ -343,11 +344,8 @@ class CodeInterpreterResources(Strict):
     @field_validator("files")
     @classmethod
     def _within_limit(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        total = len(value) + len(info.data.get("file_ids") or [])
-        if total > CODE_INTERPRETER_FILES_MAX:
-            raise PydanticCustomError("too_many", f"file_ids and files name {total} files together; code_interpreter "
-                                                  f"takes at most {CODE_INTERPRETER_FILES_MAX}")
-        return value
+        return combined_limit(value, info.data.get("file_ids"), CODE_INTERPRETER_FILES_MAX, "file_ids and files",
+                              "files for code_interpreter")
 
 
 class FileSearchResources(Strict):
@@ -359,11 +357,8 @@ class FileSearchResources(Strict):
     @field_validator("vector_stores")
     @classmethod
     def _within_limit(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        total = len(value) + len(info.data.get("vector_store_ids") or [])
-        if total > VECTOR_STORES_MAX:
-            raise PydanticCustomError("too_many", f"vector_store_ids and vector_stores name {total} vector stores "
-                                                  f"together; an assistant takes at most {VECTOR_STORES_MAX}")
-        return value
+        return combined_limit(value, info.data.get("vector_store_ids"), VECTOR_STORES_MAX,
+                              "vector_store_ids and vector_stores", "vector stores for file_search")
 
 
 class ToolResources(Strict):
@@ -467,8 +462,6 @@ KNOWN_FIELD_NAMES: frozenset[str] = frozenset(
 
 # The kind
 
-INLINE_INSTRUCTIONS_MAX = 200  # longer, or multi-line, instructions are exported to their own file
-INSTRUCTIONS_DIR = "instructions"
 
 
 class AssistantKind(Kind):
@@ -525,11 +518,9 @@ class AssistantKind(Kind):
 
     def local_files(self, request: Mapping[str, Any], unmanaged: frozenset[str] = frozenset()) -> Iterable[LocalFile]:
         if "tool_resources" in unmanaged:
-            return
+            return []
         interpreter = ((request.get("tool_resources") or {}).get("code_interpreter") or {})
-        for entry in interpreter.get("files") or []:
-            if isinstance(entry, Mapping):
-                yield LocalFile(entry["source"], entry["content"], entry["bytes"], entry["name"])
+        return [local for entry in interpreter.get("files") or [] if (local := local_file_of(entry)) is not None]
 
     def complete_request(self, request: dict[str, Any], files: ReferencedFiles) -> None:
         reference = request.pop("instructions_file", None)
@@ -553,19 +544,11 @@ class AssistantKind(Kind):
                 at = ["tool_resources", "code_interpreter", "files", index]
                 local = files.local_file(reference, at, max_bytes=MAX_FILE_BYTES)
                 if local is not None:
-                    read.append({"content": local.sha256, "bytes": local.size, "source": local.source,
-                                 "name": local.name})
+                    read.append(local_entry(local))
             interpreter["files"] = read
 
     def export_files(self, key: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-        instructions = document.get("instructions")
-        if not instructions or ("\n" not in instructions and len(instructions) <= INLINE_INSTRUCTIONS_MAX):
-            return document, {}
-        reference = f"{INSTRUCTIONS_DIR}/{key}.md"
-        moved = {("instructions_file" if name == "instructions" else name): (reference if name == "instructions"
-                                                                              else value)
-                 for name, value in document.items()}
-        return moved, {reference: instructions}
+        return instructions_to_file(key, document)
 
     def tool_identity(self, tool: Mapping[str, Any]) -> str:
         if tool.get("type") == "function":  # {"type": "function", "function": {"name": ...}}

@@ -33,7 +33,7 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, create_model, field_validator
@@ -168,12 +168,11 @@ class ApplyContext:
     """What a kind's create and update may need beyond the body.
 
     `id_of` gives the ids of the objects a change names (made earlier in the same apply,
-    or listed when planned); `before` the canonical values the plan saw (an update);
-    `wait` whether to wait for server-side processing; `progress` reports what is awaited.
+    or listed when planned); `wait` whether to wait for server-side processing;
+    `progress` reports what is awaited.
     """
 
     id_of: IdOf
-    before: Mapping[str, Any] = field(default_factory=dict)
     wait: bool = True
     progress: Callable[[str], None] | None = None
 
@@ -395,3 +394,39 @@ def defaults_model_of(name: str, manifest_model: type[BaseModel], fields: Iterab
         return (constrained | None, Field(default=None, alias=field.alias))
 
     return create_model(name, __base__=Strict, **{f: optional(f) for f in fields})  # type: ignore[call-overload,no-any-return]
+
+
+INLINE_INSTRUCTIONS_MAX = 200  # longer, or multi-line, instructions are exported to their own file
+INSTRUCTIONS_DIR = "instructions"
+
+
+def instructions_to_file(key: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """An exported document with long or multi-line instructions moved to ``instructions/KEY.md``, which its
+    ``instructions_file`` names (for every kind whose manifest takes ``instructions_file``)."""
+    instructions = document.get("instructions")
+    if not instructions or ("\n" not in instructions and len(instructions) <= INLINE_INSTRUCTIONS_MAX):
+        return document, {}
+    reference = f"{INSTRUCTIONS_DIR}/{key}.md"
+    moved = {("instructions_file" if name == "instructions" else name): (reference if name == "instructions" else value)
+             for name, value in document.items()}
+    return moved, {reference: instructions}
+
+
+def local_entry(local: LocalFile) -> dict[str, Any]:
+    """How a manifest's request keeps a repository file it uploads: its content, and where apply reads it."""
+    return {"content": local.sha256, "bytes": local.size, "source": local.source, "name": local.name}
+
+
+def local_file_of(entry: Any) -> LocalFile | None:
+    """The repository file a request entry made by `local_entry` stands for (None for anything else)."""
+    if not isinstance(entry, Mapping) or "source" not in entry:
+        return None
+    return LocalFile(entry["source"], entry["content"], entry["bytes"], entry["name"])
+
+
+def combined_limit(value: list[Any], other: list[Any] | None, limit: int, names: str, what: str) -> list[Any]:
+    """`value`, unless it and the `other` list of the same resource name more than `limit` together."""
+    total = len(value) + len(other or [])
+    if total > limit:
+        raise PydanticCustomError("too_many", f"{names} name {total} {what} together; at most {limit}")
+    return value

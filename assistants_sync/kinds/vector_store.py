@@ -24,6 +24,7 @@ store has processed what it attached (unless told not to) and reports files that
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,7 +37,7 @@ from pydantic_core import PydanticCustomError
 from ..errors import AmbiguousRequestError, ApiError, SyncError
 from ..ownership import KEY_PATTERN, owner_of
 from .base import (ApplyContext, Canonical, CanonicalFields, Kind, ManifestChecks, ObjectApi, ObjectListing,
-                   ReferencedFiles, Strict, defaults_model_of)
+                   LocalFile, ReferencedFiles, Strict, defaults_model_of, local_entry, local_file_of)
 from .file import MAX_FILE_BYTES
 
 PATH_ATTRIBUTE = "assistants-sync.path"
@@ -295,8 +296,7 @@ class VectorStoreKind(Kind):
                 local = files.local_file(path, at, max_bytes=MAX_FILE_BYTES)
                 if local is None:
                     continue
-                entries[path] = {"content": local.sha256, "bytes": local.size, "source": local.source,
-                                 "name": local.name, "attributes": settings.get("attributes") or {},
+                entries[path] = {**local_entry(local), "attributes": settings.get("attributes") or {},
                                  "chunking_strategy": chunking(settings.get("chunking_strategy") or default)}
         seen: dict[str, str] = {}
         for path, entry in entries.items():
@@ -306,14 +306,10 @@ class VectorStoreKind(Kind):
             seen.setdefault(entry["content"], path)
         request["files"] = entries
 
-    def local_files(self, request: Mapping[str, Any], unmanaged: frozenset[str] = frozenset()) -> Iterable[Any]:
-        from .base import LocalFile
-
+    def local_files(self, request: Mapping[str, Any], unmanaged: frozenset[str] = frozenset()) -> Iterable[LocalFile]:
         if "files" in unmanaged:
-            return
-        for entry in (request.get("files") or {}).values():
-            if isinstance(entry, Mapping) and "source" in entry:
-                yield LocalFile(entry["source"], entry["content"], entry["bytes"], entry["name"])
+            return []
+        return [local for entry in (request.get("files") or {}).values() if (local := local_file_of(entry)) is not None]
 
     def references(self, values: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
         files = values.get("files") or {}
@@ -423,7 +419,7 @@ def _processed(api: ObjectApi, store_id: str, batch_id: str, paths: Mapping[str,
     path = f"vector_stores/{store_id}/file_batches/{batch_id}"
     stop = getattr(api, "stop", None)
     started = time.monotonic()
-    for attempt in range(1_000_000):
+    for attempt in itertools.count():
         delay = _POLL_DELAYS[attempt] if attempt < len(_POLL_DELAYS) else _POLL_DELAY_MAX
         if delay and _paused(stop, delay):
             raise SyncError(f"interrupted while waiting for batch {batch_id} to be processed")

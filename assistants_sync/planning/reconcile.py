@@ -14,7 +14,7 @@ import os
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from ..actual.remote import ObjectLister, fetch_actual
+from ..actual.remote import ActualState, ObjectLister, fetch_actual
 from ..desired.manifest import Desired, load_manifests, require_manifests
 from .plan import Plan
 from .safety import check_deletes
@@ -65,7 +65,7 @@ def plan_from_desired(
     """
     if not allow_no_manifests:
         require_manifests(desired, paths, hint=NO_MANIFESTS_HINT)
-    actual = fetch_actual(client, stack, wanted={d.kind for d in desired}, unowned_read=adopted_ids(desired))
+    actual = listing_for(desired, client, stack)
     plan = plan_for_targets(desired, actual, client.endpoint.identity, targets, allow_delete=allow_delete)
     check_deletes(plan, allow_delete_all=allow_delete_all)
     return plan
@@ -88,13 +88,15 @@ def drift_from_manifests(
     """
     desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
     require_manifests(desired, paths)
-    actual = fetch_actual(client, stack, wanted={d.kind for d in desired}, unowned_read=adopted_ids(desired))
+    actual = listing_for(desired, client, stack)
     return drift_only(plan_for_targets(desired, actual, client.endpoint.identity, targets))
 
 
-def adopted_ids(desired: Sequence[Desired]) -> set[str]:
-    """The unowned objects the manifests adopt: their content is read to plan what the adopt changes."""
-    return {d.adopt for d in desired if d.adopt}
+def listing_for(desired: Sequence[Desired], client: ObjectLister, stack: str) -> ActualState:
+    """What the endpoint holds for `desired`: its kinds must be served, and the unowned objects it adopts are
+    read whole (their content too), to plan what the adopt changes."""
+    return fetch_actual(client, stack, wanted={d.kind for d in desired},
+                        unowned_read={d.adopt for d in desired if d.adopt})
 
 
 def drift_only(plan: Plan) -> Plan:
