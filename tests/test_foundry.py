@@ -15,7 +15,7 @@ import pytest
 from assistants_sync.actual import auth
 from assistants_sync.emulator import EmulatorServer, ManualClock, TokenAuthority, running_emulator
 
-from .conftest import KIND_PATHS, run, write
+from .conftest import run, sent_where_foundry_serves, write
 
 ENV_NAMES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_VERSION", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID",
              "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "AZURE_AI_PROJECT_ENDPOINT",
@@ -71,8 +71,7 @@ def test_plan_apply_plan_as_foundry_with_a_test_credential(foundry: Foundry, exa
     again = run("plan", "--provider", "foundry", "--detailed-exitcode", str(example_specs))
     assert again.exit_code == 0, again.output
     for request in foundry.server.requests:
-        assert request.path.startswith(tuple(f"/api/projects/sales/{p}" for p in KIND_PATHS))
-        assert request.query["api-version"] == "v1"
+        assert sent_where_foundry_serves(request, "sales"), request
         assert request.headers["authorization"].startswith("Bearer ey")
         assert "api-key" not in request.headers
 
@@ -89,9 +88,7 @@ def test_the_project_file_chooses_foundry_and_the_api_version_can_be_overridden(
     os.environ.pop("AZURE_AI_PROJECT_ENDPOINT")
     result = run("apply", "--auto-approve")
     assert result.exit_code == 0, result.output
-    assert {r.query["api-version"] for r in foundry.server.requests} == {"2025-05-15-preview"}
-    assert all(r.path.startswith(tuple(f"/api/projects/from-file/{p}" for p in KIND_PATHS))
-               for r in foundry.server.requests)
+    assert all(sent_where_foundry_serves(r, "from-file", "2025-05-15-preview") for r in foundry.server.requests)
 
 
 def test_tokens_are_renewed_before_they_expire_so_a_long_apply_finishes(foundry: Foundry, tmp_path: Path) -> None:
@@ -117,12 +114,12 @@ def test_a_token_that_expires_mid_apply_gets_one_fresh_token_and_one_resend(foun
     assert applied.exit_code == 0, applied.output
     assert "Apply complete: 40 created, 0 updated, 0 deleted." in applied.stdout
     assert len(foundry.server.store) == 40  # a resent create is never a duplicate: the 401 created nothing
-    # A token lasts 15 requests (refused ones included); the run makes 47 (the lock's create,
-    # listing and delete, the listings to plan from (assistants, agents: a 404 on Foundry,
-    # vector stores and files), 40 creates): three tokens expire on the way.
+    # A token lasts 15 requests (refused ones included); the run makes 46 (the lock's create,
+    # listing and delete, the listings to plan from (assistants, vector stores and files; OpenAI's
+    # agents are never asked for on Foundry), 40 creates): three tokens expire on the way.
     assert foundry.tokens.refusals == ["expired"] * 3
     assert credential.calls == 4
-    assert len(foundry.server.requests) == 50  # 47, and each refused one sent again once
+    assert len(foundry.server.requests) == 49  # 46, and each refused one sent again once
     again = run("plan", "--provider", "foundry", "--detailed-exitcode", str(specs))
     assert again.exit_code == 0, again.output
 
