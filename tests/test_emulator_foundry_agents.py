@@ -330,3 +330,40 @@ def test_a_dropped_create_answer_still_stores_the_version(foundry: EmulatorServe
     with pytest.raises(httpx.HTTPError):
         raw(foundry, "POST", "/agents/support/versions", json={"definition": {"kind": "prompt", "model": "m"}})
     assert foundry.foundry_agents.get("support")["versions"]["latest"]["version"] == "1"
+
+
+# --- files and vector stores on Foundry's OpenAI-compatible surface ---------------------------------
+
+
+def test_the_packages_openai_client_keeps_files_and_stores_at_the_project_openai_v1(
+        project: AIProjectClient, foundry: EmulatorServer) -> None:
+    openai_client = project.get_openai_client()
+    assert str(openai_client.base_url) == foundry.project_url("sales") + "/openai/v1/"
+    uploaded = openai_client.files.create(file=("faq.md", b"# FAQ\n"), purpose="assistants")
+    store = openai_client.vector_stores.create(name="faq", file_ids=[uploaded.id], metadata={"k": "v"})
+    assert [s.id for s in openai_client.vector_stores.list()] == [store.id]
+    assert [f.id for f in openai_client.vector_stores.files.list(store.id)] == [uploaded.id]
+    paths = {(r.method, r.path) for r in foundry.requests}
+    assert paths >= {("POST", "/api/projects/sales/openai/v1/files"),
+                     ("POST", "/api/projects/sales/openai/v1/vector_stores"),
+                     ("GET", "/api/projects/sales/openai/v1/vector_stores")}
+    assert all("api-version" not in r.query for r in foundry.requests)
+    # A version's file_search tool names the store by that id.
+    version = project.agents.create_version("support", definition=prompt(
+        tools=[m.FileSearchTool(vector_store_ids=[store.id])]), **HTTP)
+    assert version.definition.tools[0].vector_store_ids == [store.id]
+
+
+def test_the_openai_v1_surface_takes_a_token_and_no_api_key(foundry: EmulatorServer) -> None:
+    url = foundry.project_url("sales") + "/openai/v1/vector_stores"
+    assert httpx.get(url).status_code == 401
+    assert httpx.get(url, headers={"Authorization": "Bearer sk-an-openai-key"}).status_code == 401
+    signed = httpx.get(url, headers={"Authorization": f"Bearer {foundry.tokens.mint().token}"})
+    assert signed.status_code == 200 and signed.json()["data"] == []
+
+
+def test_the_classic_and_openai_v1_surfaces_show_one_knowledge_store(project: AIProjectClient,
+                                                                     foundry: EmulatorServer) -> None:
+    store = project.get_openai_client().vector_stores.create(name="faq")
+    classic = raw(foundry, "GET", f"/vector_stores/{store.id}")  # {project}/vector_stores?api-version=v1
+    assert classic.status_code == 200 and classic.json()["name"] == "faq"
