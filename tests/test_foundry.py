@@ -361,3 +361,17 @@ def test_the_emulator_command_writes_a_token_for_its_foundry_paths(foundry: Foun
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_openai_agent_manifests_on_foundry_are_refused_without_asking_foundrys_agents(foundry: Foundry,
+                                                                                      tmp_path: Path) -> None:
+    foundry.sign_in_with()
+    write(tmp_path / "specs" / "agent.yaml", "kind: agent\nkey: helper\nmodel: gpt-5\n")
+    result = run("plan", "--provider", "foundry", str(tmp_path / "specs"))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {foundry.server.project_url('sales')} does not serve agents: a Foundry project serves no OpenAI "
+        "Agents API ({project}/agents holds Foundry's own agents: kind: foundry_agent), and the manifests hold agents "
+        "(kind: agent); nothing was changed. Plan them against an endpoint that serves agents, or check the "
+        "endpoint.\n")
+    assert not any(r.path.startswith("/api/projects/sales/agents") for r in foundry.server.requests)

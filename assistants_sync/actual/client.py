@@ -64,6 +64,12 @@ class Route:
 # unserved (listed as a 404, never sent) unless the endpoint routes it.
 FOUNDRY_AGENTS_COLLECTION = "foundry_agents"  # Foundry's versioned agents, at {project}/agents
 NOT_SERVED: dict[str, Route | None] = {FOUNDRY_AGENTS_COLLECTION: None}
+# Why a collection an endpoint routes to None is not served there (shown instead of a 404 never received).
+UNSERVED_WHY = {
+    FOUNDRY_AGENTS_COLLECTION: "only a Microsoft Foundry project serves them (--provider foundry)",
+    "agents": "a Foundry project serves no OpenAI Agents API ({project}/agents holds Foundry's own agents: "
+              "kind: foundry_agent)",
+}
 
 
 @dataclass(frozen=True)
@@ -402,9 +408,10 @@ class AssistantsClient:
         `self.retry`. A non-idempotent request is retried only when it surely did not
         reach the server (connect errors, 408/409/429); otherwise AmbiguousRequestError.
         """
-        if self.endpoint.locate(path) is None:
-            raise ApiError(404, f"{self.endpoint.display_url} does not serve {path.partition('/')[0]}",
-                           operation=operation)
+        if self.endpoint.locate(path) is None:  # answered as the 404 of an unserved collection, never sent
+            collection = path.partition("/")[0]
+            raise ApiError(404, UNSERVED_WHY.get(collection, f"this endpoint does not serve {collection}"),
+                           operation=operation, sent=False)
         content = json.dumps(json_body).encode() if json_body is not None else None
         started = time.monotonic()
         attempt = 0
