@@ -16,6 +16,7 @@ from assistants_sync.actual import auth
 from assistants_sync.emulator import EmulatorServer, ManualClock, TokenAuthority, running_emulator
 
 from .conftest import run, sent_where_foundry_serves, write
+from .docs_outputs import check_shown
 
 ENV_NAMES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_VERSION", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID",
              "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "AZURE_AI_PROJECT_ENDPOINT",
@@ -375,3 +376,28 @@ def test_openai_agent_manifests_on_foundry_are_refused_without_asking_foundrys_a
         "(kind: agent); nothing was changed. Plan them against an endpoint that serves agents, or check the "
         "endpoint.\n")
     assert not any(r.path.startswith("/api/projects/sales/agents") for r in foundry.server.requests)
+
+
+def test_the_foundry_agents_page_shows_knowledge_kept_on_the_openai_surface(monkeypatch: pytest.MonkeyPatch,
+                                                                             tmp_path: Path) -> None:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "specs" / "faq.yaml", "kind: vector_store\nkey: faq\nname: FAQ\nfiles:\n  - faq.md\n")
+    write(tmp_path / "specs" / "faq.md", "# FAQ\n")
+    write(tmp_path / "agents" / "helper.yaml", "kind: agent\nkey: helper\nmodel: gpt-5\n")
+    with running_emulator() as server:
+        monkeypatch.setenv("AZURE_AI_PROJECT_ENDPOINT", server.project_url("demo"))
+        monkeypatch.setenv("AZURE_AI_TOKEN", server.tokens.mint().token)
+        planned = run("plan", "--provider", "foundry", "specs")
+        check_shown("foundry-agents-knowledge-plan", planned.stdout,
+                    command="assistants-sync plan --provider foundry specs")
+        applied = run("apply", "--provider", "foundry", "--auto-approve", "specs")
+        check_shown("foundry-agents-knowledge-apply", applied.stdout,
+                    command="assistants-sync apply --provider foundry --auto-approve specs")
+        assert {(r.method, r.path) for r in server.requests} >= {
+            ("POST", "/api/projects/demo/openai/v1/files"), ("POST", "/api/projects/demo/openai/v1/vector_stores")}
+        refused = run("plan", "--provider", "foundry", "agents")
+        assert refused.exit_code == 1
+        check_shown("foundry-agents-openai-agent-refused", refused.stderr,
+                    command="assistants-sync plan --provider foundry agents")
