@@ -19,7 +19,7 @@ from azure.ai.projects.operations._operations import AgentsOperations  # the gen
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
-from assistants_sync.emulator import EmulatorServer, running_emulator
+from assistants_sync.emulator import EmulatorError, EmulatorServer, running_emulator
 from assistants_sync.emulator import foundry_agents as fa
 
 SCOPE = "https://ai.azure.com/.default"
@@ -110,6 +110,24 @@ def test_answers_carry_every_required_field_of_the_packages_models_and_no_unknow
     deleted = raw(foundry, "DELETE", "/agents/support/versions/1").json()
     assert set(deleted) == set().union(*json_fields(m.DeleteAgentVersionResponse))
 
+
+
+@pytest.mark.parametrize("tag", sorted(m.Tool.__mapping__))
+def test_each_tool_type_needs_exactly_its_required_fields(foundry: EmulatorServer, tag: str) -> None:
+    required, _ = json_fields(m.Tool.__mapping__[tag])
+    # Values of the right outer type; nested values are not what this checks.
+    values = {"vector_store_ids": [], "tools": [], "name": "n", "parameters": {}, "strict": True}
+    tool = {name: values.get(name, {}) for name in required}
+    tool["type"] = tag
+    store = foundry.foundry_agents
+    store.create_version("bot", {"definition": {"kind": "prompt", "model": "m", "tools": [tool]}})
+    for name in sorted(required - {"type"}):
+        with pytest.raises(EmulatorError, match=f"Missing required parameter: 'definition.tools.0.{name}'"):
+            store.create_version("bot", {"definition": {"kind": "prompt", "model": "m", "tools": [
+                {k: v for k, v in tool.items() if k != name}]}})
+    with pytest.raises(EmulatorError, match="Unknown parameter: 'definition.tools.0.not_a_field'"):
+        store.create_version("bot", {"definition": {"kind": "prompt", "model": "m", "tools": [
+            {**tool, "not_a_field": 1}]}})
 
 # --- versions through client.agents --------------------------------------------------------------
 

@@ -57,7 +57,8 @@ class Faults:
     retry_after_ms: int = 20  # what the 429s ask for
     seed: int = 0
     # Answers to drop, by the SDK's name of the call: {"files.create": 1} stores the next
-    # upload, then drops the connection unanswered (see knowledge.operation for the names).
+    # upload, then drops the connection unanswered (see knowledge.operation and
+    # foundry_agents.operation for the names, e.g. "agents.create_version").
     drop_answers: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
