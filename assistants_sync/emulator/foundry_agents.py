@@ -15,6 +15,7 @@ import copy
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +118,7 @@ class FoundryAgentStore:
     cursor is found by bisection and listing N agents in pages costs O(N log N), not O(N^2).
     """
 
-    def __init__(self, *, clock: Any = time.time) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self._lock = threading.Lock()
         self._agents: dict[str, _Agent] = {}
