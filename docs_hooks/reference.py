@@ -104,17 +104,17 @@ GENERATED: dict[str, Callable[[], str]] = {
 
 def _fields_table(model: dict[str, Any], *, skip: Iterable[str] = (), required_means: str = "**required**"
                   ) -> list[str]:
-    properties: dict[str, Any] = model.get("properties", {})
-    required = set(model.get("required", []))
-    rows = ["| field | type | default | limits | description |", "|---|---|---|---|---|"]
-    for field, spec in properties.items():
-        if field in skip:
-            continue
-        default = required_means if field in required else (_code(spec["default"]) if "default" in spec else "")
-        rows.append(f"| `{field}` | {_type(spec)} | {default} | {_limits(spec)} | "
-                    f"{_cell(spec.get('description', ''))} |")
-    if len(rows) == 2:
+    properties = {field: spec for field, spec in model.get("properties", {}).items() if field not in skip}
+    if not properties:
         return ["No fields."]
+    required = set(model.get("required", []))
+    described = any(spec.get("description") for spec in properties.values())  # else no description column
+    rows = ["| field | type | default | limits |" + (" description |" if described else ""),
+            "|---|---|---|---|" + ("---|" if described else "")]
+    for field, spec in properties.items():
+        default = required_means if field in required else (_code(spec["default"]) if "default" in spec else "")
+        description = f" {_cell(spec.get('description', ''))} |" if described else ""
+        rows.append(f"| `{field}` | {_type(spec)} | {default} | {_limits(spec)} |{description}")
     return rows
 
 
@@ -154,7 +154,7 @@ def _limits(spec: dict[str, Any]) -> str:
     def collect(part: dict[str, Any], prefix: str = "") -> None:
         for keyword, text in _LIMITS:
             if keyword in part:
-                found.append(prefix + text.format(part[keyword]))
+                found.append(prefix + text.format(part[keyword]).replace("at least 1 characters", "not empty"))
         for union in ("anyOf", "oneOf"):
             for branch in part.get(union, []):
                 if "$ref" not in branch:

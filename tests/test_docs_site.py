@@ -79,8 +79,7 @@ def test_the_readme_example_and_its_plan(env: EmulatorServer, here: Path) -> Non
 def test_the_demo_of_one_agent(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     point_cli_at(monkeypatch, None)
     shutil.copytree(ROOT / "examples", here / "examples")
-    check_shown("demo-agent", **ran("assistants-sync demo examples/agents", exit_code=0,
-           extra=[AGENT_ID]))
+    check_shown("demo-agent", **ran("assistants-sync demo examples/agents", exit_code=0, extra=[AGENT_ID]))
 
 
 # --- concepts -----------------------------------------------------------------------------------
@@ -117,8 +116,7 @@ def test_reading_a_plan(edited: Path) -> None:
 
 
 def test_a_partial_plan(edited: Path) -> None:
-    check_shown("plan-target", **ran("assistants-sync plan specs --target support-bot",
-           exit_code=0))
+    check_shown("plan-target", **ran("assistants-sync plan specs --target support-bot", exit_code=0))
 
 
 def test_drift_reports_only_what_no_manifest_edit_explains(edited: Path) -> None:
@@ -155,7 +153,7 @@ def test_an_unknown_environment_says_where_it_came_from(here: Path, monkeypatch:
     write(here / "specs" / "faq.yaml", "key: faq\nmodel: gpt-4o\n")
     monkeypatch.setenv("ASSISTANTS_SYNC_ENV", "prod")
     check_shown("unknown-env", **ran("ASSISTANTS_SYNC_ENV=prod assistants-sync plan",
-           extra=[(re.escape(str(here)), "/tmp/repo")]))
+                                     extra=[(re.escape(str(here)), "/tmp/repo")]))
 
 
 # --- kinds --------------------------------------------------------------------------------------
@@ -178,8 +176,7 @@ def agents_only(here: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulato
 def test_an_agent_planned_applied_and_planned_again(agents_only: EmulatorServer) -> None:
     check_shown("agent-plan", **ran("assistants-sync plan demo", exit_code=0))
     assert run("apply", "--auto-approve", "demo").exit_code == 0
-    check_shown("agent-plan-again", **ran("assistants-sync plan demo --detailed-exitcode",
-           exit_code=0))
+    check_shown("agent-plan-again", **ran("assistants-sync plan demo --detailed-exitcode", exit_code=0))
 
 
 def test_agents_against_an_endpoint_that_serves_none(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -218,20 +215,20 @@ def test_foundry_classic_against_the_emulator(here: Path, monkeypatch: pytest.Mo
         monkeypatch.setenv("AZURE_AI_PROJECT_ENDPOINT", server.project_url("demo"))
         monkeypatch.setenv("AZURE_AI_TOKEN", server.tokens.mint(lifetime=3600).token)
         assert run("apply", "--provider", "foundry", "--auto-approve", "specs").exit_code == 0
-        check_shown("foundry-plan", **ran("assistants-sync plan --provider foundry specs",
-               exit_code=0))
+        check_shown("foundry-plan", **ran("assistants-sync plan --provider foundry specs", exit_code=0))
 
 
 def test_a_foundry_endpoint_that_is_not_a_project(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(ROOT / "specs", here / "specs")
     monkeypatch.setenv("AZURE_AI_PROJECT_ENDPOINT", "https://contoso.openai.azure.com")
-    check_shown("foundry-not-a-project", **ran("AZURE_AI_PROJECT_ENDPOINT=https://contoso.openai.azure.com assistants-sync plan --provider foundry specs"))
+    check_shown("foundry-not-a-project", **ran(
+        "AZURE_AI_PROJECT_ENDPOINT=https://contoso.openai.azure.com assistants-sync plan --provider foundry specs"))
 
 
 def test_a_base_url_with_a_query(env: EmulatorServer, here: Path) -> None:
     shutil.copytree(ROOT / "specs", here / "specs")
-    check_shown("base-url-query", **ran('assistants-sync plan specs --base-url "https://gw.example.com/v1?api-version=2024-05-01-preview"',
-           ))
+    check_shown("base-url-query", **ran(
+        'assistants-sync plan specs --base-url "https://gw.example.com/v1?api-version=2024-05-01-preview"'))
 
 
 def test_azure_openai_shape_against_the_emulator(emulator: EmulatorServer, here: Path,
@@ -269,8 +266,7 @@ def test_converting_an_assistant_to_an_agent(here: Path) -> None:
               strict: true
         temperature: 0.2
         """)
-    check_shown("convert-agent", **ran("assistants-sync convert --to agent asst --out out",
-           exit_code=0))
+    check_shown("convert-agent", **ran("assistants-sync convert --to agent asst --out out", exit_code=0))
 
 
 # --- the generated references -------------------------------------------------------------------
