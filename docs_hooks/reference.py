@@ -10,9 +10,10 @@ reference cannot fall behind the code.
 
 from __future__ import annotations
 
+import html
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 _PLACEHOLDER = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.MULTILINE)
@@ -22,7 +23,7 @@ _LIMITS = [  # (schema keyword, how the limit reads)
     ("minimum", "≥ {}"), ("exclusiveMinimum", "> {}"), ("maximum", "≤ {}"), ("exclusiveMaximum", "< {}"),
     ("minItems", "at least {} items"), ("maxItems", "at most {} items"),
     ("minProperties", "at least {} pairs"), ("maxProperties", "at most {} pairs"),
-    ("pattern", "matches `{}`"),
+    ("pattern", "matches {}"),
 ]
 
 
@@ -69,16 +70,19 @@ def manifest_reference() -> str:
 
 def project_file_reference() -> str:
     """The project file's fields, then the objects they are made of, from `schema --kind config`."""
-    from assistants_sync.schema import config_schema
+    from assistants_sync.schema import config_schema, manifest_schema
 
     schema = config_schema()
     defs: dict[str, Any] = schema["$defs"]
-    lines = ["## Top level {#top-level}", "", *_fields_table(schema), ""]
+    # The types manifests use are described in the manifest reference; link there.
+    elsewhere = {name: "manifests.md" for name in manifest_schema()["$defs"]}
+    lines = ["## Top level {#top-level}", "", *_fields_table(schema, elsewhere=elsewhere), ""]
     for name in _reachable(_refs(schema), defs):
-        lines += [f"### {_title(name)} {{#{_anchor(name)}}}", "", *_type_section(defs[name]), ""]
+        if name not in elsewhere:
+            lines += [f"### {_title(name)} {{#{_anchor(name)}}}", "", *_type_section(defs[name], elsewhere), ""]
     defaults = schema["properties"]["defaults"]["anyOf"][0]
     lines += ["## `defaults:` {#defaults}", "", defaults.get("description", ""), "",
-              *_fields_table(defaults, required_means=""), ""]
+              *_fields_table(defaults, required_means="", elsewhere=elsewhere), ""]
     return "\n".join(lines)
 
 
@@ -102,8 +106,8 @@ GENERATED: dict[str, Callable[[], str]] = {
 
 # --- JSON Schema to Markdown ----------------------------------------------------------------
 
-def _fields_table(model: dict[str, Any], *, skip: Iterable[str] = (), required_means: str = "**required**"
-                  ) -> list[str]:
+def _fields_table(model: dict[str, Any], *, skip: Iterable[str] = (), required_means: str = "**required**",
+                  elsewhere: Mapping[str, str] = {}) -> list[str]:
     properties = {field: spec for field, spec in model.get("properties", {}).items() if field not in skip}
     if not properties:
         return ["No fields."]
@@ -114,34 +118,38 @@ def _fields_table(model: dict[str, Any], *, skip: Iterable[str] = (), required_m
     for field, spec in properties.items():
         default = required_means if field in required else (_code(spec["default"]) if "default" in spec else "")
         description = f" {_cell(spec.get('description', ''))} |" if described else ""
-        rows.append(f"| `{field}` | {_type(spec)} | {default} | {_limits(spec)} |{description}")
+        rows.append(f"| `{field}` | {_type(spec, elsewhere)} | {default} | {_limits(spec)} |{description}")
     return rows
 
 
-def _type_section(spec: dict[str, Any]) -> list[str]:
+def _type_section(spec: dict[str, Any], elsewhere: Mapping[str, str] = {}) -> list[str]:
     lines = [_cell(spec["description"]), ""] if spec.get("description") else []
     if spec.get("type") == "object" or "properties" in spec:
-        return lines + _fields_table(spec)
-    return lines + [f"{_type(spec)}{'; ' + _limits(spec) if _limits(spec) else ''}."]
+        return lines + _fields_table(spec, elsewhere=elsewhere)
+    return lines + [f"{_type(spec, elsewhere)}{'; ' + _limits(spec) if _limits(spec) else ''}."]
 
 
-def _type(spec: dict[str, Any]) -> str:
-    """How a value of `spec` reads: `string`, `list of FunctionTool`, `"auto" or TextFormat`..."""
+def _type(spec: dict[str, Any], elsewhere: Mapping[str, str] = {}) -> str:
+    """How a value of `spec` reads: `string`, `list of FunctionTool`, `"auto" or TextFormat`... A type
+    named in `elsewhere` links to the page given there, any other to its section on this page."""
     if "$ref" in spec:
         name = spec["$ref"].removeprefix(_REF)
-        return f"[{_title(name)}](#{_anchor(name)})"
+        return f"[{_title(name)}]({elsewhere.get(name, '')}#{_anchor(name)})"
     for union in ("anyOf", "oneOf"):
         if union in spec:
-            return " or ".join(dict.fromkeys(_type(s) for s in spec[union] if s.get("type") != "null"))
+            return " or ".join(dict.fromkeys(_type(s, elsewhere) for s in spec[union] if s.get("type") != "null"))
     if "const" in spec:
         return _code(spec["const"])
     if "enum" in spec:
         return "one of " + ", ".join(_code(v) for v in spec["enum"])
     kind = spec.get("type")
     if kind == "array":
-        return f"list of {_type(spec['items'])}" if "items" in spec else "list"
+        return f"list of {_type(spec['items'], elsewhere)}" if "items" in spec else "list"
     if kind == "object" and isinstance(spec.get("additionalProperties"), dict):
-        return f"map of string to {_type(spec['additionalProperties'])}"
+        return f"map of string to {_type(spec['additionalProperties'], elsewhere)}"
+    if kind == "object" and len(spec.get("patternProperties", {})) == 1:
+        [(pattern, value)] = spec["patternProperties"].items()
+        return f"map of name (matching {_span(pattern)}) to {_type(value, elsewhere)}"
     if isinstance(kind, list):
         return " or ".join(kind)
     return kind or "any"
@@ -154,7 +162,9 @@ def _limits(spec: dict[str, Any]) -> str:
     def collect(part: dict[str, Any], prefix: str = "") -> None:
         for keyword, text in _LIMITS:
             if keyword in part:
-                found.append(prefix + text.format(part[keyword]).replace("at least 1 characters", "not empty"))
+                value = _span(part[keyword]) if keyword == "pattern" else part[keyword]
+                found.append(prefix + text.format(value).replace("at least 1 characters", "not empty")
+                             .replace(" 1 items", " 1 item"))
         for union in ("anyOf", "oneOf"):
             for branch in part.get(union, []):
                 if "$ref" not in branch:
@@ -166,7 +176,7 @@ def _limits(spec: dict[str, Any]) -> str:
         if isinstance(part.get("propertyNames"), dict):
             collect(part["propertyNames"], prefix + "keys ")
     collect(spec)
-    return "; ".join(dict.fromkeys(_cell(limit) for limit in found))
+    return "; ".join(dict.fromkeys(found))
 
 
 def _refs(spec: Any) -> list[str]:
@@ -190,7 +200,7 @@ def _title(name: str) -> str:
     """A `$defs` name as people read it: pydantic's `assistants_sync__kinds__agent__FunctionTool` is
     `FunctionTool (agent)`."""
     parts = name.split("__")
-    return f"{parts[-1]} ({parts[-2]})" if len(parts) > 2 else name
+    return f"{parts[-1]} ({parts[-2]})" if len(parts) > 2 else name.lstrip("_")
 
 
 def _anchor(name: str) -> str:
@@ -198,7 +208,13 @@ def _anchor(name: str) -> str:
 
 
 def _code(value: Any) -> str:
-    return _cell(f"`{json.dumps(value)}`")
+    return _span(json.dumps(value))
+
+
+def _span(text: str) -> str:
+    """`text` as inline code in a table cell: HTML, since a Markdown code span keeps the backslash of an
+    escaped `|` (which a cell needs) and cannot hold every backtick a pattern may have."""
+    return "<code>" + html.escape(text).replace("|", "&#124;").replace("`", "&#96;") + "</code>"
 
 
 def _cell(text: str) -> str:
