@@ -212,8 +212,10 @@ def _code(value: Any) -> str:
 
 
 def _span(text: str) -> str:
-    """`text` as inline code in a table cell: HTML, since a Markdown code span keeps the backslash of an
-    escaped `|` (which a cell needs) and cannot hold every backtick a pattern may have."""
+    """`text` as inline code in a table cell; as HTML when it holds a `|` or a backtick, since a Markdown
+    code span keeps the backslash of an escaped `|` (which a cell needs)."""
+    if "|" not in text and "`" not in text:
+        return f"`{text}`"
     return "<code>" + html.escape(text).replace("|", "&#124;").replace("`", "&#96;") + "</code>"
 
 
