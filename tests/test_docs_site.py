@@ -8,6 +8,7 @@ The generated references are checked here too: every kind, field and default app
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shlex
 import shutil
@@ -117,6 +118,15 @@ def test_reading_a_plan(edited: Path) -> None:
 
 def test_a_partial_plan(edited: Path) -> None:
     check_shown("plan-target", **ran("assistants-sync plan specs --target support-bot", exit_code=0))
+
+
+def test_a_saved_plan_edited_to_reach_beyond_the_stack_is_refused(edited: Path) -> None:
+    assert run("plan", "specs", "--target", "support-bot", "--out", "plan.json").exit_code == 0
+    saved = json.loads(Path("plan.json").read_text(encoding="utf-8"))
+    [change] = saved["changes"]
+    change["fields"]["metadata"]["after"]["assistants-sync"] = "staging/support-bot"
+    Path("plan.json").write_text(json.dumps(saved), encoding="utf-8")
+    check_shown("saved-plan-refused", **ran("assistants-sync apply --plan plan.json"))
 
 
 def test_drift_reports_only_what_no_manifest_edit_explains(edited: Path) -> None:
