@@ -1,7 +1,7 @@
 """The command outputs the documentation shows, so that tests can hold them to the tool's real output.
 
 A shown output is a ``console`` block right after an HTML comment naming it, in
-``docs/**/*.md``::
+``docs/**/*.md`` and ``README.md``::
 
     <!-- output: quickstart-plan -->
     ```console
@@ -50,8 +50,9 @@ class Shown:
 
 
 def pages() -> list[Path]:
-    """Every page that may show outputs: the docs site."""
-    return sorted((ROOT / "docs").rglob("*.md")) if (ROOT / "docs").is_dir() else []
+    """Every page that may show outputs: the docs site and the README, its front page."""
+    site = sorted((ROOT / "docs").rglob("*.md")) if (ROOT / "docs").is_dir() else []
+    return [ROOT / "README.md", *site]
 
 
 @cache

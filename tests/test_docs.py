@@ -1,4 +1,4 @@
-"""The README's examples stay true."""
+"""The examples of the README and the docs site stay true, and the README is what CI runs."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from assistants_sync.desired.manifest import load_manifests
 from .conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = ROOT / "docs"
 
 
-def test_the_readme_manifest_example_is_valid(tmp_path: Path) -> None:
-    example = re.search(r"```yaml\n(key: data-analyst.*?)```", README, re.DOTALL)
+def page(path: str) -> str:
+    return (DOCS / path).read_text(encoding="utf-8")
+
+
+def test_the_assistant_pages_full_example_is_valid(tmp_path: Path) -> None:
+    example = re.search(r"```yaml\n(key: data-analyst.*?)```", page("kinds/assistant.md"), re.DOTALL)
     assert example is not None
     (tmp_path / "example.yaml").write_text(example.group(1), encoding="utf-8")
     [assistant] = load_manifests([tmp_path])
@@ -21,8 +26,9 @@ def test_the_readme_manifest_example_is_valid(tmp_path: Path) -> None:
     assert assistant.ignore_changes == {"tool_resources"}
 
 
-def test_the_readme_vector_store_example_is_valid(tmp_path: Path) -> None:
-    example = re.search(r"```yaml\n(kind: vector_store\nkey: product-docs.*?)```", README, re.DOTALL)
+def test_the_vector_store_pages_example_is_valid(tmp_path: Path) -> None:
+    example = re.search(r"```yaml\n(kind: vector_store\nkey: product-docs.*?)```", page("kinds/vector_store.md"),
+                        re.DOTALL)
     assert example is not None
     (tmp_path / "docs").mkdir()
     for name in ("faq.md", "pricing.md"):
@@ -42,6 +48,8 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     command = next(line for line in ci.splitlines() if "pytest" in line)
     assert command in README
+    # the tests and the strict docs build, with the extras both need
+    assert "'.[test,docs]'" in command and "mkdocs build --strict" in command
 
 
 def test_every_public_name_resolves() -> None:
@@ -61,17 +69,14 @@ def test_help_does_not_import_the_heavy_pipeline() -> None:
     assert loaded.strip() == "[]"
 
 
-def test_the_readme_lists_the_defaults_each_kind_takes() -> None:
-    from assistants_sync.kinds import default_fields, kinds
-
-    for kind in kinds():
-        row = re.search(rf"^\| `{kind.name}` \| (.*) \|$", README, re.MULTILINE)
-        listed = set(re.findall(r"`([a-z_]+)`", row.group(1))) if row else set()  # a kind not listed takes none
-        assert listed == default_fields(kind), kind.name
-
-
-def test_the_readme_verbose_example_names_the_client_logger() -> None:
+def test_the_verbose_example_names_the_client_logger() -> None:
     from assistants_sync.actual import client
 
-    [line] = [line for line in README.splitlines() if " DEBUG " in line and "GET http" in line]
+    [line] = [line for line in page("concepts/failures.md").splitlines() if " DEBUG " in line and "GET http" in line]
     assert f" DEBUG {client.log.name}: GET " in line
+
+
+def test_the_readme_is_a_front_page() -> None:
+    assert len(README.splitlines()) <= 200
+    assert "pip install -e . && assistants-sync demo specs" in README and "mkdocs serve" in README
+
