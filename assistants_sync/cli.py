@@ -795,7 +795,9 @@ def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | 
       OPENAI_BASE_URL=http://127.0.0.1:8080/v1 OPENAI_API_KEY=anything assistants-sync plan specs
       assistants-sync emulator --error-rate 0.25 --latency-ms 20   # a flaky, slow endpoint
     Serves the OpenAI shape at /v1, Azure's at /openai (?api-version=, api-key) and
-    Foundry's at /api/projects/NAME (?api-version=, a token from --token-file):
+    Foundry's at /api/projects/NAME (a token from --token-file): classic agents at
+    /assistants and agents at /agents (?api-version=v1), files and vector stores at
+    /openai/v1 (no api-version):
       assistants-sync emulator --token-file token.txt &
       AZURE_AI_TOKEN=$(cat token.txt) assistants-sync plan --provider foundry \\
         --base-url http://127.0.0.1:8080/api/projects/demo specs

@@ -102,11 +102,12 @@ class RemoteError(SyncError):
 class ApiError(RemoteError):
     """The endpoint answered with an HTTP error status."""
 
-    def __init__(self, status: int, api_message: str, *, operation: str, hint: str = "") -> None:
+    def __init__(self, status: int, api_message: str, *, operation: str, hint: str = "", sent: bool = True) -> None:
         self.status = status
         self.api_message = api_message
         self.operation = operation
         self.hint = hint
+        self.sent = sent  # False: refused before sending (the endpoint serves no such collection)
         text = f"{operation} failed: HTTP {status}: {api_message}"
         super().__init__(f"{text}\n  {hint}" if hint else text)
 

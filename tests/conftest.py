@@ -26,6 +26,19 @@ VENDORED_KNOWLEDGE_SPEC = VENDORED_SPEC.with_name("knowledge-openapi.yaml")
 API_KEY = "sk-test-3f9a1c0b7e"
 # The collection of every kind: a plan lists each once (paginated).
 KIND_PATHS = ("assistants", "agents", "vector_stores", "files")
+# Where Foundry serves each collection it serves, under the project: (path prefix, api-version sent).
+# Files and vector stores are on its OpenAI-compatible surface, without an api-version.
+FOUNDRY_PATHS = (("assistants", "v1"), ("agents", "v1"), ("openai/v1/vector_stores", None),
+                 ("openai/v1/files", None))
+
+
+def sent_where_foundry_serves(request: Any, project: str, api_version: str = "v1") -> bool:
+    """Whether a recorded request went to a Foundry project's path for its collection, with the
+    api-version that path takes (none for the OpenAI-compatible surface)."""
+    for prefix, version in FOUNDRY_PATHS:
+        if request.path.startswith(f"/api/projects/{project}/{prefix}"):
+            return request.query.get("api-version") == (version and api_version)
+    return False
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from assistants_sync.actual.client import AssistantsClient, Endpoint
+from assistants_sync.actual.auth import BearerTokens
+from assistants_sync.actual.client import FOUNDRY_AGENTS_COLLECTION, AssistantsClient, Endpoint
 from assistants_sync.actual.retry import RetryPolicy
 from assistants_sync.emulator import EmulatorServer, running_emulator
 from assistants_sync.errors import ApiError, BadResponseError, ConfigError, RemoteError
@@ -429,3 +430,40 @@ def test_verbose_logs_the_query_string_of_every_request(env: EmulatorServer, tmp
         result.stderr)  # a filter of a listing is in the query too
     assert API_KEY not in result.output
 
+
+
+# --- where an endpoint serves each collection ----------------------------------------------------------
+
+
+class _EmulatorTokens:
+    def __init__(self, emulator: EmulatorServer) -> None:
+        self.emulator = emulator
+
+    def get_token(self) -> tuple[str, float]:
+        token = self.emulator.tokens.mint()
+        return token.token, float(token.expires_on)
+
+
+def test_foundry_serves_knowledge_on_its_openai_surface_and_its_own_agents_at_the_project(
+        emulator: EmulatorServer) -> None:
+    project = emulator.project_url("sales")
+    endpoint = Endpoint.foundry(project, tokens=BearerTokens(_EmulatorTokens(emulator)))
+    assert endpoint.locate("assistants/asst_1") == (project, "assistants/asst_1", {"api-version": "v1"})
+    assert endpoint.locate("vector_stores/vs_1/file_batches") == (project + "/openai/v1",
+                                                                   "vector_stores/vs_1/file_batches", {})
+    assert endpoint.locate(f"{FOUNDRY_AGENTS_COLLECTION}/support/versions") == (project, "agents/support/versions",
+                                                                               {"api-version": "v1"})
+    assert endpoint.locate("agents") is None  # OpenAI's Agents API: {project}/agents is Foundry's own
+    with AssistantsClient(endpoint) as client:
+        assert client.list_objects("files", "files") == []
+        with pytest.raises(ApiError) as caught:
+            client.list_objects("agents", "agents")
+        assert caught.value.status == 404
+    assert [(r.path, r.query.get("api-version")) for r in emulator.requests] == [
+        ("/api/projects/sales/openai/v1/files", None)]
+
+
+def test_other_endpoints_serve_every_collection_at_their_base_but_foundrys_agents() -> None:
+    endpoint = Endpoint(api_key=API_KEY)
+    assert endpoint.locate("agents/agent_1") == (endpoint.base_url, "agents/agent_1", {})
+    assert endpoint.locate(f"{FOUNDRY_AGENTS_COLLECTION}/support") is None

@@ -345,10 +345,13 @@ def test_an_endpoint_without_agents_answers_404_there_and_serves_assistants(foun
     assert foundry_like.beta.assistants.create(model="gpt-4o").object == "assistant"
 
 
-def test_agents_are_not_served_under_azure_or_foundry_paths(emulator: EmulatorServer) -> None:
-    for path in ("/openai/agents?api-version=v1", "/api/projects/p/agents?api-version=v1"):
-        response = httpx.get(emulator.root_url + path, headers=AGENTS_HEADERS)
-        assert response.status_code == 404, path
+def test_the_agents_api_is_not_served_under_azure_and_foundrys_path_holds_its_own_agents(
+        emulator: EmulatorServer) -> None:
+    response = httpx.get(emulator.root_url + "/openai/agents?api-version=v1", headers=AGENTS_HEADERS)
+    assert response.status_code == 404
+    # {project}/agents is Foundry's versioned agents (tests/test_emulator_foundry_agents.py): Entra tokens only.
+    foundry = httpx.get(emulator.project_url("p") + "/agents?api-version=v1", headers=AGENTS_HEADERS)
+    assert foundry.status_code == 401 and "Access token is missing" in foundry.json()["error"]["message"]
 
 
 def test_a_dropped_agent_create_is_stored_though_never_answered() -> None:

@@ -15,7 +15,8 @@ import pytest
 from assistants_sync.actual import auth
 from assistants_sync.emulator import EmulatorServer, ManualClock, TokenAuthority, running_emulator
 
-from .conftest import KIND_PATHS, run, write
+from .conftest import run, sent_where_foundry_serves, write
+from .docs_outputs import check_shown
 
 ENV_NAMES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_VERSION", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID",
              "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "AZURE_AI_PROJECT_ENDPOINT",
@@ -71,8 +72,7 @@ def test_plan_apply_plan_as_foundry_with_a_test_credential(foundry: Foundry, exa
     again = run("plan", "--provider", "foundry", "--detailed-exitcode", str(example_specs))
     assert again.exit_code == 0, again.output
     for request in foundry.server.requests:
-        assert request.path.startswith(tuple(f"/api/projects/sales/{p}" for p in KIND_PATHS))
-        assert request.query["api-version"] == "v1"
+        assert sent_where_foundry_serves(request, "sales"), request
         assert request.headers["authorization"].startswith("Bearer ey")
         assert "api-key" not in request.headers
 
@@ -89,9 +89,7 @@ def test_the_project_file_chooses_foundry_and_the_api_version_can_be_overridden(
     os.environ.pop("AZURE_AI_PROJECT_ENDPOINT")
     result = run("apply", "--auto-approve")
     assert result.exit_code == 0, result.output
-    assert {r.query["api-version"] for r in foundry.server.requests} == {"2025-05-15-preview"}
-    assert all(r.path.startswith(tuple(f"/api/projects/from-file/{p}" for p in KIND_PATHS))
-               for r in foundry.server.requests)
+    assert all(sent_where_foundry_serves(r, "from-file", "2025-05-15-preview") for r in foundry.server.requests)
 
 
 def test_tokens_are_renewed_before_they_expire_so_a_long_apply_finishes(foundry: Foundry, tmp_path: Path) -> None:
@@ -117,12 +115,12 @@ def test_a_token_that_expires_mid_apply_gets_one_fresh_token_and_one_resend(foun
     assert applied.exit_code == 0, applied.output
     assert "Apply complete: 40 created, 0 updated, 0 deleted." in applied.stdout
     assert len(foundry.server.store) == 40  # a resent create is never a duplicate: the 401 created nothing
-    # A token lasts 15 requests (refused ones included); the run makes 47 (the lock's create,
-    # listing and delete, the listings to plan from (assistants, agents: a 404 on Foundry,
-    # vector stores and files), 40 creates): three tokens expire on the way.
+    # A token lasts 15 requests (refused ones included); the run makes 46 (the lock's create,
+    # listing and delete, the listings to plan from (assistants, vector stores and files; OpenAI's
+    # agents are never asked for on Foundry), 40 creates): three tokens expire on the way.
     assert foundry.tokens.refusals == ["expired"] * 3
     assert credential.calls == 4
-    assert len(foundry.server.requests) == 50  # 47, and each refused one sent again once
+    assert len(foundry.server.requests) == 49  # 46, and each refused one sent again once
     again = run("plan", "--provider", "foundry", "--detailed-exitcode", str(specs))
     assert again.exit_code == 0, again.output
 
@@ -364,3 +362,42 @@ def test_the_emulator_command_writes_a_token_for_its_foundry_paths(foundry: Foun
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_openai_agent_manifests_on_foundry_are_refused_without_asking_foundrys_agents(foundry: Foundry,
+                                                                                      tmp_path: Path) -> None:
+    foundry.sign_in_with()
+    write(tmp_path / "specs" / "agent.yaml", "kind: agent\nkey: helper\nmodel: gpt-5\n")
+    result = run("plan", "--provider", "foundry", str(tmp_path / "specs"))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {foundry.server.project_url('sales')} does not serve agents: a Foundry project serves no OpenAI "
+        "Agents API ({project}/agents holds Foundry's own agents: kind: foundry_agent), and the manifests hold agents "
+        "(kind: agent); nothing was changed. Plan them against an endpoint that serves agents, or check the "
+        "endpoint.\n")
+    assert not any(r.path.startswith("/api/projects/sales/agents") for r in foundry.server.requests)
+
+
+def test_the_foundry_agents_page_shows_knowledge_kept_on_the_openai_surface(monkeypatch: pytest.MonkeyPatch,
+                                                                             tmp_path: Path) -> None:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "specs" / "faq.yaml", "kind: vector_store\nkey: faq\nname: FAQ\nfiles:\n  - faq.md\n")
+    write(tmp_path / "specs" / "faq.md", "# FAQ\n")
+    write(tmp_path / "agents" / "helper.yaml", "kind: agent\nkey: helper\nmodel: gpt-5\n")
+    with running_emulator() as server:
+        monkeypatch.setenv("AZURE_AI_PROJECT_ENDPOINT", server.project_url("demo"))
+        monkeypatch.setenv("AZURE_AI_TOKEN", server.tokens.mint().token)
+        planned = run("plan", "--provider", "foundry", "specs")
+        check_shown("foundry-agents-knowledge-plan", planned.stdout,
+                    command="assistants-sync plan --provider foundry specs")
+        applied = run("apply", "--provider", "foundry", "--auto-approve", "specs")
+        check_shown("foundry-agents-knowledge-apply", applied.stdout,
+                    command="assistants-sync apply --provider foundry --auto-approve specs")
+        assert {(r.method, r.path) for r in server.requests} >= {
+            ("POST", "/api/projects/demo/openai/v1/files"), ("POST", "/api/projects/demo/openai/v1/vector_stores")}
+        refused = run("plan", "--provider", "foundry", "agents")
+        assert refused.exit_code == 1
+        check_shown("foundry-agents-openai-agent-refused", refused.stderr,
+                    command="assistants-sync plan --provider foundry agents")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import KIND_PATHS
+from .conftest import sent_where_foundry_serves
 import yaml
 
 from assistants_sync.emulator import running_emulator
@@ -82,7 +82,7 @@ def test_pull_request_plan_is_commented_then_merge_applies_it_on_foundry(project
         [applied] = run_steps(apply_steps, project, env)
         assert applied.returncode == 0, applied.stderr
         assert "Apply complete: 2 created, 0 updated, 0 deleted." in applied.stdout
-        assert all(r.path.startswith(tuple(f"/api/projects/prod/{p}" for p in KIND_PATHS)) for r in emulator.requests)
+        assert all(sent_where_foundry_serves(r, "prod") for r in emulator.requests)
         texts = [summary.read_text(), comments.read_text(), (project / "plan.json").read_text(), applied.stdout,
                  applied.stderr]
         assert not any(token.token in text for text in texts)

@@ -43,6 +43,33 @@ _PROJECT_PATH = re.compile(r"^/api/projects/[^/]+$")
 
 # The beta header of the Assistants API, sent unless a kind names another (kinds.base.Kind.beta).
 ASSISTANTS_BETA = "assistants=v2"
+# Foundry's OpenAI-compatible surface under a project: what azure-ai-projects' get_openai_client() targets.
+FOUNDRY_OPENAI_PATH = "/openai/v1"
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where an endpoint serves a collection that is not at its base URL: another base, another query,
+    and the collection's name there (a kind's `path` names the collection, the endpoint says where it is)."""
+
+    base_url: str
+    api_version: str | None = None
+    collection: str | None = None  # the collection's path segment at `base_url`; None: the kind's own
+
+    def query(self) -> dict[str, str]:
+        return {"api-version": self.api_version} if self.api_version else {}
+
+
+# Collections only some endpoints serve: a kind whose path starts with one of these is
+# unserved (listed as a 404, never sent) unless the endpoint routes it.
+FOUNDRY_AGENTS_COLLECTION = "foundry_agents"  # Foundry's versioned agents, at {project}/agents
+NOT_SERVED: dict[str, Route | None] = {FOUNDRY_AGENTS_COLLECTION: None}
+# Why a collection an endpoint routes to None is not served there (shown instead of a 404 never received).
+UNSERVED_WHY = {
+    FOUNDRY_AGENTS_COLLECTION: "only a Microsoft Foundry project serves them (--provider foundry)",
+    "agents": "a Foundry project serves no OpenAI Agents API ({project}/agents holds Foundry's own agents: "
+              "kind: foundry_agent)",
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +91,9 @@ class Endpoint:
     api_version: str | None = None  # sent as ?api-version= on every request (Azure)
     extra_headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     tokens: BearerTokens | None = field(default=None, repr=False, compare=False)
+    # Collections served elsewhere than at base_url (by the first segment of a kind's path), or
+    # not at all (None): Foundry keeps files and vector stores on its OpenAI-compatible surface.
+    routes: Mapping[str, Route | None] = field(default_factory=lambda: dict(NOT_SERVED), repr=False)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -91,14 +121,37 @@ class Endpoint:
     @classmethod
     def foundry(cls, endpoint: str, *, tokens: BearerTokens, api_version: str = FOUNDRY_API_VERSION,
                 extra_headers: Mapping[str, str] | None = None) -> Endpoint:
-        """Azure AI Foundry: {project endpoint}/assistants?api-version=v1 with Entra ID bearer tokens."""
+        """Microsoft Foundry: {project endpoint}/assistants?api-version=v1 (classic agents) and
+        {project}/agents?api-version=v1 (agents), files and vector stores at {project}/openai/v1/...
+        (no api-version), all with Entra ID bearer tokens."""
+        project = check_project_endpoint(endpoint)
+        version = api_version or FOUNDRY_API_VERSION
+        knowledge = Route(project + FOUNDRY_OPENAI_PATH)
         return cls(
-            base_url=check_project_endpoint(endpoint),
+            base_url=project,
             provider="foundry",
-            api_version=api_version or FOUNDRY_API_VERSION,
+            api_version=version,
             extra_headers=dict(extra_headers or {}),
             tokens=tokens,
+            routes={
+                "files": knowledge,
+                "vector_stores": knowledge,
+                FOUNDRY_AGENTS_COLLECTION: Route(project, version, collection="agents"),
+                # OpenAI's Agents API (beta) is not Foundry's: {project}/agents holds Foundry's own agents.
+                "agents": None,
+            },
         )
+
+    def locate(self, path: str) -> tuple[str, str, dict[str, str]] | None:
+        """(base URL, path there, query) of a request to `path` (relative to the base URL), or None
+        when this endpoint does not serve that collection."""
+        collection, slash, rest = path.partition("/")
+        if collection not in self.routes:
+            return self.base_url, path, self.query()
+        route = self.routes[collection]
+        if route is None:
+            return None
+        return route.base_url, (route.collection or collection) + slash + rest, route.query()
 
     @property
     def display_url(self) -> str:
@@ -245,9 +298,13 @@ class AssistantsClient:
         for http in opened:
             http.close()
 
-    @property
-    def _http(self) -> httpx.Client:
-        http: httpx.Client | None = getattr(self._local, "http", None)
+    def _http(self, base_url: str, query: dict[str, str]) -> httpx.Client:
+        """This thread's client for `base_url` (an endpoint may serve collections at more than one)."""
+        clients: dict[tuple[str, str], httpx.Client] | None = getattr(self._local, "http", None)
+        if clients is None:
+            clients = self._local.http = {}
+        key = (base_url, json.dumps(query))
+        http = clients.get(key)
         if http is None or http.is_closed:
             with self._opened_lock:
                 if self._ssl_context is None:
@@ -255,18 +312,18 @@ class AssistantsClient:
                 transport = self._transport or httpx.HTTPTransport(
                     verify=self._ssl_context, limits=httpx.Limits(max_connections=2, max_keepalive_connections=2)
                 )
-                options: dict[str, Any] = {"params": self.endpoint.query()} if self.endpoint.query() else {}
+                options: dict[str, Any] = {"params": query} if query else {}
                 if self._auth is not None:
                     options["auth"] = self._auth
                 http = httpx.Client(
-                    base_url=self.endpoint.base_url.rstrip("/") + "/",
+                    base_url=base_url.rstrip("/") + "/",
                     headers=self.endpoint.headers(),
                     transport=transport,
                     timeout=self._timeout,
                     **options,  # only when there is a query: merging even an empty one costs per request
                 )
                 self._opened.append(http)
-            self._local.http = http
+            clients[key] = http
         return http
 
     def list_objects(self, path: str, noun: str, *, beta: str = ASSISTANTS_BETA,
@@ -351,6 +408,10 @@ class AssistantsClient:
         `self.retry`. A non-idempotent request is retried only when it surely did not
         reach the server (connect errors, 408/409/429); otherwise AmbiguousRequestError.
         """
+        if self.endpoint.locate(path) is None:  # answered as the 404 of an unserved collection, never sent
+            collection = path.partition("/")[0]
+            raise ApiError(404, UNSERVED_WHY.get(collection, f"this endpoint does not serve {collection}"),
+                           operation=operation, sent=False)
         content = json.dumps(json_body).encode() if json_body is not None else None
         started = time.monotonic()
         attempt = 0
@@ -394,12 +455,16 @@ class AssistantsClient:
                 "OpenAI-Beta": beta}
             if content is not None:
                 headers["Content-Type"] = "application/json"
+            located = self.endpoint.locate(path)
+            assert located is not None  # refused by _request
+            base_url, path, query = located
+            http = self._http(base_url, query)
             if upload is None:
-                response = self._http.request(method, path, params=params, content=content, headers=headers)
+                response = http.request(method, path, params=params, content=content, headers=headers)
             else:
                 source, filename, fields = upload
                 with open(source, "rb") as stream:  # httpx sends a file field in chunks, never whole
-                    response = self._http.request(method, path, params=params, headers=headers,
+                    response = http.request(method, path, params=params, headers=headers,
                                                   files={"file": (filename, stream)}, data=fields)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.debug("%s %s: %s", method, _url_of(exc, path), type(exc).__name__)

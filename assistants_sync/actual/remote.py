@@ -194,9 +194,11 @@ def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = 
 
         kind = get_kind(missing[0])
         hint = unserved[kind.name].hint
+        why = (f"listing them (GET {kind.path}) answered HTTP 404" if unserved[kind.name].sent
+               else unserved[kind.name].api_message)
         raise UnservedKindError(
-            f"{client.endpoint.display_url} does not serve {kind.plural}: listing them (GET {kind.path}) answered "
-            f"HTTP 404, and the manifests hold {kind.plural} (kind: {kind.name}); nothing was changed. Plan them "
+            f"{client.endpoint.display_url} does not serve {kind.plural}: {why}, and the manifests hold "
+            f"{kind.plural} (kind: {kind.name}); nothing was changed. Plan them "
             f"against an endpoint that serves {kind.plural}, or check the endpoint.{' ' + hint if hint else ''}"
         )
     if not states:  # no kind at all: not an endpoint of this API (a wrong base URL?)

@@ -154,9 +154,15 @@ class EmulatorCredential:
         return AccessToken(token.token, int(self.authority.clock() + self.reported_lifetime))
 
 
+_TEMPLATE_NAMES = {"assistants": "assistantId", "agents": "agentName", "versions": "agentVersion",
+                   "files": "fileId", "vector_stores": "vectorStoreId", "file_batches": "batchId"}
+
+
 def _route_template(path: str) -> str:
-    parts = path.split("/assistants", 1)[1].strip("/")
-    return "assistants/{assistantId}" if parts else "assistants"
+    """`/api/projects/p/agents/a/versions/2` -> `agents/{agentName}/versions/{agentVersion}`."""
+    parts = path.strip("/").split("/")[3:]  # after api/projects/NAME
+    return "/".join(part if index % 2 == 0 or parts[index - 1] not in _TEMPLATE_NAMES
+                    else "{" + _TEMPLATE_NAMES[parts[index - 1]] + "}" for index, part in enumerate(parts))
 
 
 def _b64(data: bytes) -> str:

@@ -16,8 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import agents, knowledge
+from . import agents, foundry_agents, knowledge
 from .agents import AgentStore
+from .foundry_agents import FoundryAgentStore
 from .entra import TokenAuthority
 from .knowledge import KnowledgeStore, RawBody, Upload
 from .store import AssistantStore, EmulatorError, json_body
@@ -26,7 +27,9 @@ API_PREFIX = "/v1"
 AZURE_PREFIX = "/openai"  # Azure OpenAI: {endpoint}/openai/assistants?api-version=...
 # Azure AI Foundry: {project endpoint}/assistants?api-version=v1, project endpoint = {root}/api/projects/NAME
 FOUNDRY_PROJECT = re.compile(r"^/api/projects/[^/]+(?=/)")
-AGENTS_PATH = API_PREFIX + "/agents"  # OpenAI only: Azure and Foundry serve no Agents API
+AGENTS_PATH = API_PREFIX + "/agents"  # OpenAI's Agents API (beta); Foundry's own agents are at {project}/agents
+# Foundry's OpenAI-compatible surface: what azure-ai-projects' get_openai_client() targets (no api-version).
+FOUNDRY_OPENAI = "/openai/v1"
 CREATE_PATHS = (API_PREFIX + "/assistants", AGENTS_PATH)
 
 
@@ -54,7 +57,8 @@ class Faults:
     retry_after_ms: int = 20  # what the 429s ask for
     seed: int = 0
     # Answers to drop, by the SDK's name of the call: {"files.create": 1} stores the next
-    # upload, then drops the connection unanswered (see knowledge.operation for the names).
+    # upload, then drops the connection unanswered (see knowledge.operation and
+    # foundry_agents.operation for the names, e.g. "agents.create_version").
     drop_answers: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -94,6 +98,7 @@ class EmulatorServer:
     serves_assistants: bool = True
     serves_agents: bool = True
     knowledge: KnowledgeStore = field(default_factory=KnowledgeStore)  # /files and /vector_stores
+    foundry_agents: FoundryAgentStore = field(default_factory=FoundryAgentStore)  # {project}/agents (versioned)
     in_flight: int = 0
     max_in_flight: int = 0  # most requests handled at once: shows a client's real concurrency
     _count_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -214,10 +219,12 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = self._route(method, path, query, body)
         except EmulatorError as exc:
             status, payload = exc.status, exc.body()
-        creating = method == "POST" and path.rstrip("/") in CREATE_PATHS and status == 200
+        operation = _operation(method, path)
+        creating = status == 200 and (path.rstrip("/") in CREATE_PATHS and method == "POST"
+                                      or operation == "agents.create_version")
         if creating and faults.roll(faults.drop_create_rate):
             self._drop_connection()
-        elif status == 200 and faults.take_drop(knowledge.operation(method, path)):
+        elif status == 200 and faults.take_drop(operation):
             self._drop_connection()
         elif faults.roll(faults.malformed_rate):
             self._send_malformed()
@@ -261,6 +268,10 @@ class _Handler(BaseHTTPRequestHandler):
             assert isinstance(body, bytes)  # only the knowledge endpoints take uploads
             return 200, self._serve_agents(method, path, query, body)
         project = FOUNDRY_PROJECT.match(path)
+        if project:
+            served = self._serve_foundry(method, path, path[project.end():], query, body)
+            if served is not None:
+                return served
         azure = path.startswith(AZURE_PREFIX + "/")
         prefix = project.group(0) if project else AZURE_PREFIX if azure else API_PREFIX
         if path.startswith(prefix) and knowledge.serves(path[len(prefix):]):
@@ -294,6 +305,23 @@ class _Handler(BaseHTTPRequestHandler):
         if len(parts) == 2 and method == "DELETE":
             return 200, store.delete(parts[1])
         raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
+
+    def _serve_foundry(self, method: str, path: str, rest: str, query: dict[str, str],
+                       body: bytes | Upload) -> tuple[int, Any] | None:
+        """Foundry's agents (`{project}/agents`) and its OpenAI-compatible knowledge surface
+        (`{project}/openai/v1/files`, `…/vector_stores`), or None for the classic paths."""
+        if foundry_agents.serves(rest):
+            self._check_foundry(method, path, query, versions=foundry_agents.API_VERSIONS)
+            self._check_headers(False, query, foundry=True, beta=None)
+            assert isinstance(body, bytes)  # only the knowledge endpoints take uploads
+            payload = json_body(body) if method == "POST" else None
+            features = foundry_agents.features_of(self.headers.get(foundry_agents.FEATURES_HEADER))
+            return 200, foundry_agents.route(self.emulator.foundry_agents, method, rest, query, payload, features)
+        if rest.startswith(FOUNDRY_OPENAI + "/") and knowledge.serves(rest[len(FOUNDRY_OPENAI):]):
+            self.emulator.tokens.check(self._bearer(), method, path)  # an OpenAI-style path: no api-version
+            self._check_headers(False, query, foundry=True, beta=None)
+            return self.emulator.knowledge.route(method, rest[len(FOUNDRY_OPENAI):], query, body)
+        return None
 
     def _serve_agents(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
         if not self.emulator.serves_agents:
@@ -342,10 +370,15 @@ class _Handler(BaseHTTPRequestHandler):
                                      "Make sure to provide a valid key for an active subscription and use a "
                                      "correct regional API endpoint for your resource.", code="401")
 
-    def _check_foundry(self, method: str, path: str, query: dict[str, str]) -> None:
-        if not query.get("api-version"):
+    def _check_foundry(self, method: str, path: str, query: dict[str, str],
+                       versions: tuple[str, ...] | None = None) -> None:
+        version = query.get("api-version")
+        if not version:
             raise EmulatorError(400, "The api-version query parameter (?api-version=) is required for all requests.",
                                 code="MissingApiVersionParameter")
+        if versions is not None and version not in versions:
+            raise EmulatorError(400, f"The api-version '{version[:40]}' is not supported. Supported versions: "
+                                     f"{', '.join(versions)}.", code="UnsupportedApiVersion")
         self.emulator.tokens.check(self._bearer(), method, path)
 
     def _bearer(self) -> str:
@@ -363,6 +396,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _operation(method: str, path: str) -> str | None:
+    """The SDK's name of a write, for faults that drop its answer (see Faults.drop_answers)."""
+    project = FOUNDRY_PROJECT.match(path)
+    if project and foundry_agents.serves(path[project.end():]):
+        return foundry_agents.operation(method, path[project.end():])
+    return knowledge.operation(method, path)
 
 
 def _int(value: str, name: str) -> int:
