@@ -137,7 +137,7 @@ def _target_options(func: F) -> F:
         click.option("--header", "headers", metavar="'NAME: VALUE'", multiple=True,
                      help="Extra header for every request, e.g. a gateway's key (repeatable; values are never shown)."),
         click.option("--stack", default=None,
-                     help=f"Ownership scope: only assistants tagged with this stack are planned. "
+                     help=f"Ownership scope: only objects tagged with this stack are planned. "
                           f"[env: ASSISTANTS_SYNC_STACK; default: {DEFAULT_STACK}]"),
         click.option("--max-attempts", type=click.IntRange(1, 100), default=RetryPolicy.max_attempts,
                      show_default=True, help="Attempts per request (429, 5xx, timeouts and dropped "
@@ -204,7 +204,7 @@ def _checked_keys(ctx: click.Context, param: click.Parameter, keys: tuple[str, .
 
 def _delete_options(func: F) -> F:
     func = click.option("--allow-delete-all", is_flag=True,
-                        help="Allow a plan that deletes every managed assistant of the stack.")(func)
+                        help="Allow a plan that deletes every managed object of the stack.")(func)
     func = click.option("--no-delete", is_flag=True, help="Plan creates and updates only; never delete.")(func)
     return func
 
@@ -351,7 +351,8 @@ class _Cli(click.Group):
 @click.version_option(package_name="assistants-sync")
 @_verbose_option
 def cli() -> None:
-    """Declarative plan/apply for Assistants on any OpenAI-compatible endpoint.
+    """Declarative plan/apply for AI objects kept in git: assistants, agents and the vector
+    stores and files behind them, on OpenAI-compatible endpoints and Azure AI Foundry.
 
     \b
     Example:
@@ -432,7 +433,7 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
           targets: tuple[str, ...]) -> None:
     """Report what differs from the manifests outside assistants-sync, for cron jobs that page someone.
 
-    Changed, missing, tagged-by-hand and duplicated assistants are drift; updates
+    Changed, missing, tagged-by-hand and duplicated objects are drift; updates
     explained by edited manifests and deletes explained by removed ones are not.
     The delete guards never fail a drift report.
 
@@ -456,17 +457,25 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the manifests into.")
 @click.option("--unmanaged", is_flag=True,
-              help="Export assistants without any ownership tag, with `adopt:` so apply takes them over.")
+              help="Export objects without any ownership tag, with `adopt:` so apply takes them over.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in --out (default: refuse).")
 @click.option("--kind", "only_kinds", multiple=True, metavar="KIND",
               help="Export objects of this kind only, e.g. agent (repeatable; default: every kind).")
-def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool, only_kinds: tuple[str, ...]) -> None:
-    """Write one manifest per remote assistant of the stack (or per unmanaged one).
+@click.option("--strict", is_flag=True,
+              help="Exit 1 when a file a manifest names could not be written (its content is not given back).")
+def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool, only_kinds: tuple[str, ...],
+           strict: bool) -> None:
+    """Write one manifest per remote object of the stack (or per unmanaged one), with the files it names.
 
     \b
     Example:
-      assistants-sync export --unmanaged --out specs/imported
-      assistants-sync plan specs     # shows only the adoptions, no content change
+      assistants-sync export --out specs/imported
+      assistants-sync export --unmanaged --kind vector_store --out specs/imported
+      assistants-sync plan specs/imported     # no content change
+    Each path a manifest names is relative to it: instructions files, and the documents
+    of vector stores and code_interpreter files, downloaded where the endpoint gives
+    their content back (checked against their sha256). Each one it does not give back
+    is named in a warning; exit 0, or 1 with --strict.
     """
     from .render.export import export_manifests
     from .actual.remote import fetch_actual
@@ -478,18 +487,28 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool, only_ki
         raise ConfigError(f"--kind {unknown[0]}: unknown kind; the kinds are {', '.join(k.name for k in kinds())}")
     with target.client() as client:
         actual = fetch_actual(client, target.stack, unowned_read=None if unmanaged else ())
-    # the redactor knows every secret of the run: no file holds one, nor its mask
-    written = export_manifests(actual, out_dir, unmanaged=unmanaged, force=force,
-                               only_kinds=frozenset(only_kinds) or None, redactor=client.redactor)
+        # the redactor knows every secret of the run: no file holds one, nor its mask
+        written = export_manifests(actual, out_dir, unmanaged=unmanaged, force=force,
+                                   only_kinds=frozenset(only_kinds) or None, redactor=client.redactor, api=client)
     for item in written:
-        click.echo(f"  {item.path}  ({item.assistant_id})")
+        click.echo(f"  {item.path}  ({item.object_id})")
     for item in written:
         if item.withheld_warning:
             click.echo(f"Warning: {item.withheld_warning}", err=True)
+    missing = [m for item in written for m in item.missing]
+    for absent in missing:
+        click.echo(f"Warning: {absent.warning}", err=True)
     kind = "unmanaged" if unmanaged else f'stack "{target.stack}"'
     from .kinds import DEFAULT_KIND, counted
 
-    click.echo(f"Exported {counted({w.kind for w in written} or {DEFAULT_KIND}, len(written))} ({kind}) to {out_dir}.")
+    downloaded = sum(len(item.downloaded) for item in written)
+    files = f", with {downloaded} downloaded file{'s' if downloaded != 1 else ''}" if downloaded else ""
+    click.echo(f"Exported {counted({w.kind for w in written} or {DEFAULT_KIND}, len(written))} ({kind}) "
+               f"to {out_dir}{files}.")
+    if missing and strict:
+        click.echo(f"Error: {len(missing)} file{'s' if len(missing) != 1 else ''} the manifests name could not be "
+                   "written (--strict)", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 @cli.command()
@@ -703,7 +722,7 @@ def render(paths: tuple[str, ...], target: _Target, output_format: str, out_dir:
 
 @cli.command()
 @click.option("--kind", type=click.Choice(["manifest", "config"]), default="manifest", show_default=True,
-              help="manifest: one assistant document; config: assistants-sync.yaml.")
+              help="manifest: one manifest document (any kind); config: assistants-sync.yaml.")
 def schema(kind: str) -> None:
     """Print the JSON Schema of manifests (or of the project file), for editors.
 
@@ -768,9 +787,9 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int,
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on (0 = any free port).")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=str),
-              help="Keep the assistants in this JSON file across restarts (default: memory only).")
+              help="Keep the assistants (only they) in this JSON file across restarts (default: memory only).")
 @click.option("--load", "load_file", type=click.Path(exists=True, dir_okay=False, path_type=str),
-              help="Start with the assistants in this JSON file; keep changes in memory only.")
+              help="Start with the assistants in this JSON file (only they); keep changes in memory only.")
 @click.option("--api-key-env", metavar="NAME",
               help="Accept only the key in environment variable NAME (default: any non-empty key).")
 @click.option("--latency-ms", type=click.IntRange(0), default=0, help="Fault: added to every request.")
@@ -783,11 +802,13 @@ def _apply_and_report(planned: Plan, client: AssistantsClient, parallelism: int,
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault generator.")
 @click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a bearer token for the Foundry paths (valid one hour) to FILE, for AZURE_AI_TOKEN.")
+@click.option("--downloads", is_flag=True,
+              help="Give back the content of uploads for assistants, as self-hosted servers may (OpenAI does not).")
 def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | None, load_file: str | None,
              api_key_env: str | None, latency_ms: int,
              error_rate: float, drop_create_rate: float, malformed_rate: float, seed: int,
-             token_file: Path | None) -> None:
-    """Serve a local emulator of the Assistants API (for tests and trials).
+             token_file: Path | None, downloads: bool) -> None:
+    """Serve a local emulator of the APIs the tool manages (for tests and trials).
 
     \b
     Example:
@@ -806,7 +827,7 @@ def emulator(required: tuple[str, ...], host: str, port: int, state_file: str | 
 
     server = emulator_server(state_file=state_file, load_file=load_file, host=host, port=port,
                              api_key_env=api_key_env, required_headers=dict(_header(h) for h in required),
-                             token_file=token_file, latency=latency_ms / 1000, error_rate=error_rate,
+                             token_file=token_file, downloads=downloads, latency=latency_ms / 1000, error_rate=error_rate,
                              drop_create_rate=drop_create_rate, malformed_rate=malformed_rate, seed=seed)
     click.echo(f"Emulator serving the Assistants API at {server.base_url} (Ctrl-C to stop)")
     click.echo(f"Foundry project endpoints: {server.project_url('NAME')}")

@@ -11,6 +11,7 @@
     │   ├── ApiError           the endpoint answered with an HTTP error
     │   ├── BadResponseError   the endpoint answered something that is not the API
     │   ├── UnservedKindError  manifests of a kind the endpoint does not serve
+    │   ├── ContentUnavailable an object's content cannot be read back (OpenAI keeps uploads for assistants)
     │   └── AmbiguousRequestError  a create may or may not have happened (answer lost)
     ├── PlanError              a plan cannot be made or a saved plan cannot be used
     └── LockError              the stack's lock cannot be taken or released
@@ -125,6 +126,10 @@ class AmbiguousRequestError(RemoteError):
 
 class UnservedKindError(RemoteError):
     """Manifests of a kind the endpoint does not serve (its list path answered 404)."""
+
+
+class ContentUnavailable(RemoteError):
+    """The endpoint does not give an object's content back (the message is the server's reason)."""
 
 
 class PlanError(SyncError):

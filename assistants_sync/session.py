@@ -34,7 +34,7 @@ def build_endpoint(settings: Settings, environ: Mapping[str, str]) -> Endpoint:
 
 def emulator_server(*, state_file: str | None, load_file: str | None, host: str, port: int,
                     api_key_env: str | None, required_headers: Mapping[str, str], token_file: Path | None,
-                    **faults: Any) -> EmulatorServer:
+                    downloads: bool = False, **faults: Any) -> EmulatorServer:
     """An emulator listening on host:port (not yet serving), its store from --state or --load.
 
     `token_file` receives a bearer token for the Foundry paths, valid one hour.
@@ -47,6 +47,7 @@ def emulator_server(*, state_file: str | None, load_file: str | None, host: str,
     store = AssistantStore(load_file, persist=False) if load_file else AssistantStore(state_file)
     server = make_server(store, host=host, port=port, api_key=api_key or None, faults=Faults(**faults),
                          required_headers=dict(required_headers))
+    server.knowledge.downloads = downloads
     if token_file is not None:
         token_file.write_text(server.tokens.mint(lifetime=3600).token + "\n", encoding="utf-8")
         token_file.chmod(0o600)

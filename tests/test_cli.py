@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -363,3 +364,16 @@ def test_a_plan_saved_where_no_directory_exists_is_an_error(env: object, tmp_pat
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: No such file or directory: {tmp_path / 'missing'}")
 
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "apply", "drift", "export", "force-unlock", "demo"])
+def test_help_of_a_command_for_every_kind_never_speaks_of_assistants_alone(command: str) -> None:
+    text = run(command, "--help").output
+    words = re.sub(r"assistants-sync|ASSISTANTS_SYNC\w*", "", text, flags=re.IGNORECASE)
+    assert re.findall(r"\bassistants?\b", words, flags=re.IGNORECASE) == []
+
+
+def test_the_tool_says_what_it_manages() -> None:
+    first = " ".join(run("--help").output.split("\n\n")[1].split())
+    assert first == ("Declarative plan/apply for AI objects kept in git: assistants, agents and the vector "
+                     "stores and files behind them, on OpenAI-compatible endpoints and Azure AI Foundry.")

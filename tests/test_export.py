@@ -10,7 +10,9 @@ import openai
 
 from assistants_sync.emulator import EmulatorServer
 
-from .conftest import API_KEY, plan_json, run, write
+from .conftest import API_KEY, ROOT, plan_json, run, write
+
+ROOT_SPECS = ROOT / "specs"
 
 
 def test_export_refuses_to_overwrite_a_file_and_writes_nothing(env: EmulatorServer, tmp_path: Path,
@@ -195,3 +197,107 @@ def test_an_agent_field_holding_a_secret_is_left_to_the_server_too(env: Emulator
     assert f"Warning: {out / 'agent' / 'legacy.yaml'}: instructions holds the API key" in result.stderr
     [change] = plan_json(str(out))["changes"]
     assert (change["action"], change["id"], set(change["fields"])) == ("adopt", created["id"], {"metadata"})
+
+
+def _bundled_examples(tmp_path: Path) -> list[str]:
+    """The repository's example manifests of every kind, copied, and an assistant with a code_interpreter file."""
+    shutil.copytree(ROOT_SPECS, tmp_path / "specs")
+    shutil.copytree(ROOT / "examples" / "agents", tmp_path / "agents")
+    write(tmp_path / "crunch" / "data" / "sales.csv", "region,total\nnorth,12\n")
+    write(tmp_path / "crunch" / "crunch.yaml", """
+        key: crunch
+        model: gpt-4o
+        tools: [{type: code_interpreter}]
+        tool_resources:
+          code_interpreter:
+            files: [data/sales.csv]
+        """)
+    return [str(tmp_path / name) for name in ("specs", "agents", "crunch")]
+
+
+def _files_under(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_an_export_of_the_bundled_examples_of_every_kind_plans_clean(env: EmulatorServer, tmp_path: Path) -> None:
+    env.knowledge.downloads = True  # as a server that gives uploads back
+    examples = _bundled_examples(tmp_path)
+    assert run("apply", "--auto-approve", *examples).exit_code == 0
+    out = tmp_path / "out"
+
+    result = run("export", "--out", str(out), "--strict")
+
+    assert result.exit_code == 0, result.output
+    assert "with 4 downloaded files." in result.stdout and result.stderr == ""
+    assert _files_under(out) == [
+        "agent/instructions/support-agent.md", "agent/support-agent.yaml",   # beside the manifest naming them
+        "crunch.yaml", "data-analyst.yaml", "files/sales.csv",
+        "instructions/data-analyst.md", "instructions/support-bot.md", "support-bot.yaml",
+        "vector_store/docs/getting-started.md", "vector_store/docs/pricing.md", "vector_store/docs/troubleshooting.md",
+        "vector_store/product-docs.yaml", "weather.yaml"]
+    assert (out / "vector_store" / "docs" / "pricing.md").read_bytes() == (
+        tmp_path / "specs" / "docs" / "pricing.md").read_bytes()
+    exported_kinds = {Path(p).parent.name or "assistant" for p in _files_under(out) if p.endswith(".yaml")}
+    assert exported_kinds == {"assistant", "agent", "vector_store"}  # every kind the examples hold (files: derived)
+    plan = run("plan", "--detailed-exitcode", str(out))
+    assert plan.exit_code == 0, plan.output
+    assert "No changes. The 10 managed objects match the manifests." in plan.stdout
+
+
+def test_a_file_whose_content_the_endpoint_keeps_is_named_where_it_is_expected(env: EmulatorServer,
+                                                                                  tmp_path: Path) -> None:
+    # OpenAI never gives back an upload for assistants; the emulator refuses as it does.
+    shutil.copytree(ROOT_SPECS, tmp_path / "specs")
+    assert run("apply", "--auto-approve", str(tmp_path / "specs")).exit_code == 0
+    out = tmp_path / "out"
+
+    result = run("export", "--out", str(out), "--kind", "vector_store")
+
+    assert result.exit_code == 0
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 3 and all(line.startswith("Warning: ") for line in warnings)
+    expected = out / "vector_store" / "docs" / "pricing.md"
+    [pricing] = [line for line in warnings if str(expected) in line]
+    assert (f"Warning: {expected} is missing: the endpoint does not give back the content of file-" in pricing
+            and "(HTTP 400: Not allowed to download files of purpose: assistants.); "
+                f"{out / 'vector_store' / 'product-docs.yaml'} names it, so plan fails until the file is there"
+            in pricing)
+    assert _files_under(out) == ["vector_store/product-docs.yaml"]
+    downloads = [r for r in env.requests if r.path.endswith("/content")]
+    assert len(downloads) == 1  # the endpoint's answer for one upload is its answer for all
+
+    strict = run("export", "--out", str(tmp_path / "strict"), "--kind", "vector_store", "--strict")
+    assert strict.exit_code == 1
+    assert strict.stderr.splitlines()[-1] == "Error: 3 files the manifests name could not be written (--strict)"
+    assert _files_under(tmp_path / "strict") == ["vector_store/product-docs.yaml"]
+
+
+def test_a_downloaded_content_that_is_not_the_uploaded_one_is_refused_and_nothing_is_written(
+        env: EmulatorServer, tmp_path: Path) -> None:
+    env.knowledge.downloads = True
+    shutil.copytree(ROOT_SPECS, tmp_path / "specs")
+    assert run("apply", "--auto-approve", str(tmp_path / "specs")).exit_code == 0
+    for stored in env.knowledge._files.values():  # the server's copy changed behind everyone's back
+        stored.content.seek(0)
+        stored.content.write(b"tampered")
+    out = tmp_path / "out"
+
+    result = run("export", "--out", str(out))
+
+    assert result.exit_code == 1
+    assert "the content that came back is not the one uploaded" in result.stderr
+    assert [p for p in out.rglob("*") if p.is_file()] == []  # no manifest, no partial download
+
+
+def test_an_export_never_overwrites_a_document_either(env: EmulatorServer, tmp_path: Path) -> None:
+    env.knowledge.downloads = True
+    shutil.copytree(ROOT_SPECS, tmp_path / "specs")
+    assert run("apply", "--auto-approve", str(tmp_path / "specs")).exit_code == 0
+    edited = write(tmp_path / "out" / "vector_store" / "docs" / "pricing.md", "my edit\n")
+
+    result = run("export", "--out", str(tmp_path / "out"))
+
+    assert result.exit_code == 1 and f"export would overwrite 1 existing file: {edited}" in result.stderr
+    assert edited.read_text() == "my edit\n"
+    assert run("export", "--out", str(tmp_path / "out"), "--force").exit_code == 0
+    assert edited.read_bytes() == (tmp_path / "specs" / "docs" / "pricing.md").read_bytes()

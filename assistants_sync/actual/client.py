@@ -9,6 +9,7 @@ through the client's `Redactor` first (servers and gateways do echo keys).
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import logging
@@ -390,6 +391,13 @@ class AssistantsClient:
             raise BadResponseError(f"uploading {filename}: the answer has no file id")
         return created
 
+    def download(self, path: str, operation: str, destination: str) -> dict[str, Any]:
+        """GET the bytes at `path` (a file's content) into the local file `destination`, streamed in chunks.
+
+        Returns ``{"sha256": hex digest, "bytes": size}`` of what was written; a retry writes it anew.
+        """
+        return self._request("GET", path, operation, download=destination)
+
     def _request(
         self,
         method: str,
@@ -401,8 +409,10 @@ class AssistantsClient:
         idempotent: bool = True,
         beta: str = ASSISTANTS_BETA,
         upload: tuple[str, str, dict[str, str]] | None = None,
+        download: str | None = None,
     ) -> dict[str, Any]:
-        """One API call with retries (`upload`: a local file sent as multipart, see `upload_file`).
+        """One API call with retries (`upload`: a local file sent as multipart, see `upload_file`;
+        `download`: the answer's bytes written to this local file, see `download`).
 
         Retried: 408, 409, 429, 5xx, timeouts and dropped connections, within
         `self.retry`. A non-idempotent request is retried only when it surely did not
@@ -422,7 +432,7 @@ class AssistantsClient:
             self.stats.count(retry=attempt > 1)
             try:
                 failure, wait, ambiguous = self._attempt(method, path, operation, params, content, attempt, beta,
-                                                         upload)
+                                                         upload, download)
             except BadResponseError as exc:
                 # Not retried: a malformed answer usually means a wrong base URL. For a
                 # create it means the assistant may exist without our knowing its id.
@@ -445,6 +455,7 @@ class AssistantsClient:
     def _attempt(
         self, method: str, path: str, operation: str, params: dict[str, Any] | None, content: bytes | None,
         attempt: int, beta: str = ASSISTANTS_BETA, upload: tuple[str, str, dict[str, str]] | None = None,
+        download: str | None = None,
     ) -> tuple[Any, float | None, bool]:
         """(answer dict, None, False) on success, else (failure, server wait, ambiguous)."""
         sent = time.monotonic()
@@ -459,7 +470,9 @@ class AssistantsClient:
             assert located is not None  # refused by _request
             base_url, path, query = located
             http = self._http(base_url, query)
-            if upload is None:
+            if download is not None:
+                response, written = _streamed(http, method, path, params, headers, download)
+            elif upload is None:
                 response = http.request(method, path, params=params, content=content, headers=headers)
             else:
                 source, filename, fields = upload
@@ -491,6 +504,8 @@ class AssistantsClient:
         if response.status_code >= 400:
             raise _api_error(response, operation, listing=(method == "GET"), provider=self.endpoint.provider,
                              redactor=self.redactor)
+        if download is not None:
+            return written, None, False
         try:
             payload = response.json()
         except ValueError:
@@ -507,6 +522,26 @@ class AssistantsClient:
         if not self.contact.answered_json:
             return f"{said}; is the base URL an Assistants API?"
         return f"{said}: {_excerpt(response, self.redactor)}"
+
+
+def _streamed(http: httpx.Client, method: str, path: str, params: dict[str, Any] | None, headers: dict[str, str],
+              destination: str) -> tuple[httpx.Response, dict[str, Any]]:
+    """Send a request whose answer's bytes go to `destination` (only a success's): the response (read whole
+    when it is an error, for its message) and the digest and size written."""
+    digest, size = hashlib.sha256(), 0
+    with http.stream(method, path, params=params, headers=headers) as response:
+        if response.status_code >= 400:
+            response.read()
+            return response, {}
+        with open(destination, "wb") as stream:
+            for chunk in response.iter_bytes(_DOWNLOAD_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                stream.write(chunk)
+    return response, {"sha256": digest.hexdigest(), "bytes": size}
+
+
+_DOWNLOAD_CHUNK = 1024 * 1024
 
 
 class _Unreached(RemoteError):

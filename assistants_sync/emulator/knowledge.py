@@ -293,7 +293,10 @@ class KnowledgeStore:
 
     def __init__(self, *, processing_polls: int = 2, processing_seconds: float | None = None,
                  clock: Callable[[], float] = time.time, max_file_bytes: int = MAX_FILE_BYTES,
-                 fail_marker: bytes = FAIL_MARKER) -> None:
+                 fail_marker: bytes = FAIL_MARKER, downloads: bool = False) -> None:
+        # OpenAI never gives back the content of a file of purpose assistants; other servers (self-hosted ones)
+        # may: `downloads` serves it, as they do.
+        self.downloads = downloads
         self.processing_polls = processing_polls  # reads of a store until its new files are processed
         self.processing_seconds = processing_seconds  # if set: processing time on `clock` instead of polls
         self.clock = clock
@@ -412,7 +415,7 @@ class KnowledgeStore:
     def file_content(self, file_id: str) -> RawBody:
         with self._lock:
             stored = self._file(file_id)
-        if stored.file["purpose"] == "assistants":
+        if stored.file["purpose"] == "assistants" and not self.downloads:
             # As the real API: uploads for assistants can be used, not downloaded.
             raise EmulatorError(400, "Not allowed to download files of purpose: assistants.")
         with stored.lock:

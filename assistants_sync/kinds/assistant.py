@@ -23,7 +23,7 @@ values the spec accepts (``tools: []``, never ``tools: null``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, Union
 
@@ -39,7 +39,7 @@ from pydantic_core import PydanticCustomError
 
 from ..ownership import KEY_PATTERN
 from .base import (Canonical, IdOf, KeyOf, Kind, LocalFile, ManifestChecks, Reference, ReferencedFiles, Strict,
-                   combined_limit, defaults_model_of, instructions_to_file, local_entry, local_file_of,
+                   combined_limit, defaults_model_of, exported_file_paths, instructions_to_file, local_entry, local_file_of,
                    read_parameters_file)
 from .file import MAX_FILE_BYTES
 
@@ -549,6 +549,16 @@ class AssistantKind(Kind):
 
     def export_files(self, key: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         return instructions_to_file(key, document)
+
+    def export_contents(self, canonical: Canonical, document: dict[str, Any], name_of: Callable[[Reference], str | None]
+                        ) -> tuple[dict[str, Any], dict[str, Reference]]:
+        """code_interpreter's files of the stack (canonically their contents' sha256) as ``files/NAME`` paths."""
+        interpreter = (document.get("tool_resources") or {}).get("code_interpreter") or {}
+        if not interpreter.get("files"):
+            return document, {}
+        paths = exported_file_paths([("file", sha256) for sha256 in interpreter["files"]], name_of)
+        resources = {**document["tool_resources"], "code_interpreter": {**interpreter, "files": list(paths)}}
+        return {**document, "tool_resources": resources}, paths
 
     def tool_identity(self, tool: Mapping[str, Any]) -> str:
         if tool.get("type") == "function":  # {"type": "function", "function": {"name": ...}}

@@ -27,6 +27,8 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
   an `ApplyContext` gives them the ids of referenced objects and the plan's values;
 - `field_lines` / `group_title`: how a plan shows a field, or a whole group of changes;
 - `export_document` / `export_files`: a manifest reproducing a remote object;
+  `export_contents`: the repository files it names whose content is another object of
+  the stack (a store's documents), which `download` (of that object's kind) writes back;
 - `tool_identity`: what names one of its tools in a diff (so tools match by it, not position).
 """
 
@@ -40,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from pydantic_core import PydanticCustomError
 
+from ..errors import ContentUnavailable
 from ..ownership import KEY_PATTERN, METADATA_MAX_PAIRS, TAG_KEY, KeyOf, is_reserved, tags_added
 
 # The kind of a manifest without ``kind:``, shown without a prefix; JSON plans also
@@ -99,6 +102,7 @@ class ObjectApi(ObjectListing, Protocol):
     def post_object(self, path: str, operation: str, body: dict[str, Any], *, beta: str = ...,
                     idempotent: bool = ...) -> dict[str, Any]: ...
     def upload_file(self, path: str, source: str, filename: str, fields: Mapping[str, str]) -> dict[str, Any]: ...
+    def download(self, path: str, operation: str, destination: str) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -348,6 +352,20 @@ class Kind:
         """`document` with long values moved to files of their own: (document, {relative path: text})."""
         return document, {}
 
+    def export_contents(self, canonical: Canonical, document: dict[str, Any], name_of: Callable[[Reference], str | None]
+                        ) -> tuple[dict[str, Any], dict[str, Reference]]:
+        """The repository files an exported `document` names whose content is an object of the stack: `document`
+        with each such reference written as a path relative to the manifest, and the object each path must hold.
+
+        `name_of` gives such an object's file name (None: not one of the stack's)."""
+        return document, {}
+
+    def download(self, api: ObjectApi, object_id: str, key: str, destination: str) -> None:
+        """Write the content of this kind's object `object_id` (the stack's, under `key`) to `destination`.
+
+        ContentUnavailable when the endpoint does not give it back."""
+        raise ContentUnavailable(f"a {self.noun} has no content to read back")
+
     def tool_identity(self, tool: Mapping[str, Any]) -> str:
         """What names one of an object's tools in a diff, e.g. "function get_weather".
 
@@ -410,6 +428,25 @@ def instructions_to_file(key: str, document: dict[str, Any]) -> tuple[dict[str, 
     moved = {("instructions_file" if name == "instructions" else name): (reference if name == "instructions" else value)
              for name, value in document.items()}
     return moved, {reference: instructions}
+
+
+EXPORTED_FILES_DIR = "files"
+
+
+def exported_file_paths(references: Sequence[Reference], name_of: Callable[[Reference], str | None]
+                        ) -> dict[str, Reference]:
+    """Where an export puts the content of each referenced upload: ``files/NAME``, or ``files/SHA8-NAME`` when two
+    contents share a name (a path relative to the manifest)."""
+    names = {reference: _plain_name(name_of(reference)) or reference[1] for reference in references}
+    shared = {name for name in names.values() if list(names.values()).count(name) > 1}
+    return {f"{EXPORTED_FILES_DIR}/{f'{ref[1][:8]}-{name}' if name in shared else name}": ref
+            for ref, name in names.items()}
+
+
+def _plain_name(name: str | None) -> str:
+    """A remote file name usable as one local file name ("" when it is none: empty, hidden, or a path)."""
+    plain = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return "" if plain.startswith(".") else plain
 
 
 def local_entry(local: LocalFile) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import SyncError
+from ..errors import ApiError, ContentUnavailable, SyncError
 from ..ownership import TAG_KEY, applied_tag, tag_value
 from .base import (ApplyContext, Canonical, CanonicalFields, Derived, DesiredView, Kind, ManifestBase, ObjectApi,
                    ObjectListing, PlannedChange)
@@ -131,6 +131,20 @@ class FileKind(Kind):
 
     def delete(self, api: ObjectApi, object_id: str) -> dict[str, Any]:
         return api.delete_object(self.path, object_id)
+
+    def download(self, api: ObjectApi, object_id: str, key: str, destination: str) -> None:
+        """Write the upload's content to `destination`, checked against its key, the sha256 it was uploaded with.
+
+        ContentUnavailable when the endpoint refuses (OpenAI never gives back a file of purpose assistants)."""
+        try:
+            written = api.download(f"{self.path}/{object_id}/content", f"downloading {object_id}", destination)
+        except ApiError as exc:
+            if exc.status >= 500 or exc.status == 429:  # the endpoint failed: not a refusal
+                raise
+            raise ContentUnavailable(f"HTTP {exc.status}: {exc.api_message}") from exc
+        if written.get("sha256") != key:
+            raise SyncError(f"downloading {object_id}: the content that came back is not the one uploaded "
+                            f"(sha256 {str(written.get('sha256'))[:12]}…, uploaded as {key[:12]}…)")
 
     def derive(self, desired: Sequence[DesiredView]) -> list[Derived]:
         """One file per content used by the desired objects (the first use names its source)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
@@ -36,7 +36,7 @@ from pydantic_core import PydanticCustomError
 
 from ..errors import AmbiguousRequestError, ApiError, SyncError
 from ..ownership import KEY_PATTERN, owner_of
-from .base import (ApplyContext, Canonical, CanonicalFields, Kind, ManifestChecks, ObjectApi, ObjectListing,
+from .base import (ApplyContext, Canonical, Reference, CanonicalFields, Kind, ManifestChecks, ObjectApi, ObjectListing,
                    LocalFile, ReferencedFiles, Strict, defaults_model_of, local_entry, local_file_of)
 from .file import MAX_FILE_BYTES
 
@@ -402,6 +402,13 @@ class VectorStoreKind(Kind):
         if entries:
             document["files"] = entries
         return document
+
+    def export_contents(self, canonical: Canonical, document: dict[str, Any], name_of: Callable[[Reference], str | None]
+                        ) -> tuple[dict[str, Any], dict[str, Reference]]:
+        """Each document the exported store names, at its path: the content of the upload it was made from."""
+        named = {entry if isinstance(entry, str) else entry["path"] for entry in document.get("files") or []}
+        files = canonical.as_dict().get("files") or {}
+        return document, {path: ("file", files[path]["content"]) for path in sorted(named) if path in files}
 
 
 
