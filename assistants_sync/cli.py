@@ -395,9 +395,12 @@ def validate(paths: tuple[str, ...], target: _Target) -> None:
               help="Save the plan to FILE for `apply --plan FILE`.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when there is nothing to do, 2 when there are changes, 1 on errors.")
+@click.option("--graph", is_flag=True,
+              help="Print the whole stack's dependency graph in DOT (Graphviz), marked by the plan, instead of the "
+                   "plan.")
 def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: bool, diff: DiffStyle,
          no_delete: bool, allow_delete_all: bool, targets: tuple[str, ...], out_file: str | None,
-         detailed_exitcode: bool) -> None:
+         detailed_exitcode: bool, graph: bool) -> None:
     """Show what apply would change: + create, > adopt, ~ update, - delete.
 
     \b
@@ -407,14 +410,23 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
       assistants-sync plan specs --format json --out plan.json
       assistants-sync plan specs --full-diff      # long text diffs whole, not cut
       assistants-sync plan specs --target support-bot    # only this key
+      assistants-sync plan specs --graph | dot -Tsvg > stack.svg
     """
-    from .planning.reconcile import plan_from_manifests
+    from .planning.reconcile import graph_from_manifests, plan_from_manifests
 
+    options = dict(allow_delete=not no_delete, allow_delete_all=allow_delete_all, allow_no_manifests=allow_delete_all,
+                   targets=targets, **target.manifest_options)
     with target.client() as client:
-        result = plan_from_manifests(target.paths(paths), client, target.stack, allow_delete=not no_delete,
-                                     allow_delete_all=allow_delete_all, allow_no_manifests=allow_delete_all,
-                                     targets=targets, **target.manifest_options)
-    _show(result, output_format, no_color, diff=diff)
+        if graph:
+            result, dependencies = graph_from_manifests(target.paths(paths), client, target.stack, **options)
+        else:
+            result = plan_from_manifests(target.paths(paths), client, target.stack, **options)
+    if graph:
+        from .render.graph import render_dot, stack_graph
+
+        click.echo(render_dot(stack_graph(result, dependencies), result.stack), nl=False)
+    else:
+        _show(result, output_format, no_color, diff=diff)
     if out_file:
         _save(result, out_file)
         click.echo(f"Saved the plan to {out_file}; apply exactly it with: assistants-sync apply --plan {out_file}",

@@ -140,6 +140,14 @@ def _note(wanted: Desired, kind: Any, text: str) -> Note:
     return Note(key=wanted.key, kind=kind, text=text, object_kind=wanted.kind)
 
 
+def stack_dependencies(desired: Sequence[Desired], actual: ActualState) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(kind, key) -> what that desired object names, for every object of the stack (derived ones too): the
+    dependency order apply follows, whether the object changes or not."""
+    wanted = with_derived(desired)
+    probes = [Change(action=Action.CREATE, kind=d.kind, key=d.key) for d in wanted]
+    return {(c.kind, c.key): [(r.kind, r.key) for r in c.depends_on] for c in _with_dependencies(probes, wanted, actual)}
+
+
 def _with_dependencies(changes: list[Change], desired: Sequence[Desired], actual: ActualState) -> list[Change]:
     """Each change with the objects it names (`Kind.references`), as refs by kind and key.
 

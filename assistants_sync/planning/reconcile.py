@@ -16,6 +16,7 @@ from typing import Any
 
 from ..actual.remote import ActualState, ObjectLister, fetch_actual
 from ..desired.manifest import Desired, load_manifests, require_manifests
+from .diff import stack_dependencies
 from .plan import Plan
 from .safety import check_deletes
 from .targeting import plan_for_targets
@@ -63,12 +64,40 @@ def plan_from_desired(
     `allow_no_manifests`: planning from nothing deletes everything. `targets` limits
     the plan to those keys (see `plan_for_targets`); the guards judge that partial plan.
     """
+    return _planned(desired, paths, client, stack, allow_delete=allow_delete, allow_delete_all=allow_delete_all,
+                    allow_no_manifests=allow_no_manifests, targets=targets)[0]
+
+
+def graph_from_manifests(
+    paths: Sequence[str | os.PathLike[str]],
+    client: ObjectLister,
+    stack: str,
+    *,
+    allow_delete: bool = True,
+    allow_delete_all: bool = False,
+    allow_no_manifests: bool = False,
+    targets: Collection[str] = (),
+    defaults: Mapping[str, Any] | None = None,
+    variables: Mapping[str, str] | None = None,
+    project_file: str | os.PathLike[str] | None = None,
+) -> tuple[Plan, dict[tuple[str, str], list[tuple[str, str]]]]:
+    """The plan, as `plan_from_manifests` makes it (with its errors), and what every object of the stack names
+    (`stack_dependencies`), for the whole stack's dependency graph."""
+    desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
+    plan, actual = _planned(desired, paths, client, stack, allow_delete=allow_delete,
+                            allow_delete_all=allow_delete_all, allow_no_manifests=allow_no_manifests, targets=targets)
+    return plan, stack_dependencies(desired, actual)
+
+
+def _planned(desired: Sequence[Desired], paths: Sequence[str | os.PathLike[str]], client: ObjectLister, stack: str,
+             *, allow_delete: bool, allow_delete_all: bool, allow_no_manifests: bool, targets: Collection[str]
+             ) -> tuple[Plan, ActualState]:
     if not allow_no_manifests:
         require_manifests(desired, paths, hint=NO_MANIFESTS_HINT)
     actual = listing_for(desired, client, stack)
     plan = plan_for_targets(desired, actual, client.endpoint.identity, targets, allow_delete=allow_delete)
     check_deletes(plan, allow_delete_all=allow_delete_all)
-    return plan
+    return plan, actual
 
 
 def drift_from_manifests(

@@ -7,6 +7,7 @@ from typing import Literal
 
 from ..kinds import counted, kind_named
 from ..kinds.base import DEFAULT_KIND
+from .graph import mermaid_section
 from ..planning.plan import Action, Change, DriftKind, Plan, plan_json
 from .valuediff import DiffLine, DiffStyle, change_lines, to_json, tool_type, value_lines
 
@@ -77,7 +78,7 @@ def render_markdown(plan: Plan, *, view: View = "plan", limit: int = MARKDOWN_LI
     if plan.is_empty:
         head += [_nothing_to_do(plan, view), ""]
     head += _markdown_notes(plan, room=limit // 4)
-    text = "\n".join(head) + "\n"
+    text = "\n".join(head) + "\n" + (mermaid_section(plan) if view == "plan" else "")
     sections = [_markdown_group(title, group) if title else _markdown_change(group[0], view, diff)
                 for title, group in shown_changes(plan)]
     for shown, section in enumerate(sections):
