@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -25,6 +26,23 @@ _LIMITS = [  # (schema keyword, how the limit reads)
     ("minProperties", "at least {} pairs"), ("maxProperties", "at most {} pairs"),
     ("pattern", "matches {}"),
 ]
+
+
+# A help's `\\b` block ("Example:" and indented lines, prose may follow), which mkdocs-click runs into one paragraph.
+_KEPT_BLOCK = re.compile(r"<p>([^\n<]*:)\n((?:  [^\n]*(?:\n|(?=</p>)))+)([^<]*)</p>")
+CLI_PAGE = "reference/cli.md"
+
+
+def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
+    """On the CLI reference, each command's examples as the code they are (as `--help` keeps their lines)."""
+    if page.file.src_path != CLI_PAGE:
+        return html_text
+
+    def code(match: re.Match[str]) -> str:
+        lines = textwrap.dedent(match.group(2)).rstrip("\n")
+        prose = f"\n<p>{match.group(3).strip()}</p>" if match.group(3).strip() else ""
+        return f"<p>{match.group(1)}</p>\n<pre><code>{lines}</code></pre>{prose}"
+    return _KEPT_BLOCK.sub(code, html_text)
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:

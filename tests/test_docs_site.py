@@ -343,3 +343,18 @@ def test_an_unknown_generated_part_fails_the_build() -> None:
 
     with pytest.raises(ValueError, match="reference/x.md: no generated part 'nonsense'"):
         _hook().on_page_markdown("# X\n<!-- generated: nonsense -->\n", Page(), None, None)
+
+
+def test_the_cli_reference_shows_each_commands_examples_as_code() -> None:
+    from types import SimpleNamespace
+
+    hook = _hook()
+    rendered = ("<p>Make the endpoint match.</p>\n<p>Example:\n  assistants-sync apply specs   # asks\n"
+                "  assistants-sync apply --plan plan.json\nHolds the stack's lock.</p>")
+    page = SimpleNamespace(file=SimpleNamespace(src_path=hook.CLI_PAGE))
+
+    assert hook.on_page_content(rendered, page, None, None) == (
+        "<p>Make the endpoint match.</p>\n<p>Example:</p>\n<pre><code>assistants-sync apply specs   # asks\n"
+        "assistants-sync apply --plan plan.json</code></pre>\n<p>Holds the stack's lock.</p>")
+    other = SimpleNamespace(file=SimpleNamespace(src_path="index.md"))
+    assert hook.on_page_content(rendered, other, None, None) == rendered
