@@ -382,7 +382,9 @@ def test_the_lock_object_uses_a_model_the_endpoint_has(emulator: EmulatorServer,
 def test_the_lock_fits_the_metadata_limits_whoever_holds_it(emulator: EmulatorServer) -> None:
     held = acquire(lock_objects(emulator), "s" * 64, who="someone-with-a-long-name@" + "h" * 1000, operation="apply",
                    lease=30)
-    [stored] = lock_stores(emulator)
+    [stored] = lock_stores(emulator)  # a vector store: no model needed, free, gone by itself a day after a kill
+    assert stored["name"] == "assistants-sync lock" and stored["file_counts"]["total"] == 0
+    assert stored["expires_after"] == {"anchor": "last_active_at", "days": 1} and len(emulator.store) == 0
     assert len(stored["metadata"]) <= 16 and all(len(v) <= 512 for v in stored["metadata"].values())
     assert held.who.startswith("someone-with-a-long-name@")
 
