@@ -31,7 +31,7 @@ _EXPORTS = {
     "LockHeldError": "errors", "ManifestError": "errors", "NoManifestsError": "errors", "PlanError": "errors",
     "Problem": "errors", "ProjectFileError": "errors", "RemoteError": "errors", "SyncError": "errors",
     "UnservedKindError": "errors", "AmbiguousRequestError": "errors", "UnreadableFile": "errors",
-    "VariableError": "errors", "ContentUnavailable": "errors",
+    "VariableError": "errors", "ContentUnavailable": "errors", "LockLostError": "errors",
     "Kind": "kinds.base", "ManifestBase": "kinds.base", "DEFAULT_KIND": "kinds.base",
     "register": "kinds", "unregister": "kinds", "get_kind": "kinds",
     "CanonicalAssistant": "kinds.assistant", "normalise": "kinds.assistant", "ASSISTANT": "kinds.assistant",
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from .applying.report import render_apply_summary, render_outcome
     from .desired.manifest import Desired, DesiredAssistant, load_manifests
     from .errors import (AmbiguousRequestError, ApiError, BadResponseError, ConfigError, ContentUnavailable, LockError,
-                         LockHeldError,
+                         LockHeldError, LockLostError,
                          ManifestError, NoManifestsError, PlanError, Problem, ProjectFileError, RemoteError,
                          SyncError, UnreadableFile, UnservedKindError, VariableError)
     from .kinds import get_kind, register, unregister

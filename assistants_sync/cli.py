@@ -28,7 +28,7 @@ import click
 
 # Only light modules here: `assistants-sync --help` must start fast. The pipeline
 # (pydantic, httpx, jsonschema) is imported inside the commands that use it.
-from .defaults import DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
+from .defaults import DEFAULT_BASE_URL, DEFAULT_LOCK_LEASE, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, SyncError
 from .ownership import KEY_PATTERN, check_stack
 from .redact import MaskingStream, Redactor
@@ -105,10 +105,13 @@ def _project_options(func: F) -> F:
                                  if name in kwargs}
         flags["headers"] = dict(_header(h) for h in kwargs.pop("headers", ()))
         flags["parallelism"] = kwargs.get("parallelism")
+        flags["lock_lease"] = kwargs.get("lock_lease")
         retry = {name: kwargs.pop(name) for name in ("max_attempts", "request_timeout") if name in kwargs}
         target = _Target(_resolve(config, env_name, variables, flags), **retry)
         if "parallelism" in kwargs:
             kwargs["parallelism"] = target.settings.parallelism
+        if "lock_lease" in kwargs:
+            kwargs["lock_lease"] = target.settings.lock_lease
         return func(*args, target=target, **kwargs)
 
     options = [
@@ -537,11 +540,15 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool, only_ki
 @_diff_options
 @click.option("--lock-timeout", type=click.FloatRange(0, 86400), default=0.0, metavar="SECONDS",
               help="Wait up to SECONDS for another apply of the stack to release its lock. [default: 0, fail at once]")
+@click.option("--lock-lease", type=float, default=None, metavar="SECONDS",
+              help="Renew this apply's lock every third of SECONDS; a waiting apply takes over a lock left "
+                   f"unrenewed for longer (a killed run's). [default: {DEFAULT_LOCK_LEASE:g}; also lock_lease in the "
+                   "project file]")
 @click.option("--no-wait", is_flag=True,
               help="Do not wait for vector stores to process the files attached to them (nor report failures).")
 def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete_all: bool, targets: tuple[str, ...],
           auto_approve: bool, plan_file: str | None, parallelism: int, no_color: bool, diff: DiffStyle,
-          lock_timeout: float, no_wait: bool) -> None:
+          lock_timeout: float, lock_lease: float, no_wait: bool) -> None:
     """Make the endpoint match the manifests (or carry out a saved plan).
 
     \b
@@ -558,6 +565,9 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
     from .planning.reconcile import NO_MANIFESTS_HINT, plan_from_desired
     from .planning.saved import check_saved_plan, load_plan
 
+    from .applying.lock import check_lease
+
+    check_lease(lock_lease)  # before anything is sent
     if plan_file and paths:
         raise ConfigError("give either manifest PATHs or --plan FILE, not both: a saved plan already holds its changes")
     if plan_file and targets:
@@ -578,7 +588,7 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
                 if not allow_delete_all:
                     require_manifests(desired, target.paths(paths), hint=NO_MANIFESTS_HINT)
                 model = model_for_manifests(desired, os.environ)
-        with _stack_lock(client, target.stack, model, lock_timeout):
+        with _stack_lock(client, target.stack, model, lock_timeout, lock_lease):
             with _interrupted_before_any_change():
                 if plan_file:
                     # again, under the lock: it may have changed
@@ -597,26 +607,37 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
 
 
 @contextlib.contextmanager
-def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float) -> Iterator[None]:
-    """Hold the stack's lock for the block; Ctrl-C while waiting for it exits 130."""
+def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float, lease: float) -> Iterator[None]:
+    """Hold the stack's lock, leased, for the block (each write of `client` checks it is still held); Ctrl-C while
+    waiting for it exits 130."""
     from .applying.apply_lock import EndpointLockObjects, who_am_i
-    from .applying.lock import holding
+    from .applying.lock import leased
 
     def waiting(holder: LockInfo, seconds_left: float) -> None:
         click.echo(f'Stack "{stack}" is locked by {holder.describe()}; waiting up to {math.ceil(seconds_left)}s '
                    "for it to be released...", err=True)
 
-    # A client of its own: Ctrl-C during the apply stops the apply's client, and the lock must still be released.
+    def taking_over(holder: LockInfo, unchanged: float) -> None:
+        click.echo(f"The lock of {holder.who} was not renewed for {math.floor(unchanged)} s (its lease is "
+                   f"{holder.lease:g} s); taking it over.", err=True)
+
+    # A client of its own: Ctrl-C during the apply stops the apply's client, and the lock must still be released
+    # (and renewed meanwhile, whatever the apply's requests wait for).
     with client.sibling() as lock_client, \
             contextlib.ExitStack() as held:
         try:
-            held.enter_context(holding(EndpointLockObjects(lock_client, model), stack, who=who_am_i(),
-                                       timeout=timeout, on_wait=waiting,
-                                       warn=lambda message: click.echo(f"Warning: {message}", err=True)))
+            renewing = held.enter_context(leased(EndpointLockObjects(lock_client, model), stack, who=who_am_i(),
+                                                 lease=lease, timeout=timeout, on_wait=waiting,
+                                                 on_takeover=taking_over,
+                                                 warn=lambda message: click.echo(f"Warning: {message}", err=True)))
         except KeyboardInterrupt:
             click.echo("Interrupted while waiting for the lock; nothing was changed.", err=True)
             sys.exit(EXIT_INTERRUPTED)
-        yield
+        client.before_write = renewing.check
+        try:
+            yield
+        finally:
+            client.before_write = None
 
 
 @cli.command()

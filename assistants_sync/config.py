@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from .defaults import CONFIG_NAMES, DEFAULT_BASE_URL, DEFAULT_PARALLELISM, DEFAULT_STACK
+from .defaults import CONFIG_NAMES, DEFAULT_BASE_URL, DEFAULT_LOCK_LEASE, DEFAULT_PARALLELISM, DEFAULT_STACK
 from .errors import ConfigError, Problem, ProjectFileError
 from .kinds import default_fields, kinds
 from .ownership import STACK_PATTERN
@@ -40,6 +40,8 @@ class _Settings(BaseModel):
     stack: Annotated[str, StringConstraints(pattern=STACK_PATTERN)] | None = None
     paths: list[Annotated[str, StringConstraints(min_length=1)]] | None = None
     parallelism: int | None = Field(default=None, ge=1, le=256)
+    # Seconds an apply's lock lives unrenewed before a waiting apply takes it over (see applying.lock.Lease).
+    lock_lease: float | None = Field(default=None, ge=3, le=86400)
     # Manifest fields for every manifest of a kind that takes them (checked by `_defaults_problems`).
     defaults: dict[str, Any] | None = None
 
@@ -65,6 +67,7 @@ class Settings:
     stack: str = DEFAULT_STACK
     paths: tuple[str, ...] = ("specs",)
     parallelism: int = DEFAULT_PARALLELISM
+    lock_lease: float = DEFAULT_LOCK_LEASE
     defaults: Mapping[str, Any] = field(default_factory=dict)
     variables: Mapping[str, str] = field(default_factory=dict, repr=False)
     config_file: Path | None = None
@@ -220,7 +223,9 @@ def resolve_settings(
         parallelism = int(chosen.get("parallelism", DEFAULT_PARALLELISM))
     except ValueError:
         raise ConfigError(f"ASSISTANTS_SYNC_PARALLELISM={chosen['parallelism']!r}: not a whole number") from None
+    lease = flags.get("lock_lease")
     return Settings(
+        lock_lease=float(lease if lease is not None else _pick(layers, "lock_lease") or DEFAULT_LOCK_LEASE),
         provider="azure" if provider == "azure" else "foundry" if provider == "foundry" else "openai",
         base_url=chosen.get("base_url"),
         api_version=chosen.get("api_version"),

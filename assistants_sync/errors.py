@@ -15,7 +15,8 @@
     │   └── AmbiguousRequestError  a create may or may not have happened (answer lost)
     ├── PlanError              a plan cannot be made or a saved plan cannot be used
     └── LockError              the stack's lock cannot be taken or released
-        └── LockHeldError      another run holds the lock (names it)
+        ├── LockHeldError      another run holds the lock (names it)
+        └── LockLostError      this run's lock was taken over (it looked dead): it stops before writing
 
 Anything else escaping the library is a bug and is allowed to traceback.
 Messages never contain the API key or header values: they are built from
@@ -162,3 +163,7 @@ class LockHeldError(LockError):
             f"  {advice}If it was killed, release its lock with: "
             f"assistants-sync force-unlock {holder.lock_id} --stack {holder.stack}"
         )
+
+
+class LockLostError(LockError):
+    """This run's lock was taken over by another run (its lease ran out): it stops before its next write."""

@@ -103,28 +103,33 @@ def loopback_server(script: Script) -> Iterator[LoopbackServer]:
 
 
 def serving_locks(script: Script) -> Script:
-    """`script`, with apply's lock objects kept like a real endpoint keeps assistants.
+    """`script`, with apply's lock objects kept like a real endpoint keeps vector stores.
 
-    A lock is an assistant whose metadata carries ``assistants-sync.lock``: its create is
-    stored and answered, listings include it, and its delete removes it; every other
-    request goes to `script`, whose listings (JSON) get the stored locks added.
+    A lock is a vector store whose metadata carries ``assistants-sync.lock``: its create is
+    stored and answered, its renewals (a modify) update it, listings of vector stores include
+    it, and its delete removes it; every other request goes to `script`, whose listings of
+    vector stores (JSON) get the stored locks added.
     """
     locks: dict[str, dict[str, Any]] = {}
 
     def answer(request: Request) -> Answer:
+        path = request.path.split("?")[0]
         metadata = (request.body or {}).get("metadata") or {}
-        if request.method == "POST" and request.path.split("?")[0].endswith("/assistants") \
-                and "assistants-sync.lock" in metadata:
-            lock = {"id": f"asst_lock{len(locks) + 1}", "object": "assistant", "created_at": len(locks) + 1,
+        if request.method == "POST" and path.endswith("/vector_stores") and "assistants-sync.lock" in metadata:
+            lock = {"id": f"vs_lock{len(locks) + 1}", "object": "vector_store", "created_at": len(locks) + 1,
                     **request.body}
             locks[lock["id"]] = lock
             return json_answer(200, lock)
-        lock_id = request.path.split("?")[0].rsplit("/", 1)[-1]
+        lock_id = path.rsplit("/", 1)[-1]
+        if request.method == "POST" and lock_id in locks:
+            locks[lock_id] = {**locks[lock_id], "metadata": metadata}
+            return json_answer(200, locks[lock_id])
         if request.method == "DELETE" and lock_id in locks:
             del locks[lock_id]
-            return json_answer(200, {"id": lock_id, "object": "assistant.deleted", "deleted": True})
+            return json_answer(200, {"id": lock_id, "object": "vector_store.deleted", "deleted": True})
         status, kind, body = script(request)
-        if request.method == "GET" and kind == "application/json" and status == 200:
+        if request.method == "GET" and path.endswith("/vector_stores") and kind == "application/json" \
+                and status == 200:
             page = json.loads(body)
             if isinstance(page, dict) and page.get("object") == "list":
                 page["data"] = [*locks.values(), *page["data"]]

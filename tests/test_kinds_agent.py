@@ -94,19 +94,21 @@ def test_agents_only_endpoint_plans_applies_with_its_lock_and_a_second_plan_is_e
     assert "No changes. The 1 managed agent matches the manifests." in again.output
 
 
-def test_the_lock_is_an_agent_where_assistants_are_not_served(openai_like: EmulatorServer, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_lock_is_an_agent_where_neither_vector_stores_nor_assistants_are_served(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from assistants_sync.actual.client import AssistantsClient, Endpoint
     from assistants_sync.applying.apply_lock import EndpointLockObjects
     from assistants_sync.applying.lock import holding
 
-    with AssistantsClient(Endpoint(openai_like.base_url, api_key=API_KEY)) as client:
+    with running_emulator(api_key=API_KEY, serve_assistants=False, serve_knowledge=False) as server, \
+            AssistantsClient(Endpoint(server.base_url, api_key=API_KEY)) as client:
+        openai_like = _pointed_at(server, monkeypatch)
         with holding(EndpointLockObjects(client, "gpt-5"), "default", who="test", timeout=0):
             [lock] = agents_of(openai_like)
             assert lock["name"] == "assistants-sync lock" and "force-unlock" in lock["instructions"]
             busy = run("apply", "--auto-approve", "--lock-timeout", "0", str(specs(tmp_path)))
             assert busy.exit_code == 1 and "locked" in busy.output
-    assert agents_of(openai_like) == []
+        assert agents_of(openai_like) == []
 
 
 @pytest.mark.parametrize(("field", "value", "shown"), [

@@ -80,6 +80,14 @@ def refused_by_validate(env: EmulatorServer) -> str:
     return result.stderr
 
 
+@pytest.fixture(autouse=True)
+def lock_on_assistants(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock an assistant, as where no vector stores are served: these tests count the stores' own requests."""
+    from assistants_sync.applying import apply_lock
+
+    monkeypatch.setattr(apply_lock, "LOCK_KINDS", ("assistant", "agent"))
+
+
 def writes(env: EmulatorServer) -> list[str]:
     """The emulator's write requests since the test began, as 'METHOD /path' without the /v1 prefix."""
     return [f"{r.method} {r.path.removeprefix('/v1')}" for r in env.requests if r.method != "GET"]

@@ -42,8 +42,13 @@ def hold(emulator: EmulatorServer, stack: str = "default", who: str = "alice@lap
     return acquire(lock_objects(emulator), stack, who=who)
 
 
+def lock_stores(emulator: EmulatorServer) -> list[dict[str, Any]]:
+    """The vector stores the emulator holds that are lock objects."""
+    return [s for s in emulator.knowledge.list_stores({"limit": "100"})["data"] if LOCK_KEY in s["metadata"]]
+
+
 def lock_count(emulator: EmulatorServer) -> int:
-    return sum(1 for a in emulator.store.list(limit=100)["data"] if LOCK_KEY in a["metadata"])
+    return len(lock_stores(emulator))
 
 
 def weather_specs(tmp_path: Path, model: str = "gpt-4o") -> Path:
@@ -132,7 +137,7 @@ def test_an_apply_fails_at_once_while_another_holds_the_lock_and_names_it(env: E
         f"assistants-sync force-unlock {held.lock_id} --stack default\n"
     )
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", held.since)
-    assert len(env.store) == 1 and lock_count(env) == 1  # only the holder's lock: nothing created, nothing left
+    assert len(env.store) == 0 and lock_count(env) == 1  # only the holder's lock: nothing created, nothing left
     waited = run("apply", "--auto-approve", "--lock-timeout", "2", str(specs))
     assert waited.exit_code == 1
     assert waited.stderr.endswith(
@@ -140,7 +145,7 @@ def test_an_apply_fails_at_once_while_another_holds_the_lock_and_names_it(env: E
         f"  If it was killed, release its lock with: assistants-sync force-unlock {held.lock_id} --stack default\n")
     assert re.search(f'Stack "default" is locked by {re.escape(held.describe())}; waiting up to [12]s for it to be '
                      r"released\.\.\.\n", waited.stderr)
-    assert len(env.store) == 1
+    assert len(env.store) == 0 and lock_count(env) == 1
     assert run("apply", "--auto-approve", "--stack", "other", str(specs)).exit_code == 0  # the lock is per stack
 
 
@@ -150,7 +155,7 @@ def test_a_saved_plan_is_not_applied_while_another_holds_the_lock(env: EmulatorS
     hold(env)
     result = run("apply", "--plan", str(plan_file))
     assert result.exit_code == 1 and 'stack "default" is locked by alice@laptop pid 4242 (apply)' in result.stderr
-    assert len(env.store) == 1
+    assert len(env.store) == 0
 
 
 def test_two_applies_racing_on_one_stack_create_no_duplicates(emulator: EmulatorServer, tmp_path: Path) -> None:
@@ -161,7 +166,7 @@ def test_two_applies_racing_on_one_stack_create_no_duplicates(emulator: Emulator
     creates = iter(range(2))
 
     def first_two_creates_meet(method: str, path: str, body: bytes) -> None:
-        if method == "POST" and path == "/v1/assistants" and next(creates, None) is not None:
+        if method == "POST" and path == "/v1/vector_stores" and next(creates, None) is not None:
             barrier.wait()
 
     with proxy(emulator, first_two_creates_meet) as url:
@@ -217,7 +222,7 @@ def test_an_apply_waits_for_the_lock_and_goes_on_once_it_is_released(env: Emulat
     waiting = read_until(process, "for it to be released...")
     assert (f'Stack "default" is locked by alice@laptop pid 4242 (apply) since {held.since}, lock id {held.lock_id}; '
             "waiting up to ") in waiting
-    assert len(env.store) == 1  # nothing is planned or written while waiting
+    assert len(env.store) == 0  # nothing is planned or written while waiting
     release(lock_objects(env), held)
     rest = process.communicate(timeout=60)[0].decode()
     assert process.returncode == 0, waiting + rest
@@ -234,8 +239,8 @@ def test_ctrl_c_while_waiting_for_the_lock_exits_130_and_leaves_nothing(env: Emu
     rest = process.communicate(timeout=60)[0].decode()
     assert process.returncode == 130, rest
     assert "Interrupted while waiting for the lock; nothing was changed." in rest
-    assert [lock.lock_id for lock in locks_of(env.store.list(limit=100)["data"], "default")] == [held.lock_id]
-    assert len(env.store) == 1
+    assert [lock.lock_id for lock in locks_of(lock_stores(env), "default")] == [held.lock_id]
+    assert len(env.store) == 0
 
 
 def test_force_unlock_releases_the_lock_of_a_killed_apply(env: EmulatorServer, tmp_path: Path) -> None:
@@ -248,7 +253,7 @@ def test_force_unlock_releases_the_lock_of_a_killed_apply(env: EmulatorServer, t
     killed.kill()
     killed.communicate(timeout=30)
     os.close(controller)
-    assert lock_count(env) == 1 and len(env.store) == 1
+    assert lock_count(env) == 1 and len(env.store) == 0
 
     locked = run("apply", "--auto-approve", str(specs))
     assert locked.exit_code == 1
@@ -287,7 +292,8 @@ def test_force_unlock_on_a_terminal_asks_first(env: EmulatorServer, monkeypatch:
 
 
 def test_force_unlock_releases_a_lock_where_only_agents_are_served(monkeypatch: pytest.MonkeyPatch) -> None:
-    with running_emulator(api_key=API_KEY, serve_assistants=False) as server:  # OpenAI since the sunset
+    # an endpoint of the Agents API alone: neither vector stores (the lock's first choice) nor assistants
+    with running_emulator(api_key=API_KEY, serve_assistants=False, serve_knowledge=False) as server:
         point_cli_at(monkeypatch, server.base_url)
         assert run("force-unlock", "0123456789abcdef", "--force").stderr == (
             'Error: stack "default" has no lock 0123456789abcdef; it is not locked\n')
@@ -338,9 +344,13 @@ def test_a_lock_is_never_seen_as_an_assistant_and_plan_drift_export_take_none(
 
 def test_the_lock_object_uses_a_model_the_endpoint_has(emulator: EmulatorServer, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Like an Azure resource, this endpoint only knows its own deployment names."""
+    """Like an Azure resource, this endpoint only knows its own deployment names (and serves no vector stores,
+    so the lock is an assistant, which needs a model)."""
 
     def only_my_deployment(method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]] | None:
+        if path.startswith(("/v1/vector_stores", "/v1/files")):
+            return 404, {"error": {"message": "Invalid URL", "type": "invalid_request_error", "param": None,
+                                   "code": "unknown_url"}}
         if method == "POST" and path == "/v1/assistants" and json.loads(body)["model"] != "my-deployment":
             return 404, {"error": {"message": f"The model '{json.loads(body)['model']}' does not exist",
                                    "type": "invalid_request_error", "param": "model", "code": "model_not_found"}}
@@ -370,8 +380,11 @@ def test_the_lock_object_uses_a_model_the_endpoint_has(emulator: EmulatorServer,
 
 
 def test_the_lock_fits_the_metadata_limits_whoever_holds_it(emulator: EmulatorServer) -> None:
-    held = acquire(lock_objects(emulator), "s" * 64, who="someone-with-a-long-name@" + "h" * 1000, operation="apply")
-    [stored] = emulator.store.list()["data"]
+    held = acquire(lock_objects(emulator), "s" * 64, who="someone-with-a-long-name@" + "h" * 1000, operation="apply",
+                   lease=30)
+    [stored] = lock_stores(emulator)  # a vector store: no model needed, free, gone by itself a day after a kill
+    assert stored["name"] == "assistants-sync lock" and stored["file_counts"]["total"] == 0
+    assert stored["expires_after"] == {"anchor": "last_active_at", "days": 1} and len(emulator.store) == 0
     assert len(stored["metadata"]) <= 16 and all(len(v) <= 512 for v in stored["metadata"].values())
     assert held.who.startswith("someone-with-a-long-name@")
 
@@ -459,7 +472,7 @@ def test_a_lock_that_cannot_be_released_says_how_to_release_it(emulator: Emulato
         result = run("apply", "--auto-approve", str(weather_specs(tmp_path)))
     assert result.exit_code == 1
     assert "Apply complete: 1 created, 0 updated, 0 deleted." in result.stdout
-    [lock] = locks_of(emulator.store.list()["data"], "default")
+    [lock] = locks_of(lock_stores(emulator), "default")
     assert result.stderr.startswith("Error: releasing the lock failed (deleting ")
     assert "HTTP 403: This key may not delete assistants." in result.stderr
     assert result.stderr.rstrip().endswith(

@@ -17,7 +17,7 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -265,6 +265,9 @@ class AssistantsClient:
         self.limiter = limiter or RateLimiter()
         self.stop = stop or threading.Event()
         self.stats = RequestStats()
+        # Called before each request that writes (raising stops it unsent): the lease's check that this run
+        # still holds its stack's lock.
+        self.before_write: Callable[[], None] | None = None
         self._transport = transport
         self._timeout = min(timeout, self.retry.deadline)
         # One small httpx client per thread: a worker needs one keep-alive connection, and
@@ -422,6 +425,8 @@ class AssistantsClient:
             collection = path.partition("/")[0]
             raise ApiError(404, UNSERVED_WHY.get(collection, f"this endpoint does not serve {collection}"),
                            operation=operation, sent=False)
+        if method != "GET" and self.before_write is not None:
+            self.before_write()
         content = json.dumps(json_body).encode() if json_body is not None else None
         started = time.monotonic()
         attempt = 0

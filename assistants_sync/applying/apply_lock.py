@@ -1,14 +1,17 @@
-"""The stack lock on the endpoint: lock objects are objects of the first kind it serves.
+"""The stack lock on the endpoint: lock objects are empty vector stores where the endpoint serves them.
 
-The API has no object of its own for a lock, so a lock object is an object with free
-metadata (an assistant; an agent where assistants are not served) named
-"assistants-sync lock", whose metadata marks it (`lock.LOCK_KEY`); the listing
-(remote.py) never counts it as managed, unowned or another stack's.
-
-Creating one needs a model the endpoint accepts: the lock takes the model of the work
-it guards (the first manifest; the first change of a saved plan, or the object it
-changes), so it never needs a model the run does not already use.
+The API has no object of its own for a lock. An empty vector store suits one best on
+every endpoint here (OpenAI, Azure OpenAI, Foundry's classic and new agents, self-hosted
+servers): its metadata is free and updated in place (the lease's renewals), it needs no
+model, it costs nothing while it holds no file, and its ``expires_after`` (a day after
+its last activity) removes one that a killed run left behind. Where vector stores are
+not served, an assistant is the lock object, else an agent: those need a model the
+endpoint accepts, so the lock takes the model of the work it guards (the first
+manifest; the first change of a saved plan, or the object it changes);
 ``ASSISTANTS_SYNC_LOCK_MODEL`` overrides that, and `DEFAULT_LOCK_MODEL` is the last resort.
+A lock object is named "assistants-sync lock" and marked by its metadata
+(`lock.LOCK_KEY`); the listing (remote.py) never counts it as managed, unowned or
+another stack's.
 """
 
 from __future__ import annotations
@@ -34,13 +37,16 @@ DEFAULT_LOCK_MODEL = "gpt-4o-mini"
 LOCK_NAME = "assistants-sync lock"
 
 
-class EndpointLockObjects:
-    """`lock.LockObjects` on an endpoint: objects of the first kind it serves (assistants, else agents).
+LOCK_KINDS = ("vector_store", "assistant", "agent")  # the objects a lock may be, the best first
+LOCK_EXPIRES_AFTER = {"anchor": "last_active_at", "days": 1}  # a vector store's own clean-up of a leftover lock
 
-    The store is the first kind, in registry order, whose first answer is not a 404 (an
-    OpenAI endpoint no longer serves assistants); every bundled kind holds free metadata.
-    The note saying how to release a lock goes in the kind's `description`, or else its
-    `instructions`.
+
+class EndpointLockObjects:
+    """`lock.LockObjects` on an endpoint: objects of the first of `LOCK_KINDS` it serves.
+
+    The store is the first of those kinds whose first answer is not a 404 (an OpenAI
+    endpoint no longer serves assistants). An assistant's or an agent's lock carries a
+    note saying how to release it, in its `description` or else its `instructions`.
     """
 
     def __init__(self, client: ObjectApi, model: str = DEFAULT_LOCK_MODEL) -> None:
@@ -50,9 +56,10 @@ class EndpointLockObjects:
 
     def _served(self, call: Callable[[Kind], _T]) -> _T:
         """`call` on the store's kind: the first kind whose answer is not a 404, remembered."""
-        from ..kinds import kinds
+        from ..kinds import kind_named
 
-        candidates = [self._kind] if self._kind is not None else list(kinds())
+        candidates = [self._kind] if self._kind is not None else [
+            kind for name in LOCK_KINDS if (kind := kind_named(name)) is not None]
         for index, kind in enumerate(candidates):
             try:
                 answer = call(kind)
@@ -81,6 +88,9 @@ class EndpointLockObjects:
         model = self.model
 
         def create(kind: Kind) -> str:
+            if "model" not in kind.fields:  # a vector store: no model, no note (its name and metadata say it)
+                return str(kind.create(self.client, {"name": LOCK_NAME, "metadata": metadata,
+                                                     "expires_after": LOCK_EXPIRES_AFTER})["id"])
             note = "description" if "description" in kind.fields else "instructions"
             body = {
                 "model": model,
@@ -97,11 +107,18 @@ class EndpointLockObjects:
         except AmbiguousRequestError:
             return None  # the lock's listing finds it by its lock id, if it was created
         except ApiError as exc:
-            noun = self._kind.noun if self._kind is not None else "assistant"
+            kind = self._kind
+            if kind is not None and "model" not in kind.fields:
+                raise LockError(f'taking the lock of stack "{stack}" (a {kind.noun} named "{LOCK_NAME}"): '
+                                f"{exc}") from exc
+            noun = kind.noun if kind is not None else "assistant"
             raise LockError(
                 f'taking the lock of stack "{stack}" (an {noun} named "{LOCK_NAME}", model {self.model!r}): '
                 f"{exc}\n  If the endpoint does not know this model, set {LOCK_MODEL_ENV} to one it has"
             ) from exc
+
+    def update_object(self, object_id: str, metadata: dict[str, str]) -> None:
+        self._served(lambda kind: kind.update(self.client, object_id, {"metadata": metadata}))
 
     def delete_object(self, object_id: str) -> None:
         try:

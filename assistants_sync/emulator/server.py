@@ -97,6 +97,7 @@ class EmulatorServer:
     # Which APIs answer; the other answers 404, as OpenAI (no /assistants) or Foundry (no /agents) do.
     serves_assistants: bool = True
     serves_agents: bool = True
+    serves_knowledge: bool = True  # /files and /vector_stores (False: a server of the Assistants API alone)
     knowledge: KnowledgeStore = field(default_factory=KnowledgeStore)  # /files and /vector_stores
     foundry_agents: FoundryAgentStore = field(default_factory=FoundryAgentStore)  # {project}/agents (versioned)
     in_flight: int = 0
@@ -123,6 +124,7 @@ def make_server(
     store: AssistantStore | None = None, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
     faults: Faults | None = None, required_headers: dict[str, str] | None = None,
     tokens: TokenAuthority | None = None, serve_assistants: bool = True, serve_agents: bool = True,
+    serve_knowledge: bool = True,
 ) -> EmulatorServer:
     """An emulator bound to host:port (0 = any free port), not yet serving.
 
@@ -130,11 +132,13 @@ def make_server(
     header under /openai); without, any non-empty key is. `required_headers` must all be
     present with these values, as a gateway such as Portkey requires its own headers.
     Under /api/projects/NAME (Foundry) only bearer tokens signed by `tokens` are accepted.
-    `serve_assistants=False` or `serve_agents=False` makes that API answer 404 everywhere.
+    `serve_assistants=False`, `serve_agents=False` or `serve_knowledge=False` (files and
+    vector stores) makes that API answer 404 everywhere.
     """
     server = EmulatorServer(store=store if store is not None else AssistantStore(), httpd=None,  # type: ignore[arg-type]
                             faults=faults or Faults(), tokens=tokens or TokenAuthority(),
-                            serves_assistants=serve_assistants, serves_agents=serve_agents)
+                            serves_assistants=serve_assistants, serves_agents=serve_agents,
+                            serves_knowledge=serve_knowledge)
     handler = type("Handler", (_Handler,), {"emulator": server, "expected_key": api_key,
                                             "required_headers": dict(required_headers or {})})
     server.httpd = _Server((host, port), handler)
@@ -145,11 +149,12 @@ def make_server(
 def running_emulator(
     store: AssistantStore | None = None, *, api_key: str | None = None, faults: Faults | None = None,
     required_headers: dict[str, str] | None = None, tokens: TokenAuthority | None = None,
-    serve_assistants: bool = True, serve_agents: bool = True,
+    serve_assistants: bool = True, serve_agents: bool = True, serve_knowledge: bool = True,
 ) -> Iterator[EmulatorServer]:
     """Serve an emulator on a free loopback port in a background thread while inside."""
     server = make_server(store, api_key=api_key, faults=faults, required_headers=required_headers, tokens=tokens,
-                         serve_assistants=serve_assistants, serve_agents=serve_agents)
+                         serve_assistants=serve_assistants, serve_agents=serve_agents,
+                         serve_knowledge=serve_knowledge)
     thread = threading.Thread(
         target=server.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="assistants-emulator", daemon=True
     )
@@ -278,7 +283,8 @@ class _Handler(BaseHTTPRequestHandler):
             if project:
                 self._check_foundry(method, path, query)
             self._check_headers(azure, query, foundry=bool(project), beta=None)
-            return self.emulator.knowledge.route(method, path[len(prefix):], query, body)
+            return self.emulator.knowledge.route(method, path[len(prefix):], query, self._knowledge_body(method, path,
+                                                                                                      body))
         if not path.startswith(prefix + "/assistants"):
             raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
         if not self.emulator.serves_assistants:
@@ -320,8 +326,15 @@ class _Handler(BaseHTTPRequestHandler):
         if rest.startswith(FOUNDRY_OPENAI + "/") and knowledge.serves(rest[len(FOUNDRY_OPENAI):]):
             self.emulator.tokens.check(self._bearer(), method, path)  # an OpenAI-style path: no api-version
             self._check_headers(False, query, foundry=True, beta=None)
-            return self.emulator.knowledge.route(method, rest[len(FOUNDRY_OPENAI):], query, body)
+            return self.emulator.knowledge.route(method, rest[len(FOUNDRY_OPENAI):], query,
+                                                 self._knowledge_body(method, path, body))
         return None
+
+    def _knowledge_body(self, method: str, path: str, body: bytes | Upload) -> bytes | Upload:
+        """`body`, if this emulator serves files and vector stores (else the 404 of an unknown URL)."""
+        if not self.emulator.serves_knowledge:
+            raise EmulatorError(404, f"Invalid URL ({method} {path})", code="unknown_url")
+        return body
 
     def _serve_agents(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
         if not self.emulator.serves_agents:
