@@ -372,8 +372,8 @@ def test_openai_agent_manifests_on_foundry_are_refused_without_asking_foundrys_a
     assert result.exit_code == 1
     assert result.stderr == (
         f"Error: {foundry.server.project_url('sales')} does not serve agents: a Foundry project serves no OpenAI "
-        "Agents API ({project}/agents holds Foundry's own agents: kind: foundry_agent), and the manifests hold agents "
-        "(kind: agent); nothing was changed. Plan them against an endpoint that serves agents, or check the "
+        "Agents API ({project}/agents holds Foundry's own, versioned agents, which assistants-sync does not manage "
+        "yet), and the manifests hold agents (kind: agent); nothing was changed. Plan them against an endpoint that serves agents, or check the "
         "endpoint.\n")
     assert not any(r.path.startswith("/api/projects/sales/agents") for r in foundry.server.requests)
 

@@ -68,8 +68,8 @@ NOT_SERVED: dict[str, Route | None] = {FOUNDRY_AGENTS_COLLECTION: None}
 # Why a collection an endpoint routes to None is not served there (shown instead of a 404 never received).
 UNSERVED_WHY = {
     FOUNDRY_AGENTS_COLLECTION: "only a Microsoft Foundry project serves them (--provider foundry)",
-    "agents": "a Foundry project serves no OpenAI Agents API ({project}/agents holds Foundry's own agents: "
-              "kind: foundry_agent)",
+    "agents": "a Foundry project serves no OpenAI Agents API ({project}/agents holds Foundry's own, "
+              "versioned agents, which assistants-sync does not manage yet)",
 }
 
 
