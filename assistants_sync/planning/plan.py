@@ -29,6 +29,9 @@ class Action(str, Enum):
     DELETE = "delete"
 
 
+# How every view of a plan (text, Markdown, diagrams, apply's lines) marks each action.
+SYMBOLS = {Action.CREATE: "+", Action.ADOPT: ">", Action.UPDATE: "~", Action.DELETE: "-"}
+
 Cause = Literal["manifest", "drift", "both"]
 # Why `drift` reports a change: what differs from the manifests that no manifest edit explains.
 DriftKind = Literal["changed", "missing", "untracked", "duplicate"]

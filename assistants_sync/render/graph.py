@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..kinds.base import DEFAULT_KIND
-from ..planning.plan import Change, Plan
+from ..planning.plan import SYMBOLS, Change, Plan
 
 UNCHANGED = "unchanged"
 _UNCHANGED_SYMBOL = "="
@@ -51,8 +51,6 @@ def stack_graph(plan: Plan, dependencies: Mapping[Node, Sequence[Node]]) -> Grap
 
 
 def _graph(changes: Sequence[Change], named: Mapping[Node, Sequence[Node]]) -> Graph:
-    from .plans import SYMBOLS
-
     actions: dict[Node, str] = {}
     symbols: dict[Node, str] = {}
     names: dict[Node, str | None] = {}

@@ -8,13 +8,12 @@ from typing import Literal
 from ..kinds import counted, kind_named
 from ..kinds.base import DEFAULT_KIND
 from .graph import mermaid_section
-from ..planning.plan import Action, Change, DriftKind, Plan, plan_json
+from ..planning.plan import SYMBOLS, Action, Change, DriftKind, Plan, plan_json
 from .valuediff import DiffLine, DiffStyle, change_lines, to_json, tool_type, value_lines
 
 MARKDOWN_LIMIT = 65_536  # GitHub's limit for a comment body and a step summary
 View = Literal["plan", "drift"]
 
-SYMBOLS = {Action.CREATE: "+", Action.ADOPT: ">", Action.UPDATE: "~", Action.DELETE: "-"}
 _ACTION_COLOR = {Action.CREATE: "green", Action.ADOPT: "cyan", Action.UPDATE: "yellow", Action.DELETE: "red"}
 _KIND_COLOR = {"added": "green", "removed": "red", "changed": "yellow", "hunk": "cyan", "note": None, "plain": None}
 _CAUSE_TEXT = {
