@@ -45,6 +45,7 @@ class RemoteObject:
     created_at: int
     canonical: Canonical
     kind: str = DEFAULT_KIND
+    version: str | None = None  # the version it is at, for a versioned kind
 
 
 RemoteAssistant = RemoteObject  # its name before the engine knew other kinds
@@ -127,6 +128,7 @@ def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | 
                 created_at=int(obj.get("created_at") or 0),
                 canonical=_canonical(kind, obj, key_of),
                 kind=kind.name,
+                version=kind.version_of(obj),
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise BadResponseError(

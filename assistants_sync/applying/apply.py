@@ -77,7 +77,8 @@ def body_for(change: Change, ids: IdTable | None = None) -> dict[str, Any]:
     """The JSON body apply sends for a create, adopt or update: exactly the plan's fields (the objects they
     name by key given by id)."""
     kind = get_kind(change.kind)
-    after = {name: field.after for name, field in change.fields.items()}
+    # A new version of a versioned kind carries every field: the unchanged ones as they are (`kept`).
+    after = {**change.kept, **{name: field.after for name, field in change.fields.items()}}
     body = kind.request_body(after, replace=change.action is not Action.CREATE)
     return kind.resolve(body, (ids or IdTable.of([change])).id_of)
 
@@ -280,7 +281,7 @@ def _apply_change(change: Change, client: ObjectApi, context: ApplyContext, ids:
         assert change.id is not None, "adopt, update and delete changes carry an object id"
         if change.action in (Action.UPDATE, Action.ADOPT):
             kind.update(client, change.id, body_for(change, ids), context)
-            return Outcome(change, change.id)
+            return _pruned(Outcome(change, change.id), client)
         try:
             kind.delete(client, change.id)
         except ApiError as exc:
@@ -300,7 +301,9 @@ def _create(change: Change, client: ObjectApi, context: ApplyContext, ids: IdTab
     for _ in range(_CREATE_ATTEMPTS):
         try:
             created = kind.create(client, dict(body), context)
-            return Outcome(change, str(created["id"]), note="created again after checking the first try left nothing" if lost else None)
+            return _pruned(Outcome(change, str(created["id"]),
+                                   note="created again after checking the first try left nothing" if lost else None),
+                           client)
         except AmbiguousRequestError as exc:
             lost = exc
             # The answer was lost, not necessarily the create: look before creating again.
@@ -309,3 +312,22 @@ def _create(change: Change, client: ObjectApi, context: ApplyContext, ids: IdTab
                 return Outcome(change, str(found[0]["id"]), note="found after its answer was lost")
     assert lost is not None
     raise lost
+
+
+def _pruned(outcome: Outcome, client: ObjectApi) -> Outcome:
+    """After a new version (`keep_versions`): the stack's versions older than the newest that many deleted, said in
+    the outcome's note. A failed deletion fails the change: the new version is made, the rest is not."""
+    change = outcome.change
+    if change.keep_versions is None or outcome.object_id is None:
+        return outcome
+    metadata = change.fields["metadata"].after if "metadata" in change.fields else change.kept.get("metadata")
+    owner = owner_of(metadata)
+    assert owner is not None, "a new version carries the stack's tag"
+    try:
+        deleted = get_kind(change.kind).prune(client, outcome.object_id, change.keep_versions, owner)
+    except SyncError as exc:
+        return Outcome(change, outcome.object_id, error=f"made, but deleting its older versions failed: {exc}")
+    if not deleted:
+        return outcome
+    said = f"deleted version{'s' if len(deleted) > 1 else ''} {', '.join(deleted)} (keep_versions: {change.keep_versions})"
+    return Outcome(change, outcome.object_id, note="; ".join(filter(None, [outcome.note, said])))

@@ -110,6 +110,7 @@ def load_manifests(
             desired.append(wanted)
     for kind in kinds():
         problems.extend(_previous_key_problems([d for d in desired if d.kind == kind.name]))
+        problems.extend(_named_id_problems(kind, [d for d in desired if d.kind == kind.name]))
     problems.extend(_reference_problems(desired, files.failed))
     if problems:
         raise ManifestError(problems)
@@ -143,6 +144,22 @@ def _reference_problems(desired: Sequence[Desired], failed: set[tuple[str, str]]
 
 def _of_kind(kind: str) -> str:
     return "" if kind == DEFAULT_KIND else f" among the manifests of kind {kind}"
+
+
+def _named_id_problems(kind: Kind, desired: Sequence[Desired]) -> Iterator[Problem]:
+    """Where the client names objects (a Foundry agent's name is its id), two manifests cannot name one."""
+    first: dict[str, Desired] = {}
+    for wanted in desired:
+        named = kind.named_id(wanted.request)
+        if named is None:
+            continue
+        if named in first:
+            file_name, _, line = wanted.source.rpartition(":")
+            yield Problem(file_name, int(line), f"key {wanted.key!r}: name",
+                          f"duplicate name {named!r}: the manifest at {first[named].source} (key {first[named].key!r}) "
+                          f"names its {kind.noun} so too; a {kind.noun}'s name is unique in the project")
+        else:
+            first[named] = wanted
 
 
 def _previous_key_problems(desired: Sequence[Desired]) -> Iterator[Problem]:

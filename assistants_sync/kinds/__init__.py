@@ -19,9 +19,10 @@ def _bundled() -> dict[str, Kind]:
         from .agent import AGENT
         from .assistant import ASSISTANT
         from .file import FILE
+        from .foundry_agent import FOUNDRY_AGENT
         from .vector_store import VECTOR_STORE
 
-        for kind in (ASSISTANT, AGENT, VECTOR_STORE, FILE):
+        for kind in (ASSISTANT, AGENT, VECTOR_STORE, FILE, FOUNDRY_AGENT):
             _registered[kind.name] = kind
     return _registered
 

@@ -29,7 +29,14 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
 - `export_document` / `export_files`: a manifest reproducing a remote object;
   `export_contents`: the repository files it names whose content is another object of
   the stack (a store's documents), which `download` (of that object's kind) writes back;
-- `tool_identity`: what names one of its tools in a diff (so tools match by it, not position).
+- `tool_identity`: what names one of its tools in a diff (so tools match by it, not position);
+- `named_id`: for a kind whose objects the client names (a Foundry agent: its name is its
+  id), the id an object gets from its values: a change of it is a replacement, and a
+  name held by an object that is not the stack's is a plan error;
+- `versioned` / `version_of` / `retention` / `prune`: for a kind whose every change is a
+  new immutable version: an update carries every field (the unchanged ones as they are),
+  the plan names the version it replaces, and apply deletes the stack's older versions
+  beyond the number a manifest keeps.
 """
 
 from __future__ import annotations
@@ -278,6 +285,25 @@ class Kind:
     exported: ClassVar[bool] = True
     # Why an object of the stack without a desired object is deleted, as a plan says it.
     unused_reason: ClassVar[str] = "no manifest for this key"
+    # True when a change is a new immutable version of the object (see the module docstring).
+    versioned: ClassVar[bool] = False
+
+    def named_id(self, values: Mapping[str, Any]) -> str | None:
+        """The id an object made from `values` (a request, or canonical values) gets, for a kind whose objects the
+        client names; None where the server chooses ids."""
+        return None
+
+    def version_of(self, obj: Mapping[str, Any]) -> str | None:
+        """The version a listed object is at (a versioned kind), else None."""
+        return None
+
+    def retention(self, request: Mapping[str, Any]) -> int | None:
+        """How many of its newest versions a desired object keeps (a versioned kind); None: all."""
+        return None
+
+    def prune(self, api: ObjectApi, object_id: str, keep: int, owner: tuple[str, str]) -> list[str]:
+        """Delete the versions of `object_id` tagged with `owner` older than its newest `keep`; the ones deleted."""
+        return []
 
     def normalise(self, obj: Mapping[str, Any]) -> Canonical:
         """Canonical form of an API-shaped object (a create request or a server object)."""

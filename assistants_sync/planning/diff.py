@@ -83,9 +83,11 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
             target = recorded(base, wanted.unmanaged)
             adopted = _adoptable(wanted, actual, notes)
             if adopted is not None:
-                changes.append(_modification(Action.ADOPT, adopted, wanted, target, name=target.name, drift="missing"))
+                changes.append(_versioned(_modification(Action.ADOPT, adopted, wanted, target, name=target.name,
+                                                        drift="missing"), adopted, wanted))
                 continue
-            changes.append(_create(wanted, target))
+            _refuse_taken_name(wanted, target, actual)
+            changes.append(_versioned(_create(wanted, target), None, wanted))
             notes.extend(_unowned_matches(wanted, target, unowned_records))
             continue
         kept, duplicates = remotes[0], remotes[1:]
@@ -94,13 +96,66 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
             notes.append(_note(wanted, "adopt_skipped", (
                 f"adopt: {wanted.adopt} skipped: the key is already managed by this stack as {kept.id}; "
                 f"{wanted.adopt} {fate}")))
-        update = _update(kept, wanted, base, previous)
+        replacement = _replacement(kept, wanted, base, actual)
+        update = _update(kept, wanted, base, previous) if replacement is None else None
+        changes.extend(replacement or [])
         if update is not None:
-            changes.append(update)
+            changes.append(_versioned(update, kept, wanted))
         changes.extend(_delete(r, f"duplicate of {kept.id} (the oldest is kept)", False, drift="duplicate")
                        for r in duplicates)
     changes.sort(key=lambda c: c.key)  # stable: a renamed key's duplicates carry the old key
     return changes
+
+
+def _versioned(change: Change, remote: RemoteObject | None, wanted: Desired) -> Change:
+    """A change of a versioned kind with what its new version needs: the version it replaces, the unchanged fields'
+    current values (carried into the new version as they are), and how many versions to keep."""
+    kind = get_kind(wanted.kind)
+    if not kind.versioned:
+        return change
+    if remote is None:
+        return change  # a first version: nothing older to keep or delete
+    values = remote.canonical.as_dict()
+    return change.model_copy(update={
+        "version": remote.version, "keep_versions": kind.retention(wanted.request),
+        "kept": {name: values[name] for name in kind.fields if name not in change.fields}})
+
+
+def _refuse_taken_name(wanted: Desired, target: Canonical, actual: ActualState, replaces: str | None = None) -> None:
+    """PlanError when the id an object would be made with (a Foundry agent's name) is held by an object that is not
+    this one: nothing is ever added to an object the stack does not own."""
+    kind = get_kind(wanted.kind)
+    named = kind.named_id(target.as_dict())
+    if named is None or named == replaces:
+        return
+    noun = kind.noun
+    if named in actual.foreign:
+        raise PlanError(f"{wanted.source}: the {noun} name {named!r} is taken by an agent of stack "
+                        f"{actual.foreign[named]!r}; a stack never changes another's {noun}: choose another name")
+    if any(r.id == named and r.kind == kind.name for r in actual.unowned):
+        raise PlanError(f"{wanted.source}: the {noun} {named!r} exists and is not this stack's (its latest version "
+                        f"carries no assistants-sync tag); to manage it, add \"adopt: {named}\" to the manifest "
+                        "(its next version will be the manifest's), or choose another name")
+    holder = next((r for r in actual.managed_of(kind.name) if r.id == named and r.key != wanted.key), None)
+    if holder is not None:
+        raise PlanError(f"{wanted.source}: the {noun} name {named!r} is held by this stack's {noun} of key "
+                        f"{holder.key!r}; to move it to key {wanted.key!r}, list {holder.key!r} in previous_keys")
+
+
+def _replacement(remote: RemoteObject, wanted: Desired, base: Canonical, actual: ActualState) -> list[Change] | None:
+    """A create and a delete when the manifest gives the object another id (a Foundry agent's new name is a new
+    agent), or None. The create runs first; the old object goes with the deletes."""
+    kind = get_kind(wanted.kind)
+    named = kind.named_id(base.as_dict())
+    if named is None or named == remote.id or "name" in wanted.unmanaged:
+        return None
+    target = recorded(base, wanted.unmanaged)
+    _refuse_taken_name(wanted, target, actual)
+    create = _create(wanted, target).model_copy(update={
+        "reason": f"replaces {remote.id}: a {kind.noun}'s name is its identity", "drift": None})
+    delete = _delete(remote, f"replaced by {named} (the manifest renames it)", is_protected(remote.canonical.metadata),
+                     drift=None)
+    return [_versioned(create, None, wanted), delete]
 
 
 def desired_form(wanted: Desired, stack: str, actual: ActualState | None = None) -> Canonical:

@@ -61,6 +61,9 @@ class Ref(BaseModel):
     id: str | None = None
 
 
+_SAID_WHEN_SET = ("version", "kept", "keep_versions")  # a versioned kind's; other kinds' JSON stays as it was
+
+
 class Change(BaseModel):
     """One action on one object of one kind (`kind`, keys are unique per kind).
 
@@ -80,8 +83,13 @@ class Change(BaseModel):
     removed manifest); otherwise why `drift` reports it: changed outside assistants-sync,
     missing (deleted outside, or never applied), tagged with this stack outside
     assistants-sync (untracked), or a duplicate.
-    `reason`, `name`, `unchanged`, `cause`, `previous_key` and `drift` are for people:
-    apply never reads them.
+    `reason`, `name`, `unchanged`, `cause`, `previous_key`, `version` and `drift` are for
+    people: apply never reads them.
+    A kind whose every change is a new version (`Kind.versioned`) adds, to an update or
+    adopt: `version`, the version it replaces; `kept`, the current values of the fields
+    that do not change, which the new version carries as they are; and, to any change but
+    a delete, `keep_versions`: apply then deletes the stack's versions older than the
+    newest that many. These three are in JSON only when set.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -99,6 +107,9 @@ class Change(BaseModel):
     previous_key: str | None = None
     drift: DriftKind | None = None
     depends_on: list[Ref] = Field(default_factory=list)
+    version: str | None = None
+    kept: dict[str, Any] = Field(default_factory=dict)
+    keep_versions: int | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -117,6 +128,9 @@ class Change(BaseModel):
     @model_serializer(mode="wrap")
     def _with_assistant_id(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
+        for name in _SAID_WHEN_SET:
+            if data.get(name) in (None, {}):
+                data.pop(name, None)
         if self.kind != DEFAULT_KIND:
             return data
         ordered: dict[str, Any] = {}

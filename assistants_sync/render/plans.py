@@ -132,12 +132,17 @@ def change_title(change: Change, view: View = "plan") -> str:
         Action.UPDATE: "will be updated in place",
         Action.DELETE: "will be deleted",
     }[change.action]
+    if change.version is not None and change.action in (Action.UPDATE, Action.ADOPT):
+        what = f"will get a new version ({change.version} -> {_next_version(change.version)})" + (
+            ", adopted (tagged as managed by this stack)" if change.action is Action.ADOPT else "")
+    elif change.action is Action.DELETE and _versioned(change):
+        what = "will be deleted with every version"
     detail = ""
     if change.action is Action.UPDATE and change.drift == "untracked":
         detail = f" ({_UNTRACKED}: created or retagged outside assistants-sync)"
     elif change.action is Action.UPDATE and change.cause:
         detail = f" ({_CAUSE_TEXT[change.cause]})"
-    elif change.action is Action.DELETE and change.reason:
+    elif change.action in (Action.DELETE, Action.CREATE) and change.reason:
         detail = f": {change.reason}"
     if view == "drift" and change.drift:
         detail += _DRIFT_TEXT.get(change.action, {}).get(change.drift, "")
@@ -163,7 +168,20 @@ def field_diff(change: Change, diff: DiffStyle = DiffStyle()) -> list[DiffLine]:
         lines.append(DiffLine("note", f"({change.unchanged} unchanged field{'s' if change.unchanged != 1 else ''} hidden)"))
     if change.action is not Action.DELETE:
         lines += _made_first(change)
+    if change.keep_versions is not None:
+        lines.append(DiffLine("note", f"(then this stack's versions older than the newest {change.keep_versions} "
+                                      "are deleted: keep_versions)"))
     return lines
+
+
+def _next_version(version: str) -> str:
+    """The number the server gives the next version (it counts up), or "next" for a version that is no number."""
+    return str(int(version) + 1) if version.isdigit() else "next"
+
+
+def _versioned(change: Change) -> bool:
+    kind = kind_named(change.kind)
+    return kind is not None and kind.versioned
 
 
 def _made_first(change: Change) -> list[DiffLine]:
