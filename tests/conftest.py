@@ -37,6 +37,8 @@ def sent_where_foundry_serves(request: Any, project: str, api_version: str = "v1
     api-version that path takes (none for the OpenAI-compatible surface)."""
     for prefix, version in FOUNDRY_PATHS:
         if request.path.startswith(f"/api/projects/{project}/{prefix}"):
+            if prefix == "agents":  # Foundry's agents are GA at v1 only, whatever the classic paths take
+                return request.query.get("api-version") == "v1"
             return request.query.get("api-version") == (version and api_version)
     return False
 

@@ -115,12 +115,12 @@ def test_a_token_that_expires_mid_apply_gets_one_fresh_token_and_one_resend(foun
     assert applied.exit_code == 0, applied.output
     assert "Apply complete: 40 created, 0 updated, 0 deleted." in applied.stdout
     assert len(foundry.server.store) == 40  # a resent create is never a duplicate: the 401 created nothing
-    # A token lasts 15 requests (refused ones included); the run makes 46 (the lock's create,
-    # listing and delete, the listings to plan from (assistants, vector stores and files; OpenAI's
-    # agents are never asked for on Foundry), 40 creates): three tokens expire on the way.
+    # A token lasts 15 requests (refused ones included); the run makes 47 (the lock's create,
+    # listing and delete, the listings to plan from (assistants, Foundry's agents, vector stores and
+    # files; OpenAI's agents are never asked for on Foundry), 40 creates): three tokens expire on the way.
     assert foundry.tokens.refusals == ["expired"] * 3
     assert credential.calls == 4
-    assert len(foundry.server.requests) == 49  # 46, and each refused one sent again once
+    assert len(foundry.server.requests) == 50  # 47, and each refused one sent again once
     again = run("plan", "--provider", "foundry", "--detailed-exitcode", str(specs))
     assert again.exit_code == 0, again.output
 
@@ -372,10 +372,11 @@ def test_openai_agent_manifests_on_foundry_are_refused_without_asking_foundrys_a
     assert result.exit_code == 1
     assert result.stderr == (
         f"Error: {foundry.server.project_url('sales')} does not serve agents: a Foundry project serves no OpenAI "
-        "Agents API ({project}/agents holds Foundry's own, versioned agents, which assistants-sync does not manage "
-        "yet), and the manifests hold agents (kind: agent); nothing was changed. Plan them against an endpoint that serves agents, or check the "
+        "Agents API ({project}/agents holds Foundry's own, versioned agents: kind: foundry_agent), and the manifests hold agents (kind: agent); nothing was changed. Plan them against an endpoint that serves agents, or check the "
         "endpoint.\n")
-    assert not any(r.path.startswith("/api/projects/sales/agents") for r in foundry.server.requests)
+    # {project}/agents is asked only as Foundry's own agents' listing (kind=prompt), never as OpenAI's agents.
+    assert all(r.query.get("kind") == "prompt" for r in foundry.server.requests
+               if r.path.startswith("/api/projects/sales/agents"))
 
 
 def test_the_foundry_agents_page_shows_knowledge_kept_on_the_openai_surface(monkeypatch: pytest.MonkeyPatch,

@@ -254,7 +254,7 @@ def test_an_unknown_kind_is_a_manifest_problem(env: EmulatorServer, tmp_path: Pa
     result = run("validate", str(tmp_path))
     assert result.exit_code == 1
     assert result.stderr == (f"Error: 1 problem in the manifests:\n  {tmp_path / 'a.yaml'}:1: document 1 (key 'docs'): "
-                             "kind: unknown kind 'widget': the kinds are assistant, agent, vector_store\n")
+                             "kind: unknown kind 'widget': the kinds are assistant, agent, foundry_agent, vector_store\n")
 
 
 def test_an_endpoint_serving_no_assistants_fails_the_plan_of_assistants_clearly(tmp_path: Path,

@@ -10,7 +10,7 @@ from assistants_sync.emulator import EmulatorServer
 
 from .conftest import run, write
 
-NONE_IN = "Error: no assistant, agent or vector store manifests (*.yaml or *.yml files) in {path}"
+NONE_IN = "Error: no assistant, agent, foundry agent or vector store manifests (*.yaml or *.yml files) in {path}"
 HINT = ("; a plan from no manifests would delete every object the stack manages; "
         "if that is what you want, pass --allow-delete-all\n")
 

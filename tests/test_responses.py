@@ -96,7 +96,7 @@ def test_render_of_no_manifest_is_an_error(clean_env: pytest.MonkeyPatch, tmp_pa
     (tmp_path / "empty").mkdir()
     result = run("render", "--format", "responses", "empty", "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: no assistant, agent or vector store manifests (*.yaml or *.yml files) in empty")
+    assert result.stderr.startswith("Error: no assistant, agent, foundry agent or vector store manifests (*.yaml or *.yml files) in empty")
     assert not (tmp_path / "out").exists()
 
 

@@ -69,7 +69,7 @@ NOT_SERVED: dict[str, Route | None] = {FOUNDRY_AGENTS_COLLECTION: None}
 UNSERVED_WHY = {
     FOUNDRY_AGENTS_COLLECTION: "only a Microsoft Foundry project serves them (--provider foundry)",
     "agents": "a Foundry project serves no OpenAI Agents API ({project}/agents holds Foundry's own, "
-              "versioned agents, which assistants-sync does not manage yet)",
+              "versioned agents: kind: foundry_agent)",
 }
 
 
@@ -137,7 +137,8 @@ class Endpoint:
             routes={
                 "files": knowledge,
                 "vector_stores": knowledge,
-                FOUNDRY_AGENTS_COLLECTION: Route(project, version, collection="agents"),
+                # GA at v1 only: --api-version (for the classic paths) never reaches it.
+                FOUNDRY_AGENTS_COLLECTION: Route(project, FOUNDRY_API_VERSION, collection="agents"),
                 # OpenAI's Agents API (beta) is not Foundry's: {project}/agents holds Foundry's own agents.
                 "agents": None,
             },
