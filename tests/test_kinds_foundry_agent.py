@@ -1,0 +1,321 @@
+"""kind: foundry_agent through the CLI against the emulator's Foundry project: versions, names, ownership, knowledge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistants_sync.emulator import RecordedRequest
+
+from .conftest import run, write
+from .test_foundry import Foundry, foundry  # noqa: F401  (the fixture)
+
+AGENTS = "/api/projects/sales/agents"
+
+
+def support(root: Path, *, temperature: float = 0.3, name: str | None = None, keep: int | None = None,
+            extra: str = "") -> Path:
+    specs = root / "specs"
+    write(specs / "support.yaml", f"""
+        kind: foundry_agent
+        key: support
+        {f'name: {name}' if name else ''}
+        description: Answers support questions
+        model: gpt-4o
+        instructions_file: instructions/support.md
+        temperature: {temperature}
+        {f'keep_versions: {keep}' if keep else ''}
+        tools:
+          - type: function
+            name: get_order
+            description: Look up an order
+            parameters_file: get_order.json
+          - type: file_search
+            vector_stores: [handbook]
+          - type: code_interpreter
+            files: [data/prices.csv]
+        metadata:
+          team: care
+        {extra}
+        ---
+        kind: vector_store
+        key: handbook
+        name: Handbook
+        files: [docs/*.md]
+        """)
+    write(specs / "instructions" / "support.md", "You answer support questions.\nBe brief.\n")
+    write(specs / "get_order.json", '{"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}')
+    write(specs / "docs" / "refunds.md", "# Refunds\nWithin 30 days.\n")
+    write(specs / "data" / "prices.csv", "sku,price\na,1\n")
+    return specs
+
+
+def foundry_run(*args: str) -> Any:
+    return run(args[0], "--provider", "foundry", *args[1:])
+
+
+def agent_requests(foundry: Foundry, method: str | None = None) -> list[RecordedRequest]:
+    return [r for r in foundry.server.requests if r.path.startswith(AGENTS) and method in (None, r.method)]
+
+
+def versions(foundry: Foundry, name: str) -> list[dict[str, Any]]:
+    return foundry.server.foundry_agents.list_versions(name, {"order": "asc", "limit": "100"})["data"]
+
+
+def post_version(foundry: Foundry, name: str, definition: dict[str, Any], metadata: dict[str, str] | None = None
+                 ) -> None:
+    """A version made outside assistants-sync (the portal, another tool)."""
+    foundry.server.foundry_agents.create_version(name, {"definition": {"kind": "prompt", **definition},
+                                                        "metadata": metadata or {}})
+
+
+@pytest.fixture
+def applied(foundry: Foundry, tmp_path: Path) -> Path:  # noqa: F811
+    foundry.sign_in_with()
+    specs = support(tmp_path)
+    result = foundry_run("apply", "--auto-approve", str(specs))
+    assert result.exit_code == 0, result.output
+    assert "+ foundry_agent support: created support" in result.stdout
+    return specs
+
+
+def test_the_first_apply_creates_the_agent_with_version_1_naming_its_stores_and_files_by_id(
+        foundry: Foundry, applied: Path) -> None:  # noqa: F811
+    [version] = versions(foundry, "support")
+    assert version["version"] == "1"
+    definition = version["definition"]
+    [store] = [s for s in foundry.server.knowledge.list_stores({"limit": "100"})["data"] if s["name"] == "Handbook"]
+    [upload] = [f for f in foundry.server.knowledge.list_files({"limit": "100"})["data"]
+                if f["filename"].endswith("prices.csv")]  # the stack's tags are in the name before it
+    assert definition["tools"] == [
+        {"type": "function", "name": "get_order", "description": "Look up an order",
+         "parameters": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]},
+         "strict": None},
+        {"type": "file_search", "vector_store_ids": [store["id"]]},
+        {"type": "code_interpreter", "container": {"type": "auto", "file_ids": [upload["id"]]}},
+    ]
+    assert definition["instructions"] == "You answer support questions.\nBe brief.\n"
+    assert version["metadata"]["assistants-sync"] == "default/support"
+    # What the server fills in (an empty description, metadata) makes no perpetual diff.
+    again = foundry_run("plan", "--detailed-exitcode", str(applied))
+    assert again.exit_code == 0, again.output
+    assert "No changes. The 4 managed objects match the manifests." in again.stdout
+
+
+def test_a_change_is_one_new_version_shown_as_such_and_carrying_every_field(
+        foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    support(tmp_path, temperature=0.5)
+    shown = foundry_run("plan", str(applied))
+    assert shown.exit_code == 0, shown.output
+    assert ('~ foundry_agent support (support) "support" will get a new version (1 -> 2) (manifest changed)\n'
+            "      temperature: 0.3 -> 0.5\n"
+            "      (11 unchanged fields hidden)\n") in shown.stdout
+    listed = len(foundry.server.requests)
+    result = foundry_run("apply", "--auto-approve", str(applied))
+    assert result.exit_code == 0, result.output
+    writes = [r for r in foundry.server.requests[listed:] if r.method != "GET" and r.path.startswith(AGENTS)]
+    assert [(r.method, r.path) for r in writes] == [("POST", f"{AGENTS}/support/versions")]
+    old, new = versions(foundry, "support")
+    assert (old["version"], new["version"]) == ("1", "2")
+    assert new["definition"]["temperature"] == 0.5
+    # The unchanged fields are carried into the new version as they were.
+    assert {k: v for k, v in new["definition"].items() if k != "temperature"} == \
+        {k: v for k, v in old["definition"].items() if k != "temperature"}
+    assert new["description"] == "Answers support questions"
+    assert foundry_run("plan", "--detailed-exitcode", str(applied)).exit_code == 0
+
+
+def test_the_plan_json_names_the_version_replaced_and_the_fields_kept(foundry: Foundry, applied: Path,
+                                                                     tmp_path: Path) -> None:  # noqa: F811
+    support(tmp_path, temperature=0.5, keep=2)
+    document = json.loads(foundry_run("plan", "--format", "json", str(applied)).stdout)
+    [change] = document["changes"]
+    assert (change["kind"], change["action"], change["id"], change["version"], change["keep_versions"]) == \
+        ("foundry_agent", "update", "support", "1", 2)
+    assert set(change["fields"]) == {"temperature", "metadata"}
+    assert change["kept"]["model"] == "gpt-4o" and "temperature" not in change["kept"]
+
+
+def test_a_saved_plan_applies_the_version_it_shows(foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    support(tmp_path, temperature=0.7)
+    saved = tmp_path / "plan.json"
+    assert foundry_run("plan", "--out", str(saved), str(applied)).exit_code == 0
+    result = foundry_run("apply", "--plan", str(saved))
+    assert result.exit_code == 0, result.output
+    assert versions(foundry, "support")[-1]["definition"]["temperature"] == 0.7
+
+
+def test_keep_versions_deletes_the_stacks_older_versions_never_the_latest_nor_one_made_outside(
+        foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    post_version(foundry, "support", {"model": "gpt-4o", "instructions": "made in the portal"})  # 2, untagged
+    for number, temperature in ((3, 0.4), (4, 0.5), (5, 0.6)):
+        support(tmp_path, temperature=temperature, keep=2)
+        result = foundry_run("apply", "--auto-approve", str(applied))
+        assert result.exit_code == 0, result.output
+    assert "(then this stack's versions older than the newest 2 are deleted: keep_versions)" in \
+        foundry_run("plan", str(support(tmp_path, temperature=0.9, keep=2))).stdout
+    # 1 went at the apply of 3 (the newest two were 3 and 2); 3 at that of 5. 2 was not the stack's.
+    assert [v["version"] for v in versions(foundry, "support")] == ["2", "4", "5"]
+    assert "deleted version 3 (keep_versions: 2)" in result.stdout
+
+
+def test_without_keep_versions_every_version_is_kept(foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    for temperature in (0.4, 0.5):
+        support(tmp_path, temperature=temperature)
+        assert foundry_run("apply", "--auto-approve", str(applied)).exit_code == 0
+    assert [v["version"] for v in versions(foundry, "support")] == ["1", "2", "3"]
+
+
+def test_a_new_name_is_a_replacement_made_before_the_old_agent_goes(foundry: Foundry, applied: Path,
+                                                                    tmp_path: Path) -> None:  # noqa: F811
+    support(tmp_path, name="support-desk")
+    shown = foundry_run("plan", str(applied))
+    assert ('+ foundry_agent support "support-desk" will be created: replaces support: a foundry agent\'s name is '
+            "its identity\n") in shown.stdout
+    assert ('- foundry_agent support (support) "support" will be deleted with every version: replaced by '
+            "support-desk (the manifest renames it)\n") in shown.stdout
+    result = foundry_run("apply", "--auto-approve", str(applied))
+    assert result.exit_code == 0, result.output
+    posts = [r.path for r in agent_requests(foundry) if r.method in ("POST", "DELETE")]
+    assert posts[-2:] == [f"{AGENTS}/support-desk/versions", f"{AGENTS}/support"]
+    assert [a["name"] for a in foundry.server.foundry_agents.list({})["data"]] == ["support-desk"]
+    assert foundry_run("plan", "--detailed-exitcode", str(applied)).exit_code == 0
+
+
+def test_a_name_held_by_an_agent_of_no_stack_is_a_plan_error_that_says_how_to_adopt(
+        foundry: Foundry, tmp_path: Path) -> None:  # noqa: F811
+    foundry.sign_in_with()
+    post_version(foundry, "support", {"model": "gpt-4o", "instructions": "Hand-made."})
+    specs = support(tmp_path)
+    refused = foundry_run("plan", "specs")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"Error: {Path('specs') / 'support.yaml'}:1: the foundry agent 'support' exists and is not this stack's (its "
+        "latest version carries no assistants-sync tag); to manage it, add \"adopt: support\" to the manifest (its "
+        "next version will be the manifest's), or choose another name\n")
+    applied = foundry_run("apply", "--auto-approve", str(specs))
+    assert applied.exit_code == 1
+    assert len(versions(foundry, "support")) == 1  # nothing was added to an agent that is not the stack's
+    support(tmp_path, extra="adopt: support")
+    adopted = foundry_run("apply", "--auto-approve", str(specs))
+    assert adopted.exit_code == 0, adopted.output
+    assert "> foundry_agent support (support): adopted" in adopted.stdout
+    assert versions(foundry, "support")[-1]["metadata"]["assistants-sync"] == "default/support"
+
+
+def test_a_name_held_by_another_stack_is_a_plan_error(foundry: Foundry, tmp_path: Path) -> None:  # noqa: F811
+    foundry.sign_in_with()
+    post_version(foundry, "support", {"model": "gpt-4o"}, {"assistants-sync": "billing/helper"})
+    refused = foundry_run("plan", str(support(tmp_path)))
+    assert refused.exit_code == 1
+    assert "the foundry agent name 'support' is taken by an agent of stack 'billing'" in refused.stderr
+
+
+def test_a_name_taken_after_a_saved_plan_adds_no_version_to_it(foundry: Foundry, tmp_path: Path) -> None:  # noqa: F811
+    foundry.sign_in_with()
+    specs = support(tmp_path)
+    saved = tmp_path / "plan.json"
+    assert foundry_run("plan", "--out", str(saved), str(specs)).exit_code == 0
+    post_version(foundry, "support", {"model": "gpt-4o", "instructions": "Someone was faster."})
+    result = foundry_run("apply", "--plan", str(saved))
+    assert result.exit_code == 1
+    assert "the foundry agent name 'support' was taken since the plan was made, by an agent of no stack" in \
+        result.output
+    assert [v["definition"].get("instructions") for v in versions(foundry, "support")] == ["Someone was faster."]
+
+
+def test_a_latest_version_made_outside_is_drift_and_apply_restores_the_manifest_as_a_new_version(
+        foundry: Foundry, applied: Path) -> None:  # noqa: F811
+    post_version(foundry, "support", {"model": "gpt-4o", "instructions": "Edited in the portal."})
+    before = len(foundry.server.requests)
+    drift = foundry_run("drift", str(applied))
+    assert drift.exit_code == 2, drift.output
+    assert ('~ foundry_agent support (support) "support" will get a new version (2 -> 3) (changed outside '
+            "assistants-sync)\n") in drift.stdout
+    assert "Drift: 1 foundry agent changed outside assistants-sync." in drift.stdout
+    # One listing of agents, and one of this agent's versions (its latest has no tag).
+    listed = [r for r in foundry.server.requests[before:] if r.path.startswith(AGENTS)]
+    assert [(r.path, r.query.get("kind")) for r in listed] == [(AGENTS, "prompt"), (f"{AGENTS}/support/versions", None)]
+    result = foundry_run("apply", "--auto-approve", str(applied))
+    assert result.exit_code == 0, result.output
+    latest = versions(foundry, "support")[-1]
+    assert (latest["version"], latest["definition"]["instructions"]) == ("3", "You answer support questions.\nBe brief.\n")
+    assert foundry_run("drift", str(applied)).exit_code == 0
+
+
+def test_untagging_and_deleting_outside_are_drift(foundry: Foundry, applied: Path) -> None:  # noqa: F811
+    foundry.server.foundry_agents.delete("support")
+    drift = foundry_run("drift", str(applied))
+    assert drift.exit_code == 2
+    assert "+ foundry_agent support \"support\" will be created: missing" in drift.stdout
+
+
+def test_a_removed_manifest_deletes_the_agent_with_its_versions(foundry: Foundry, applied: Path) -> None:  # noqa: F811
+    text = (applied / "support.yaml").read_text()
+    (applied / "support.yaml").write_text(text[text.index("kind: vector_store"):])
+    result = foundry_run("apply", "--auto-approve", str(applied))
+    assert result.exit_code == 0, result.output
+    assert foundry.server.foundry_agents.list({})["data"] == []
+    assert ("DELETE", f"{AGENTS}/support") in [(r.method, r.path) for r in agent_requests(foundry)]
+
+
+def test_a_plan_of_250_agents_lists_them_in_3_pages_and_reads_nothing_else(foundry: Foundry,
+                                                                          tmp_path: Path) -> None:  # noqa: F811
+    foundry.sign_in_with()
+    for index in range(250):
+        write(tmp_path / "specs" / f"a{index:03d}.yaml", f"kind: foundry_agent\nkey: a{index:03d}\nmodel: gpt-4o\n")
+    assert foundry_run("apply", "--auto-approve", str(tmp_path / "specs")).exit_code == 0
+    before = len(foundry.server.requests)
+    assert foundry_run("plan", "--detailed-exitcode", str(tmp_path / "specs")).exit_code == 0
+    listed = [r for r in foundry.server.requests[before:] if r.path.startswith(AGENTS)]
+    assert [(r.query["kind"], r.query["limit"], "after" in r.query) for r in listed] == [
+        ("prompt", "100", False), ("prompt", "100", True), ("prompt", "100", True)]
+
+
+def test_export_writes_manifests_that_plan_clean(foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    out = tmp_path / "exported"
+    foundry.server.knowledge.downloads = True  # as a self-hosted server may: the documents come back too
+    exported = foundry_run("export", "--kind", "foundry_agent", "--kind", "vector_store", "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    manifest = (out / "foundry_agent" / "support.yaml").read_text()
+    assert "kind: foundry_agent" in manifest and "instructions_file: instructions/support.md" in manifest
+    assert (out / "foundry_agent" / "instructions" / "support.md").read_text() == \
+        "You answer support questions.\nBe brief.\n"
+    planned = foundry_run("plan", "--detailed-exitcode", str(out))
+    assert planned.exit_code == 0, planned.output
+    assert "No changes. The 4 managed objects match the manifests." in planned.stdout
+
+
+@pytest.mark.parametrize(("document", "problem"), [
+    ("key: support.bot\nmodel: gpt-4o\n",
+     "the key 'support.bot' is not a valid agent name"),
+    ("key: support\nname: -bad-\nmodel: gpt-4o\n", "name: String should match pattern"),
+    ("key: support\nmodel: gpt-4o\ntools:\n  - type: telepathy\n", "tools[0]: Input tag 'telepathy' found using 'type' does not match any of the expected tags"),
+    ("key: support\nmodel: gpt-4o\nimage: myregistry/agent:1\n", "'image' is a field of another kind of Foundry agent"),
+    ("key: support\nmodel: gpt-4o\ntools:\n  - type: file_search\n    vector_stores: [nowhere]\n",
+     "no vector_store manifest has key 'nowhere'"),
+    ("key: support\nmodel: gpt-4o\nmetadata:\n  note: " + "x" * 513 + "\n", "metadata"),
+    ("key: support\nmodel: gpt-4o\ntemperature: 3\n", "temperature"),
+])
+def test_bad_manifests_are_errors_before_any_request(foundry: Foundry, tmp_path: Path, document: str,  # noqa: F811
+                                                     problem: str) -> None:
+    foundry.sign_in_with()
+    write(tmp_path / "specs" / "bad.yaml", "kind: foundry_agent\n" + document)
+    for command in ("validate", "plan"):
+        result = foundry_run(command, str(tmp_path / "specs")) if command == "plan" else \
+            run("validate", str(tmp_path / "specs"))
+        assert result.exit_code == 1, result.output
+        assert "bad.yaml" in result.stderr and problem in result.stderr, result.stderr
+    assert not [r for r in foundry.server.requests if r.method != "GET"]
+
+
+def test_two_manifests_naming_one_agent_are_an_error(foundry: Foundry, tmp_path: Path) -> None:  # noqa: F811
+    write(tmp_path / "specs" / "a.yaml", "kind: foundry_agent\nkey: first\nname: desk\nmodel: gpt-4o\n")
+    write(tmp_path / "specs" / "b.yaml", "kind: foundry_agent\nkey: second\nname: desk\nmodel: gpt-4o\n")
+    result = run("validate", "specs")
+    assert result.exit_code == 1
+    assert (f"{Path('specs') / 'b.yaml'}:1: key 'second': name: duplicate name 'desk': the manifest at "
+            f"{Path('specs') / 'a.yaml'}:1 (key 'first') names its foundry agent so too") in result.stderr
