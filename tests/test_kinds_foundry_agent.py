@@ -319,3 +319,24 @@ def test_two_manifests_naming_one_agent_are_an_error(foundry: Foundry, tmp_path:
     assert result.exit_code == 1
     assert (f"{Path('specs') / 'b.yaml'}:1: key 'second': name: duplicate name 'desk': the manifest at "
             f"{Path('specs') / 'a.yaml'}:1 (key 'first') names its foundry agent so too") in result.stderr
+
+
+def test_keep_versions_from_the_project_files_defaults(foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    write(tmp_path / "assistants-sync.yaml", "defaults:\n  keep_versions: 1\n")
+    for temperature in (0.4, 0.5):
+        support(tmp_path, temperature=temperature)
+        result = run("apply", "--provider", "foundry", "--auto-approve", "--config", "assistants-sync.yaml",
+                     str(applied))
+        assert result.exit_code == 0, result.output
+    assert [v["version"] for v in versions(foundry, "support")] == ["3"]
+
+
+def test_a_protected_agent_is_never_replaced_by_a_new_name(foundry: Foundry, applied: Path,  # noqa: F811
+                                                           tmp_path: Path) -> None:
+    support(tmp_path, extra="protect: true")
+    assert foundry_run("apply", "--auto-approve", str(applied)).exit_code == 0
+    support(tmp_path, name="support-desk", extra="protect: true")
+    refused = foundry_run("plan", str(applied))
+    assert refused.exit_code == 1
+    assert "refusing to delete protected foundry agent support (support)" in refused.stderr
+    assert [a["name"] for a in foundry.server.foundry_agents.list({})["data"]] == ["support"]
