@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+# The collection name of Foundry's versioned agents: an endpoint routes it to {project}/agents (Foundry only).
+FOUNDRY_AGENTS_COLLECTION = "foundry_agents"
 API_VERSIONS = ("v1",)  # the GA data-plane version the package's request builders default to
 AGENT_KINDS = ("prompt", "hosted", "workflow", "external", "voice")  # AgentKind
 NAME_MAX = 63

@@ -26,6 +26,7 @@ import httpx
 
 from ..defaults import DEFAULT_BASE_URL
 from ..errors import AmbiguousRequestError, ApiError, BadResponseError, ConfigError, RemoteError
+from ..foundry_shapes import FOUNDRY_AGENTS_COLLECTION  # Foundry's agents, at {project}/agents
 from ..redact import Redactor
 from .retry import RETRYABLE_STATUSES, RateLimiter, RetryPolicy, server_wait
 
@@ -63,7 +64,6 @@ class Route:
 
 # Collections only some endpoints serve: a kind whose path starts with one of these is
 # unserved (listed as a 404, never sent) unless the endpoint routes it.
-FOUNDRY_AGENTS_COLLECTION = "foundry_agents"  # Foundry's versioned agents, at {project}/agents
 NOT_SERVED: dict[str, Route | None] = {FOUNDRY_AGENTS_COLLECTION: None}
 # Why a collection an endpoint routes to None is not served there (shown instead of a 404 never received).
 UNSERVED_WHY = {

@@ -36,9 +36,8 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ..actual.client import FOUNDRY_AGENTS_COLLECTION
 from ..errors import ApiError, SyncError
-from ..foundry_shapes import NAME_MAX, NAME_RE, REASONING_CHOICES, TOOL_FIELDS
+from ..foundry_shapes import FOUNDRY_AGENTS_COLLECTION, NAME_MAX, NAME_RE, REASONING_CHOICES, TOOL_FIELDS
 from ..ownership import APPLIED_KEY, KEY_PATTERN, PROTECT_KEY, TAG_KEY, KeyOf, owner_of
 from .base import (ApplyContext, Canonical, CanonicalFields, IdOf, Kind, LocalFile, ManifestChecks, ObjectApi,
                    ObjectListing, Reference, ReferencedFiles, Strict, defaults_model_of, exported_file_paths,
