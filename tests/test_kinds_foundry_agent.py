@@ -177,6 +177,7 @@ def test_a_new_name_is_a_replacement_made_before_the_old_agent_goes(foundry: Fou
             "its identity\n") in shown.stdout
     assert ('- foundry_agent support (support) "support" will be deleted with every version: replaced by '
             "support-desk (the manifest renames it)\n") in shown.stdout
+    assert '["-/+ foundry_agent support"]' in foundry_run("plan", "--format", "markdown", str(applied)).stdout
     result = foundry_run("apply", "--auto-approve", str(applied))
     assert result.exit_code == 0, result.output
     posts = [r.path for r in agent_requests(foundry) if r.method in ("POST", "DELETE")]

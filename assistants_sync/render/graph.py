@@ -5,7 +5,8 @@ Both come from the dependency order apply follows (`Change.depends_on`, and
 `planning.diff.stack_dependencies` for the objects a plan leaves alone): an edge
 ``A -> B`` says that A names B, so apply makes B first and deletes it last.
 A node is marked with the plan's own symbol for its action; an object the plan does
-not change is marked ``=`` (shown because a changed object depends on it).
+not change is marked ``=`` (shown because a changed object depends on it), and one made
+anew under its key while the old one goes (a replacement) ``-/+``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..planning.plan import SYMBOLS, Change, Plan
 
 UNCHANGED = "unchanged"
 _UNCHANGED_SYMBOL = "="
+_REPLACED_SYMBOL = "-/+"  # Terraform's mark: made anew, the old one deleted (a new name)
 _LONG_KEY = 24  # longer keys (an upload's sha256) are shortened in labels
 MERMAID_MOST = 40  # changed objects a pull request's diagram shows at most
 _MERMAID_STYLE = {"create": "fill:#dafbe1,stroke:#1a7f37", "adopt": "fill:#ddf4ff,stroke:#0969da",
@@ -56,6 +58,10 @@ def _graph(changes: Sequence[Change], named: Mapping[Node, Sequence[Node]]) -> G
     names: dict[Node, str | None] = {}
     for change in changes:
         node = (change.kind, change.key)
+        if node in actions:  # a second change of one key: a replacement's delete, or a duplicate's
+            if actions[node] == "create" and change.action.value == "delete":
+                symbols[node] = _REPLACED_SYMBOL
+            continue
         actions[node], symbols[node], names[node] = change.action.value, SYMBOLS[change.action], change.name
     edges = sorted({(node, other) for node, others in named.items() for other in others if other != node})
     for node in sorted({*named, *(n for edge in edges for n in edge)}):
