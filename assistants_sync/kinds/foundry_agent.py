@@ -59,6 +59,7 @@ CODE_INTERPRETER_FILES_MAX = 20  # as classic agents: a container starts with at
 VECTOR_STORES_MAX = 1  # a file_search tool searches one vector store, as classic agents' did
 PAGE_SIZE = 100
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+REASONING_SUMMARIES = REASONING_CHOICES["summary"]
 # The tool types that have a model of their own below; every other type of the package's Tool union is checked
 # against its field table (`TOOL_FIELDS`).
 _MODELLED_TOOLS = ("function", "file_search", "code_interpreter")
@@ -152,17 +153,13 @@ class OtherTool(Strict):
         return self
 
 
-def _tool_type(value: Any) -> str | None:
-    return value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-
-
 FoundryTool = Annotated[Union[FunctionTool, FileSearchTool, CodeInterpreterTool, OtherTool],
                         Field(discriminator="type")]
 
 
 class Reasoning(Strict):
     effort: Literal[REASONING_EFFORTS] | None = None  # type: ignore[valid-type]
-    summary: Literal[REASONING_CHOICES["summary"]] | None = None  # type: ignore[valid-type]
+    summary: Literal[REASONING_SUMMARIES] | None = None  # type: ignore[valid-type]
 
 
 class TextFormatText(Strict):
@@ -545,6 +542,20 @@ class FoundryAgentKind(Kind):
             return f"mcp {tool.get('server_label')}"
         return super().tool_identity(tool)
 
+    def prune(self, api: ObjectApi, object_id: str, keep: int, owner: tuple[str, str]) -> list[str]:
+        """Delete this stack's versions of the agent older than its newest `keep` (never the latest, nor a version
+        without the tag); the numbers deleted."""
+        versions = api.list_objects(f"{self.path}/{object_id}/versions", f"versions of {object_id}", beta=self.beta,
+                                    params={"order": "desc"})
+        ordered = sorted(versions, key=lambda v: _version_number(v.get("version")), reverse=True)
+        deleted = []
+        for version in ordered[max(1, keep):]:
+            if owner_of(version.get("metadata")) == owner:
+                number = str(version.get("version"))
+                api.delete_object(f"{self.path}/{object_id}/versions", number, beta=self.beta)
+                deleted.append(number)
+        return sorted(deleted, key=_version_number)
+
     # --- requests: one listing; a version per change --------------------------------------------
 
     def list(self, api: ObjectListing) -> list[dict[str, Any]]:
@@ -584,20 +595,6 @@ class FoundryAgentKind(Kind):
     def _new_version(self, api: ObjectApi, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return api.post_object(f"{self.path}/{name}/versions", f"creating a version of foundry agent {name}",
                                version_request(body), beta=self.beta, idempotent=False)
-
-    def prune(self, api: ObjectApi, object_id: str, keep: int, owner: tuple[str, str]) -> list[str]:
-        """Delete this stack's versions of the agent older than its newest `keep` (never the latest, nor a version
-        without the tag); the numbers deleted."""
-        versions = api.list_objects(f"{self.path}/{object_id}/versions", f"versions of {object_id}", beta=self.beta,
-                                    params={"order": "desc"})
-        ordered = sorted(versions, key=lambda v: _version_number(v.get("version")), reverse=True)
-        deleted = []
-        for version in ordered[max(1, keep):]:
-            if owner_of(version.get("metadata")) == owner:
-                number = str(version.get("version"))
-                api.delete_object(f"{self.path}/{object_id}/versions", number, beta=self.beta)
-                deleted.append(number)
-        return sorted(deleted, key=_version_number)
 
 
 FOUNDRY_AGENT = FoundryAgentKind()
