@@ -341,3 +341,29 @@ def test_a_protected_agent_is_never_replaced_by_a_new_name(foundry: Foundry, app
     assert refused.exit_code == 1
     assert "refusing to delete protected foundry agent support (support)" in refused.stderr
     assert [a["name"] for a in foundry.server.foundry_agents.list({})["data"]] == ["support"]
+
+
+def test_an_mcp_tools_authorization_is_refused_and_never_shown_when_set_outside(
+        foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    write(tmp_path / "specs" / "mcp.yaml", """
+        kind: foundry_agent
+        key: tools-bot
+        model: gpt-4o
+        tools:
+          - type: mcp
+            server_label: crm
+            server_url: https://crm.example.com/mcp
+            authorization: Bearer s3cr3t-t0ken-value
+        """)
+    refused = run("validate", "specs")
+    assert refused.exit_code == 1
+    assert "'authorization' holds a secret" in refused.stderr and "s3cr3t" not in refused.output
+    (tmp_path / "specs" / "mcp.yaml").unlink()
+    post_version(foundry, "support", {"model": "gpt-4o", "tools": [
+        {"type": "mcp", "server_label": "crm", "server_url": "https://crm.example.com/mcp",
+         "authorization": "Bearer s3cr3t-t0ken-value"}]})
+    for command in ("plan", "drift"):
+        shown = foundry_run(command, "--format", "json", str(applied))
+        assert "crm.example.com" in shown.output  # the tool is planned away (the manifest has none) ...
+        assert "s3cr3t" not in shown.output and "authorization" not in shown.output  # ... its secret never shown
+

@@ -68,6 +68,10 @@ OTHER_TOOL_TYPES: tuple[str, ...] = tuple(sorted(t for t in TOOL_FIELDS if t not
 OTHER_DEFINITION_FIELDS = frozenset({"container_protocol_versions", "cpu", "memory", "environment_variables", "image",
                                      "workflow", "agent_endpoint", "agent_card", "voice", "protocols"})
 
+# An MCP tool's `authorization` is a secret: never in a manifest, and never read into a plan (a new version made by
+# assistants-sync does not carry one set outside; a project connection keeps it instead).
+SECRET_TOOL_FIELD = "authorization"
+
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 AgentName = Annotated[str, StringConstraints(max_length=NAME_MAX, pattern=NAME_RE.pattern)]
 
@@ -143,6 +147,10 @@ class OtherTool(Strict):
     def _package_fields(self) -> OtherTool:
         required, optional = TOOL_FIELDS[self.type]
         given = {"type", *(self.model_extra or {})}
+        if SECRET_TOOL_FIELD in given:
+            raise PydanticCustomError(
+                "secret", f"{SECRET_TOOL_FIELD!r} holds a secret, which a manifest, a plan and a saved plan never "
+                          "hold: give the tool a project connection (project_connection_id) that keeps it")
         unknown = sorted(given - required - optional)
         if unknown:
             raise PydanticCustomError("unknown_field", f"a {self.type} tool has no field {unknown[0]!r} (it has: "
@@ -289,7 +297,7 @@ def _tool(tool: Mapping[str, Any]) -> dict[str, Any]:
                                          if k not in ("type", "vector_store_ids", "vector_stores")})}
     if kind == "code_interpreter":
         return _code_interpreter(tool)
-    return _compact(dict(tool))
+    return _compact({k: v for k, v in tool.items() if k != SECRET_TOOL_FIELD})
 
 
 def _code_interpreter(tool: Mapping[str, Any]) -> dict[str, Any]:
