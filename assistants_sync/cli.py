@@ -1,7 +1,7 @@
 """Command line: parses options, calls the library, chooses exit codes.
 
 Exit codes: 0 success (and, with --detailed-exitcode, "no changes"); 1 any error,
-usage errors included; 2 changes present (--detailed-exitcode, drift); 130 apply
+usage errors included; 2 changes present (--detailed-exitcode, drift); 130
 interrupted by Ctrl-C. Usage errors exit 1, not click's usual 2, so that a cron job
 never reads a typo as drift. Errors become messages in one place (`_Cli.main`), and
 everything printed passes a `Redactor` there: no secret reaches stdout or stderr.

@@ -340,13 +340,16 @@ class AssistantsClient:
         return objects
 
     def list_pages(self, path: str, noun: str, *, beta: str = ASSISTANTS_BETA, params: Mapping[str, str] | None = None,
-                   cancelled: threading.Event | None = None) -> Iterator[list[dict[str, Any]]]:
+                   cancelled: threading.Event | None = None, on_sent: Callable[[], None] | None = None
+                   ) -> Iterator[list[dict[str, Any]]]:
         """The pages of `list_objects`, each as it arrives: the next one is requested only when the caller asks
-        for it, and none (nor a retry) once `cancelled` is set (ListingCancelled)."""
+        for it, and none (nor a retry) once `cancelled` is set (ListingCancelled). `on_sent` is called when a
+        request has been sent and its answer is awaited (on a real connection; never with a mock transport)."""
         query: dict[str, Any] = {"limit": PAGE_SIZE, "order": "asc", **(params or {})}
         seen_cursors: set[str] = set()
         for _ in range(self.max_pages):
-            page = self._request("GET", path, f"listing {noun}", params=query, beta=beta, cancelled=cancelled)
+            page = self._request("GET", path, f"listing {noun}", params=query, beta=beta, cancelled=cancelled,
+                                 on_sent=on_sent)
             data = page.get("data")
             if not isinstance(data, list) or not all(isinstance(a, dict) and isinstance(a.get("id"), str) for a in data):
                 raise BadResponseError(f"listing {noun}: the answer from {self.endpoint.display_url} has no valid 'data' list")
@@ -424,6 +427,7 @@ class AssistantsClient:
         upload: tuple[str, str, dict[str, str]] | None = None,
         download: str | None = None,
         cancelled: threading.Event | None = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         """One API call with retries (`upload`: a local file sent as multipart, see `upload_file`;
         `download`: the answer's bytes written to this local file, see `download`).
@@ -450,7 +454,7 @@ class AssistantsClient:
             self.stats.count(retry=attempt > 1)
             try:
                 failure, wait, ambiguous = self._attempt(method, path, operation, params, content, attempt, beta,
-                                                         upload, download)
+                                                         upload, download, on_sent)
             except BadResponseError as exc:
                 # Not retried: a malformed answer usually means a wrong base URL. For a
                 # create it means the assistant may exist without our knowing its id.
@@ -473,7 +477,7 @@ class AssistantsClient:
     def _attempt(
         self, method: str, path: str, operation: str, params: dict[str, Any] | None, content: bytes | None,
         attempt: int, beta: str = ASSISTANTS_BETA, upload: tuple[str, str, dict[str, str]] | None = None,
-        download: str | None = None,
+        download: str | None = None, on_sent: Callable[[], None] | None = None,
     ) -> tuple[Any, float | None, bool]:
         """(answer dict, None, False) on success, else (failure, server wait, ambiguous)."""
         sent = time.monotonic()
@@ -491,7 +495,10 @@ class AssistantsClient:
             if download is not None:
                 response, written = _streamed(http, method, path, params, headers, download)
             elif upload is None:
-                response = http.request(method, path, params=params, content=content, headers=headers)
+                # httpcore's trace says when the request is on the wire and only its answer is awaited.
+                extensions = {"trace": _tracing_sent(on_sent)} if on_sent is not None else None
+                response = http.request(method, path, params=params, content=content, headers=headers,
+                                        extensions=extensions)
             else:
                 source, filename, fields = upload
                 with open(source, "rb") as stream:  # httpx sends a file field in chunks, never whole
@@ -560,6 +567,16 @@ def _streamed(http: httpx.Client, method: str, path: str, params: dict[str, Any]
 
 
 _DOWNLOAD_CHUNK = 1024 * 1024
+
+
+def _tracing_sent(on_sent: Callable[[], None]) -> Callable[[str, dict[str, Any]], None]:
+    """An httpcore trace callback calling `on_sent` when the answer's headers start to be awaited."""
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith("receive_response_headers.started"):
+            on_sent()
+
+    return trace
 
 
 def _wait_either(stop: threading.Event, cancelled: threading.Event | None, seconds: float) -> bool:

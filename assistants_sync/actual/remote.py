@@ -265,12 +265,10 @@ class ListingInFlight:
             pages = type(kind).list is Kind.list
 
             def on_page(page: list[dict[str, Any]]) -> None:
-                if pages:
-                    self._events.put((index, _PAGE, page))
-                if index == 0:
-                    self._answered.set()
+                self._events.put((index, _PAGE, page))
 
-            listed = kind.list(_PagedListing(self._client, self._cancelled, on_page))
+            listed = kind.list(_PagedListing(self._client, self._cancelled, on_page if pages else None,
+                                             on_arrival=self._answered.set if index == 0 else None))
             reader = _PagedListing(self._client, self._cancelled)
             objects = [kind.read_content(reader, obj) if _read_whole(obj, self._stack, self._unowned_read) else obj
                        for obj in listed]
@@ -342,14 +340,25 @@ def _is_unserved(exc: BaseException) -> bool:
 
 
 class _PagedListing:
-    """The client, as a kind lists through it: each page goes to `on_page` as it arrives, and no page is asked
-    for once `cancelled` is set. Anything else is the client's."""
+    """The client, as a kind lists through it: each page goes to `on_page` once the next page's request is out
+    (or the listing is over), and no page is asked for once `cancelled` is set. Anything else is the client's."""
 
     def __init__(self, client: ObjectLister, cancelled: threading.Event,
-                 on_page: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
+                 on_page: Callable[[list[dict[str, Any]]], None] | None = None, *,
+                 on_arrival: Callable[[], None] | None = None) -> None:
         self._client = client
         self._cancelled = cancelled
         self._on_page = on_page
+        self._on_arrival = on_arrival  # called as soon as a page has come back
+        self._held: list[list[dict[str, Any]]] = []  # pages not yet handed on: the next request is not out yet
+
+    def _hand_on(self) -> None:
+        # Called when the next page's request is on the wire (or the listing is over): whoever normalises the
+        # page now takes the GIL while this thread only waits, instead of holding up the request.
+        while self._held:
+            page = self._held.pop(0)
+            if self._on_page is not None:
+                self._on_page(page)
 
     def list_objects(self, path: str, noun: str, *, beta: str | None = None,
                      params: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
@@ -360,12 +369,16 @@ class _PagedListing:
                 raise ListingCancelled(f"listing {noun}: not sent, the listing was cancelled")
             pages: Iterable[list[dict[str, Any]]] = [self._client.list_objects(path, noun, **options)]
         else:
-            pages = list_pages(path, noun, cancelled=self._cancelled, **options)
+            pages = list_pages(path, noun, cancelled=self._cancelled, on_sent=self._hand_on, **options)
         objects: list[dict[str, Any]] = []
-        for page in pages:
-            objects.extend(page)
-            if self._on_page is not None:
-                self._on_page(page)
+        try:
+            for page in pages:
+                objects.extend(page)
+                self._held.append(page)
+                if self._on_arrival is not None:
+                    self._on_arrival()
+        finally:
+            self._hand_on()
         return objects
 
     def __getattr__(self, name: str) -> Any:
