@@ -59,7 +59,8 @@ def bare_every_kind(base_url: str) -> int:
     counts: list[int] = []
 
     def kind(path: str, **params: Any) -> None:
-        with httpx.Client(base_url=base_url + "/", headers=HEADERS) as http:
+        headers = {**HEADERS, "OpenAI-Beta": "agents=v1"} if path == "agents" else HEADERS
+        with httpx.Client(base_url=base_url + "/", headers=headers) as http:
             objects, pages = _every(http, path, **params)
             if path == "vector_stores":
                 for store in objects:
