@@ -1,7 +1,7 @@
 """Command line: parses options, calls the library, chooses exit codes.
 
 Exit codes: 0 success (and, with --detailed-exitcode, "no changes"); 1 any error,
-usage errors included; 2 changes present (--detailed-exitcode, drift); 130 apply
+usage errors included; 2 changes present (--detailed-exitcode, drift); 130
 interrupted by Ctrl-C. Usage errors exit 1, not click's usual 2, so that a cron job
 never reads a typo as drift. Errors become messages in one place (`_Cli.main`), and
 everything printed passes a `Redactor` there: no secret reaches stdout or stderr.
@@ -338,7 +338,11 @@ class _Cli(click.Group):
     def _main_reporting_errors(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
-        except click.exceptions.Abort:
+        except click.exceptions.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C (at a prompt, click raises Abort from None)
+                # Commands that write say more where they catch it (apply); anything else only read.
+                click.echo("Interrupted; nothing was changed.", err=True)
+                sys.exit(EXIT_INTERRUPTED)
             click.echo("Aborted.", err=True)
         except click.ClickException as exc:
             exc.show()
@@ -418,7 +422,7 @@ def plan(paths: tuple[str, ...], target: _Target, output_format: str, no_color: 
     from .planning.reconcile import graph_from_manifests, plan_from_manifests
 
     options = dict(allow_delete=not no_delete, allow_delete_all=allow_delete_all, allow_no_manifests=allow_delete_all,
-                   targets=targets, **target.manifest_options)
+                   targets=targets, parallelism=target.settings.parallelism, **target.manifest_options)
     with target.client() as client:
         if graph:
             result, dependencies = graph_from_manifests(target.paths(paths), client, target.stack, **options)
@@ -461,7 +465,7 @@ def drift(paths: tuple[str, ...], target: _Target, output_format: str, no_color:
 
     with target.client() as client:
         result = drift_from_manifests(target.paths(paths), client, target.stack, targets=targets,
-                                      **target.manifest_options)
+                                      parallelism=target.settings.parallelism, **target.manifest_options)
     _show(result, output_format, no_color, view="drift", diff=diff)
     if not result.is_empty:
         sys.exit(EXIT_CHANGES)
@@ -577,7 +581,8 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
             if plan_file:
                 planned = load_plan(plan_file)
                 # a refused plan neither locks nor waits
-                actual = check_saved_plan(planned, client, target.stack, allow_delete_all=allow_delete_all)
+                actual = check_saved_plan(planned, client, target.stack, allow_delete_all=allow_delete_all,
+                                          parallelism=parallelism)
                 if planned.is_empty:
                     _show(planned, "text", no_color, diff=diff)
                     return
@@ -592,12 +597,13 @@ def apply(paths: tuple[str, ...], target: _Target, no_delete: bool, allow_delete
             with _interrupted_before_any_change():
                 if plan_file:
                     # again, under the lock: it may have changed
-                    check_saved_plan(planned, client, target.stack, allow_delete_all=allow_delete_all)
+                    check_saved_plan(planned, client, target.stack, allow_delete_all=allow_delete_all,
+                                     parallelism=parallelism)
                 else:
                     # the manifests loaded before the lock: loading them again would only cost time
                     planned = plan_from_desired(desired, target.paths(paths), client, target.stack,
                                                 allow_delete=not no_delete, allow_delete_all=allow_delete_all,
-                                                allow_no_manifests=True, targets=targets)
+                                                allow_no_manifests=True, targets=targets, parallelism=parallelism)
             _show(planned, "text", no_color, diff=diff)
             if planned.is_empty:
                 return

@@ -200,7 +200,7 @@ def bench_plan(work: Path, runs: int) -> list[Row]:
         rows.append((f"plan N={count:,}: wall time",
                      f"{planned:.2f} s (bare list {bare:.2f} s, x{planned / bare:.2f}; loading {loading:.2f} s, "
                      f"uncached {uncached:.2f} s)",
-                     target, planned <= limit, f"latency: {pages} pages x 20 ms; manifests loaded first"))
+                     target, planned <= limit, f"latency: {pages} pages x 20 ms; then the diff (loading overlaps the listing)"))
     return rows
 
 

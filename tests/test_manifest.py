@@ -214,7 +214,7 @@ def test_missing_path_and_wrong_suffix_are_errors(tmp_path: Path) -> None:
     ]
 
 
-def test_validate_command_reports_every_problem_exits_1_and_sends_nothing(
+def test_validate_command_reports_every_problem_exits_1_and_sends_nothing_plan_and_apply_write_nothing(
     tmp_path: Path, env: EmulatorServer
 ) -> None:
     write(tmp_path / "a.yaml", "key: a\nmodel: m\ntemprature: 1\n")
@@ -223,9 +223,12 @@ def test_validate_command_reports_every_problem_exits_1_and_sends_nothing(
     assert result.exit_code == 1
     assert "2 problems in the manifests:" in result.stderr
     assert "temprature: unknown field" in result.stderr and "model: required field is missing" in result.stderr
-    for command in ("plan", "apply"):
-        assert run(command, str(tmp_path), "--auto-approve" if command == "apply" else "--detailed-exitcode").exit_code == 1
     assert env.requests == []
+    assert run("apply", str(tmp_path), "--auto-approve").exit_code == 1
+    assert env.requests == []  # apply loads before anything is sent, its lock included
+    # A plan lists while the manifests load: invalid input writes nothing (see test_listing.py).
+    assert run("plan", str(tmp_path), "--detailed-exitcode").exit_code == 1
+    assert all(r.method == "GET" for r in env.requests)
 
 
 def test_validate_accepts_the_example_specs() -> None:
@@ -281,7 +284,7 @@ FILE_CASES = [
       for name, body, expected in RULES),
     *FILE_CASES,
 ])
-def test_every_broken_input_exits_1_names_file_place_and_rule_and_sends_nothing(
+def test_every_broken_input_exits_1_names_file_place_and_rule_and_writes_nothing(
     tmp_path: Path, env: EmulatorServer, setup: Any, expected: str
 ) -> None:
     root = tmp_path / "specs"
@@ -292,7 +295,7 @@ def test_every_broken_input_exits_1_names_file_place_and_rule_and_sends_nothing(
     assert expected in result.stderr, result.stderr
     problems = [line.strip() for line in result.stderr.splitlines()[1:]]
     assert problems and all(line.startswith(str(root)) for line in problems), problems
-    assert env.requests == []
+    assert all(r.method == "GET" for r in env.requests)  # listed meanwhile at most: invalid input writes nothing
 
 
 def test_the_bad_input_table_has_at_least_40_cases() -> None:

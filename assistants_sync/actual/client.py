@@ -17,7 +17,7 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -28,7 +28,7 @@ from ..defaults import DEFAULT_BASE_URL
 from ..errors import AmbiguousRequestError, ApiError, BadResponseError, ConfigError, RemoteError
 from ..foundry_shapes import FOUNDRY_AGENTS_COLLECTION  # Foundry's agents, at {project}/agents
 from ..redact import Redactor
-from .retry import RETRYABLE_STATUSES, RateLimiter, RetryPolicy, server_wait
+from .retry import RETRYABLE_STATUSES, ListingCancelled, RateLimiter, RetryPolicy, server_wait
 
 if TYPE_CHECKING:
     from .auth import BearerTokens
@@ -336,23 +336,36 @@ class AssistantsClient:
         """Every object of the collection at `path` (`noun`: its plural, for messages), oldest first,
         following the cursor 100 at a time; `params` adds to the query (a filter)."""
         objects: list[dict[str, Any]] = []
+        for page in self.list_pages(path, noun, beta=beta, params=params):
+            objects.extend(page)
+        return objects
+
+    def list_pages(self, path: str, noun: str, *, beta: str = ASSISTANTS_BETA, params: Mapping[str, str] | None = None,
+                   cancelled: threading.Event | None = None, on_sent: Callable[[], None] | None = None
+                   ) -> Iterator[list[dict[str, Any]]]:
+        """The pages of `list_objects`, each as it arrives: the next one is requested only when the caller asks
+        for it, and none (nor a retry) once `cancelled` is set (ListingCancelled). `on_sent` is called when a
+        request has been sent and its answer is awaited (on a real connection; never with a mock transport)."""
         query: dict[str, Any] = {"limit": PAGE_SIZE, "order": "asc", **(params or {})}
         seen_cursors: set[str] = set()
         for _ in range(self.max_pages):
-            page = self._request("GET", path, f"listing {noun}", params=query, beta=beta)
+            page = self._request("GET", path, f"listing {noun}", params=query, beta=beta, cancelled=cancelled,
+                                 on_sent=on_sent)
             data = page.get("data")
             if not isinstance(data, list) or not all(isinstance(a, dict) and isinstance(a.get("id"), str) for a in data):
                 raise BadResponseError(f"listing {noun}: the answer from {self.endpoint.display_url} has no valid 'data' list")
-            objects.extend(data)
-            if not page.get("has_more") or not data:
-                return objects
-            cursor = data[-1]["id"]
-            if cursor in seen_cursors:
-                raise BadResponseError(
-                    f"listing {noun}: the server returned the page after {cursor!r} twice; "
-                    "its pagination is broken, so the listing cannot be trusted"
-                )
-            seen_cursors.add(cursor)
+            more = bool(page.get("has_more")) and bool(data)
+            if more:
+                cursor = data[-1]["id"]
+                if cursor in seen_cursors:
+                    raise BadResponseError(
+                        f"listing {noun}: the server returned the page after {cursor!r} twice; "
+                        "its pagination is broken, so the listing cannot be trusted"
+                    )
+                seen_cursors.add(cursor)
+            yield data
+            if not more:
+                return
             query = {**query, "after": cursor}
         raise BadResponseError(
             f"listing {noun}: more than {self.max_pages} pages; the server never said has_more=false"
@@ -414,6 +427,8 @@ class AssistantsClient:
         beta: str = ASSISTANTS_BETA,
         upload: tuple[str, str, dict[str, str]] | None = None,
         download: str | None = None,
+        cancelled: threading.Event | None = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         """One API call with retries (`upload`: a local file sent as multipart, see `upload_file`;
         `download`: the answer's bytes written to this local file, see `download`).
@@ -433,12 +448,14 @@ class AssistantsClient:
         attempt = 0
         while True:
             attempt += 1
+            if cancelled is not None and cancelled.is_set():
+                raise ListingCancelled(f"{operation}: not sent, the listing was cancelled")
             if not self.limiter.wait(self.stop):
                 raise RemoteError(f"{operation}: interrupted before it was sent")
             self.stats.count(retry=attempt > 1)
             try:
                 failure, wait, ambiguous = self._attempt(method, path, operation, params, content, attempt, beta,
-                                                         upload, download)
+                                                         upload, download, on_sent)
             except BadResponseError as exc:
                 # Not retried: a malformed answer usually means a wrong base URL. For a
                 # create it means the assistant may exist without our knowing its id.
@@ -455,13 +472,13 @@ class AssistantsClient:
             if attempt >= self.retry.max_attempts or elapsed + delay > self.retry.deadline:
                 raise _final_error(failure, operation, attempt, elapsed, delay, self.retry)
             log.debug("%s: attempt %d failed (%s); retrying in %.2fs", operation, attempt, failure, delay)
-            if self.stop.wait(delay):
+            if _wait_either(self.stop, cancelled, delay):
                 raise _final_error(failure, operation, attempt, elapsed, 0, self.retry, interrupted=True)
 
     def _attempt(
         self, method: str, path: str, operation: str, params: dict[str, Any] | None, content: bytes | None,
         attempt: int, beta: str = ASSISTANTS_BETA, upload: tuple[str, str, dict[str, str]] | None = None,
-        download: str | None = None,
+        download: str | None = None, on_sent: Callable[[], None] | None = None,
     ) -> tuple[Any, float | None, bool]:
         """(answer dict, None, False) on success, else (failure, server wait, ambiguous)."""
         sent = time.monotonic()
@@ -479,7 +496,10 @@ class AssistantsClient:
             if download is not None:
                 response, written = _streamed(http, method, path, params, headers, download)
             elif upload is None:
-                response = http.request(method, path, params=params, content=content, headers=headers)
+                # httpcore's trace says when the request is on the wire and only its answer is awaited.
+                extensions = {"trace": _tracing_sent(on_sent)} if on_sent is not None else None
+                response = http.request(method, path, params=params, content=content, headers=headers,
+                                        extensions=extensions)
             else:
                 source, filename, fields = upload
                 with open(source, "rb") as stream:  # httpx sends a file field in chunks, never whole
@@ -548,6 +568,29 @@ def _streamed(http: httpx.Client, method: str, path: str, params: dict[str, Any]
 
 
 _DOWNLOAD_CHUNK = 1024 * 1024
+
+
+def _tracing_sent(on_sent: Callable[[], None]) -> Callable[[str, dict[str, Any]], None]:
+    """An httpcore trace callback calling `on_sent` when the answer's headers start to be awaited."""
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith("receive_response_headers.started"):
+            on_sent()
+
+    return trace
+
+
+def _wait_either(stop: threading.Event, cancelled: threading.Event | None, seconds: float) -> bool:
+    """Wait up to `seconds`; True as soon as `stop` (or `cancelled`) is set."""
+    if cancelled is None:
+        return stop.wait(seconds)
+    deadline = time.monotonic() + seconds
+    while not (stop.is_set() or cancelled.is_set()):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        cancelled.wait(min(left, 0.05))  # two events cannot be waited on at once: look at `stop` often
+    return True
 
 
 class _Unreached(RemoteError):

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping
+import queue
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Protocol
 
 from ..errors import ApiError, BadResponseError, UnservedKindError
+from .retry import ListingCancelled
 from ..kinds import kinds
 from ..kinds.base import DEFAULT_KIND, Canonical, KeyOf, Kind, ObjectListing
 from ..ownership import is_lock_object, owner_of
@@ -46,6 +49,23 @@ class RemoteObject:
     canonical: Canonical
     kind: str = DEFAULT_KIND
     version: str | None = None  # the version it is at, for a versioned kind
+    # What `ActualState.fingerprint` hashes for it, made as its page arrived: (the canonical form it was made
+    # from, the record). Used only while that is still `canonical`.
+    record: tuple[Canonical, bytes] | None = field(default=None, compare=False, repr=False)
+
+    def fingerprint_record(self) -> bytes:
+        """The bytes of this object in `ActualState.fingerprint`."""
+        if self.record is not None and self.record[0] is self.canonical:
+            return self.record[1]
+        return _record(self.id, self.key, self.canonical, self.kind)
+
+
+def _record(object_id: str, key: str | None, canonical: Canonical, kind: str) -> bytes:
+    # The default kind's records are those of format_version 1, whose saved plans stay valid.
+    record = [object_id, key or "", canonical.as_dict()]
+    if kind != DEFAULT_KIND:
+        record.insert(0, kind)
+    return json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
 
 
 RemoteAssistant = RemoteObject  # its name before the engine knew other kinds
@@ -73,11 +93,7 @@ class ActualState:
         chosen = sorted((*self.managed, *(a for a in self.unowned if a.id in wanted)), key=lambda a: a.id)
         digest = hashlib.sha256()
         for remote in chosen:  # one record at a time: no 50 MB string for 5,000 large objects
-            # The default kind's records are those of format_version 1, whose saved plans stay valid.
-            record = [remote.id, remote.key or "", remote.canonical.as_dict()]
-            if remote.kind != DEFAULT_KIND:
-                record.insert(0, remote.kind)
-            digest.update(json.dumps(record, sort_keys=True, separators=(",", ":")).encode())
+            digest.update(remote.fingerprint_record())
         return "sha256:" + digest.hexdigest()
 
     def limited_to(self, keys: Collection[str]) -> ActualState:
@@ -101,11 +117,13 @@ class ActualState:
 
 
 def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | None = None,
-                 key_of: KeyOf | None = None) -> ActualState:
+                 key_of: KeyOf | None = None, *,
+                 normalised: Mapping[int, _Made] | None = None) -> ActualState:
     """Sort `objects` (API objects of `kind`, default the default kind) into this stack's, unowned and others'.
 
     Lock objects (of any stack) are none of these: they are left out altogether. With
     `key_of`, the ids of the stack's objects that an object names are written as keys.
+    `normalised` holds canonical forms made already (as pages arrived), by `id()` of the object.
     """
     if kind is None:
         from ..kinds import get_kind
@@ -122,13 +140,18 @@ def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | 
             foreign[str(obj["id"])] = owner[0]
             continue
         try:
+            made = normalised.get(id(obj)) if normalised else None
+            if made is not None and made[0] is not obj:
+                made = None
+            canonical = made[1] if made is not None else kind.normalise(obj)
             remote = RemoteObject(
                 id=str(obj["id"]),
                 key=owner[1] if owner else None,
                 created_at=int(obj.get("created_at") or 0),
-                canonical=_canonical(kind, obj, key_of),
+                canonical=kind.in_keys(canonical, key_of) if key_of is not None else canonical,
                 kind=kind.name,
                 version=kind.version_of(obj),
+                record=(made[1], made[2]) if made is not None and made[2] is not None else None,
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise BadResponseError(
@@ -137,11 +160,6 @@ def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | 
             ) from exc
         (managed if owner else unowned).append(remote)
     return ActualState(stack=stack, managed=tuple(managed), unowned=tuple(unowned), foreign=foreign)
-
-
-def _canonical(kind: Kind, obj: Mapping[str, Any], key_of: KeyOf | None) -> Canonical:
-    canonical = kind.normalise(obj)
-    return kind.in_keys(canonical, key_of) if key_of is not None else canonical
 
 
 def _read_whole(obj: Mapping[str, Any], stack: str, unowned_read: Collection[str] | None) -> bool:
@@ -167,29 +185,235 @@ def stack_keys(listed: Iterable[tuple[Kind, list[dict[str, Any]]]], stack: str) 
 
 
 def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = (),
-                 unowned_read: Collection[str] | None = ()) -> ActualState:
-    """List every kind once (paginated) and sort what the endpoint holds.
+                 unowned_read: Collection[str] | None = (), parallelism: int | None = None) -> ActualState:
+    """List every kind once (paginated, the kinds at once: `ListingInFlight`) and sort what the endpoint holds.
 
     `wanted` names the kinds the manifests use: those must be served. The content a
     listing leaves out (a vector store's files) is read for the stack's own objects and
     for the unowned ones `unowned_read` names (those an adopt takes over; None: all, for
     an export), never for another stack's. Every kind is
-    listed before any is normalised: an object naming another of the stack (by id)
-    is compared by that object's key.
+    listed before any object is compared: an object naming another of the stack (by id)
+    is compared by that object's key. `parallelism`: at most that many kinds listed at
+    once (default: all).
     """
-    listings: list[tuple[Kind, list[dict[str, Any]]]] = []
-    unserved: dict[str, ApiError] = {}
-    for kind in kinds():
+    with ListingInFlight(client, stack, unowned_read=unowned_read, parallelism=parallelism) as listing:
+        return listing.state(wanted=wanted)
+
+
+_PAGE, _DONE, _FAILED = "page", "done", "failed"
+# A listed object normalised as its page arrived: (the object, its canonical form before `in_keys`, its
+# fingerprint record if the stack owns it).
+_Made = tuple[Mapping[str, Any], Canonical, bytes | None]
+
+
+class ListingInFlight:
+    """The listings of every kind, in flight at once (one thread each), from `start` on.
+
+    The kinds do not depend on each other, so each is listed in a thread of its own
+    while the caller does something else (loads the manifests); the pages of a kind
+    still follow one another (each needs the last id of the one before). `state` waits
+    for them, normalising each page while the next is in flight, and sorts what they
+    hold in the fixed order of the kinds: the result, and the error raised when a
+    listing fails (the first kind's, in that order), are those of listing the kinds one
+    after the other. `cancel` (also on leaving the `with` block by an exception) stops
+    every listing before its next request: no page is asked for once it is set.
+    """
+
+    def __init__(self, client: ObjectLister, stack: str, *, unowned_read: Collection[str] | None = (),
+                 parallelism: int | None = None) -> None:
+        self._client = client
+        self._stack = stack
+        self._unowned_read = unowned_read
+        self._kinds = list(kinds())
+        # At most `parallelism` kinds in flight at once, started in their order (1: one after the other).
+        self._at_once = max(1, parallelism) if parallelism is not None else len(self._kinds)
+        self._finished = [threading.Event() for _ in self._kinds]
+        # Set once the first kind's first page has come back (or its listing ended): the other kinds wait for
+        # it, so that an endpoint refusing the run (a wrong key, base URL or header) is sent one request.
+        self._answered = threading.Event()
+        self._cancelled = threading.Event()
+        self._events: queue.SimpleQueue[tuple[int, str, Any]] = queue.SimpleQueue()
+        self._started = False
+
+    def __enter__(self) -> ListingInFlight:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cancel()  # nothing more to ask for, whether the listing was used or abandoned
+
+    def start(self) -> ListingInFlight:
+        """Send the first page request of every kind, each from a thread of its own."""
+        if not self._started:
+            self._started = True
+            for index, kind in enumerate(self._kinds):
+                # Daemon threads: a cancelled listing's request still in flight never holds up the exit.
+                threading.Thread(target=self._list, args=(index, kind), daemon=True,
+                                 name=f"assistants-sync: listing {kind.plural}").start()
+        return self
+
+    def cancel(self) -> None:
+        """Request no further page (nor retry) of any kind; what is in flight is abandoned."""
+        self._cancelled.set()
+
+    def _list(self, index: int, kind: Kind) -> None:
+        """One kind's listing (in its own thread): each page, then every object with its content, as events."""
         try:
-            listed = kind.list(client)
-            listings.append((kind, [kind.read_content(client, obj) if _read_whole(obj, stack, unowned_read) else obj
-                                    for obj in listed]))
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
-            unserved[kind.name] = exc
+            if index > 0:
+                self._answered.wait()
+            if index >= self._at_once:  # its turn: when the kind `parallelism` places before it is listed
+                self._finished[index - self._at_once].wait()
+            # A page is the kind's own listing only when the kind lists the collection as it is (Kind.list):
+            # then its objects are normalised as they arrive, else once the kind has listed them.
+            pages = type(kind).list is Kind.list
+
+            def on_page(page: list[dict[str, Any]]) -> None:
+                self._events.put((index, _PAGE, page))
+
+            listed = kind.list(_PagedListing(self._client, self._cancelled, on_page if pages else None,
+                                             on_arrival=self._answered.set if index == 0 else None))
+            reader = _PagedListing(self._client, self._cancelled)
+            objects = [kind.read_content(reader, obj) if _read_whole(obj, self._stack, self._unowned_read) else obj
+                       for obj in listed]
+            self._events.put((index, _DONE, objects))
+        except BaseException as exc:  # noqa: BLE001 - raised by `state`, in the thread that waits
+            if index == 0 and not _is_unserved(exc):
+                self.cancel()  # the first kind's failure is the one raised: the others need not be asked
+            self._events.put((index, _FAILED, exc))
+        finally:
+            self._finished[index].set()
+            if index == 0:
+                self._answered.set()
+
+    def state(self, *, wanted: Collection[str] = (), also_read: Collection[str] = ()) -> ActualState:
+        """Wait for every listing and sort what the endpoint holds, as `fetch_actual` (`wanted`: kinds that must be
+        served). `also_read`: ids of unowned objects whose content is read too (those an adopt takes over, known
+        only once the manifests are loaded)."""
+        self.start()
+        count = len(self._kinds)
+        listed: list[list[dict[str, Any]] | None] = [None] * count
+        failures: dict[int, BaseException] = {}
+        normalised: list[dict[int, _Made]] = [{} for _ in range(count)]
+        pending = set(range(count))
+        while pending:
+            failed = [i for i, exc in failures.items() if not _is_unserved(exc)]
+            if failed and pending.isdisjoint(range(min(failed))):
+                break  # the first kind to fail, in order, is known: the kinds after it do not matter
+            index, what, value = self._events.get()
+            if what == _PAGE:
+                normalised[index].update(_normalised(self._kinds[index], value, self._stack))
+                continue
+            pending.discard(index)
+            if what == _DONE:
+                listed[index] = value
+            else:
+                failures[index] = value
+        listings: list[tuple[Kind, list[dict[str, Any]]]] = []
+        pages: list[dict[int, _Made]] = []
+        unserved: dict[str, ApiError] = {}
+        for index, kind in enumerate(self._kinds):
+            failure = failures.get(index)
+            if failure is not None:
+                if not _is_unserved(failure):
+                    self.cancel()
+                    raise failure
+                assert isinstance(failure, ApiError)
+                unserved[kind.name] = failure
+                continue
+            objects = listed[index]
+            assert objects is not None
+            if also_read:
+                try:
+                    objects = [kind.read_content(self._client, obj)
+                               if not _read_whole(obj, self._stack, self._unowned_read)
+                               and _read_whole(obj, self._stack, also_read) else obj for obj in objects]
+                except ApiError as exc:  # as a failure of the kind's own listing would be
+                    if not _is_unserved(exc):
+                        raise
+                    unserved[kind.name] = exc
+                    continue
+            listings.append((kind, objects))
+            pages.append(normalised[index])
+        return _sorted_state(self._client, self._stack, listings, pages, unserved, wanted)
+
+
+def _is_unserved(exc: BaseException) -> bool:
+    """A listing that failed because the endpoint does not serve the kind (HTTP 404): the kind is skipped."""
+    return isinstance(exc, ApiError) and exc.status == 404
+
+
+class _PagedListing:
+    """The client, as a kind lists through it: each page goes to `on_page` once the next page's request is out
+    (or the listing is over), and no page is asked for once `cancelled` is set. Anything else is the client's."""
+
+    def __init__(self, client: ObjectLister, cancelled: threading.Event,
+                 on_page: Callable[[list[dict[str, Any]]], None] | None = None, *,
+                 on_arrival: Callable[[], None] | None = None) -> None:
+        self._client = client
+        self._cancelled = cancelled
+        self._on_page = on_page
+        self._on_arrival = on_arrival  # called as soon as a page has come back
+        self._held: list[list[dict[str, Any]]] = []  # pages not yet handed on: the next request is not out yet
+
+    def _hand_on(self) -> None:
+        # Called when the next page's request is on the wire (or the listing is over): whoever normalises the
+        # page now takes the GIL while this thread only waits, instead of holding up the request.
+        while self._held:
+            page = self._held.pop(0)
+            if self._on_page is not None:
+                self._on_page(page)
+
+    def list_objects(self, path: str, noun: str, *, beta: str | None = None,
+                     params: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        options: dict[str, Any] = {"params": params} if beta is None else {"params": params, "beta": beta}
+        list_pages = getattr(self._client, "list_pages", None)
+        if list_pages is None:  # a lister without pages (a test's): its listing is one page
+            if self._cancelled.is_set():
+                raise ListingCancelled(f"listing {noun}: not sent, the listing was cancelled")
+            pages: Iterable[list[dict[str, Any]]] = [self._client.list_objects(path, noun, **options)]
+        else:
+            pages = list_pages(path, noun, cancelled=self._cancelled, on_sent=self._hand_on, **options)
+        objects: list[dict[str, Any]] = []
+        try:
+            for page in pages:
+                objects.extend(page)
+                self._held.append(page)
+                if self._on_arrival is not None:
+                    self._on_arrival()
+        finally:
+            self._hand_on()
+        return objects
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def _normalised(kind: Kind, page: list[dict[str, Any]], stack: str) -> Iterator[tuple[int, _Made]]:
+    """The canonical form of each object of a page that `actual_state` will normalise (the stack's and unowned
+    ones), by `id()` (with the object, to tell it is that one); an object that cannot be normalised is left for
+    `actual_state`, which raises its error in listing order."""
+    for obj in page:
+        metadata = obj.get("metadata")
+        if is_lock_object(metadata):
+            continue
+        owner = owner_of(metadata)
+        if owner is not None and owner[0] != stack:
+            continue
+        try:
+            canonical = kind.normalise(obj)
+            # Only the stack's own objects are hashed in every fingerprint (unowned ones when adopted).
+            record = _record(str(obj["id"]), owner[1], canonical, kind.name) if owner is not None else None
+        except Exception:  # noqa: BLE001 - actual_state meets it again and says what is wrong
+            continue
+        yield id(obj), (obj, canonical, record)
+
+
+def _sorted_state(client: ObjectLister, stack: str, listings: list[tuple[Kind, list[dict[str, Any]]]],
+                  normalised: list[dict[int, _Made]], unserved: dict[str, ApiError],
+                  wanted: Collection[str]) -> ActualState:
+    """What every kind's listing holds, sorted for `stack` (kinds in their order), once all are listed."""
     keys = stack_keys(listings, stack)
-    states = [actual_state(listed, stack, kind, key_of=lambda k, i: keys.get((k, i))) for kind, listed in listings]
+    states = [actual_state(listed, stack, kind, key_of=lambda k, i: keys.get((k, i)), normalised=pages)
+              for (kind, listed), pages in zip(listings, normalised)]
     missing = sorted(set(wanted) & unserved.keys())
     if missing:
         from ..kinds import get_kind

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+from ..errors import RemoteError
+
 RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 
@@ -102,3 +104,8 @@ class RateLimiter:
             if stop.wait(min(left, 0.1)):
                 return False
         return not stop.is_set()
+
+
+class ListingCancelled(RemoteError):
+    """A listing's request not sent because the listing was cancelled (the plan stopped); never shown, so not
+    part of the public exception tree."""

@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ class Desired:
     previous_keys: tuple[str, ...] = ()  # keys it was managed under before a rename, first match wins
     kind: str = DEFAULT_KIND
 
-    @property
+    @cached_property  # asked for many times a plan (each object's diff, fingerprint, guards); it never changes
     def unmanaged(self) -> frozenset[str]:
         """Fields neither compared nor sent on update: ignore_changes, and fields unmanaged when left unset."""
         unset = {name for name in get_kind(self.kind).unmanaged_when_unset if self.request.get(name) is None}

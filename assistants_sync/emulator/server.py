@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import math
 import random
 import re
@@ -170,6 +171,13 @@ def running_emulator(
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up before its answer (a plan stopped by invalid manifests abandons the page in
+        # flight) is no fault of the emulator's: no traceback for it.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -4,8 +4,10 @@
                                  compute_plan -> Plan -> render_* / apply_plan
     fetch_actual   -> actual ---/
 
-Manifests are always loaded and validated before the first request, so invalid
-input never reaches the API.
+The endpoint is listed while the manifests load and validate (`ListingInFlight`): a
+plan waits on the network, and loading is work it can do meanwhile. Invalid input
+writes nothing: a plan only ever reads, and when validation fails the listing stops
+before its next page and the manifests' problems are raised as they are.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from ..actual.remote import ActualState, ObjectLister, fetch_actual
+from ..actual.remote import ActualState, ListingInFlight, ObjectLister, fetch_actual
 from ..desired.manifest import Desired, load_manifests, require_manifests
 from .diff import stack_dependencies
 from .plan import Plan
@@ -36,15 +38,16 @@ def plan_from_manifests(
     allow_delete_all: bool = False,
     allow_no_manifests: bool = False,
     targets: Collection[str] = (),
+    parallelism: int | None = None,
     defaults: Mapping[str, Any] | None = None,
     variables: Mapping[str, str] | None = None,
     project_file: str | os.PathLike[str] | None = None,
 ) -> Plan:
-    """Validate the manifests, then `plan_from_desired`."""
-    desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
-    return plan_from_desired(desired, paths, client, stack, allow_delete=allow_delete,
-                             allow_delete_all=allow_delete_all, allow_no_manifests=allow_no_manifests,
-                             targets=targets)
+    """Validate the manifests while the endpoint is listed, then plan as `plan_from_desired`."""
+    with ListingInFlight(client, stack, parallelism=parallelism) as listing:
+        desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
+        return _planned(desired, paths, client, stack, allow_delete=allow_delete, allow_delete_all=allow_delete_all,
+                        allow_no_manifests=allow_no_manifests, targets=targets, listing=listing)[0]
 
 
 def plan_from_desired(
@@ -57,15 +60,17 @@ def plan_from_desired(
     allow_delete_all: bool = False,
     allow_no_manifests: bool = False,
     targets: Collection[str] = (),
+    parallelism: int | None = None,
 ) -> Plan:
     """List the endpoint once, diff with `desired` (loaded from `paths`), and check the deletes are safe.
 
     Paths holding no manifest at all are refused (NoManifestsError) unless
     `allow_no_manifests`: planning from nothing deletes everything. `targets` limits
     the plan to those keys (see `plan_for_targets`); the guards judge that partial plan.
+    `parallelism`: at most that many kinds listed at once (default: every kind).
     """
     return _planned(desired, paths, client, stack, allow_delete=allow_delete, allow_delete_all=allow_delete_all,
-                    allow_no_manifests=allow_no_manifests, targets=targets)[0]
+                    allow_no_manifests=allow_no_manifests, targets=targets, parallelism=parallelism)[0]
 
 
 def graph_from_manifests(
@@ -77,24 +82,27 @@ def graph_from_manifests(
     allow_delete_all: bool = False,
     allow_no_manifests: bool = False,
     targets: Collection[str] = (),
+    parallelism: int | None = None,
     defaults: Mapping[str, Any] | None = None,
     variables: Mapping[str, str] | None = None,
     project_file: str | os.PathLike[str] | None = None,
 ) -> tuple[Plan, dict[tuple[str, str], list[tuple[str, str]]]]:
     """The plan, as `plan_from_manifests` makes it (with its errors), and what every object of the stack names
     (`stack_dependencies`), for the whole stack's dependency graph."""
-    desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
-    plan, actual = _planned(desired, paths, client, stack, allow_delete=allow_delete,
-                            allow_delete_all=allow_delete_all, allow_no_manifests=allow_no_manifests, targets=targets)
+    with ListingInFlight(client, stack, parallelism=parallelism) as listing:
+        desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
+        plan, actual = _planned(desired, paths, client, stack, allow_delete=allow_delete,
+                                allow_delete_all=allow_delete_all, allow_no_manifests=allow_no_manifests,
+                                targets=targets, listing=listing)
     return plan, stack_dependencies(desired, actual)
 
 
 def _planned(desired: Sequence[Desired], paths: Sequence[str | os.PathLike[str]], client: ObjectLister, stack: str,
-             *, allow_delete: bool, allow_delete_all: bool, allow_no_manifests: bool, targets: Collection[str]
-             ) -> tuple[Plan, ActualState]:
+             *, allow_delete: bool, allow_delete_all: bool, allow_no_manifests: bool, targets: Collection[str],
+             listing: ListingInFlight | None = None, parallelism: int | None = None) -> tuple[Plan, ActualState]:
     if not allow_no_manifests:
         require_manifests(desired, paths, hint=NO_MANIFESTS_HINT)
-    actual = listing_for(desired, client, stack)
+    actual = listing_for(desired, client, stack, listing, parallelism=parallelism)
     plan = plan_for_targets(desired, actual, client.endpoint.identity, targets, allow_delete=allow_delete)
     check_deletes(plan, allow_delete_all=allow_delete_all)
     return plan, actual
@@ -106,6 +114,7 @@ def drift_from_manifests(
     stack: str,
     *,
     targets: Collection[str] = (),
+    parallelism: int | None = None,
     defaults: Mapping[str, Any] | None = None,
     variables: Mapping[str, str] | None = None,
     project_file: str | os.PathLike[str] | None = None,
@@ -115,17 +124,23 @@ def drift_from_manifests(
     Paths holding no manifest at all are still refused: every managed object would
     be reported, which says nothing about drift.
     """
-    desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
-    require_manifests(desired, paths)
-    actual = listing_for(desired, client, stack)
+    with ListingInFlight(client, stack, parallelism=parallelism) as listing:
+        desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
+        require_manifests(desired, paths)
+        actual = listing_for(desired, client, stack, listing)
     return drift_only(plan_for_targets(desired, actual, client.endpoint.identity, targets))
 
 
-def listing_for(desired: Sequence[Desired], client: ObjectLister, stack: str) -> ActualState:
+def listing_for(desired: Sequence[Desired], client: ObjectLister, stack: str,
+                listing: ListingInFlight | None = None, *, parallelism: int | None = None) -> ActualState:
     """What the endpoint holds for `desired`: its kinds must be served, and the unowned objects it adopts are
-    read whole (their content too), to plan what the adopt changes."""
-    return fetch_actual(client, stack, wanted={d.kind for d in desired},
-                        unowned_read={d.adopt for d in desired if d.adopt})
+    read whole (their content too), to plan what the adopt changes. `listing`: the listing started already
+    (while `desired` loaded); else the endpoint is listed now, at most `parallelism` kinds at once."""
+    wanted = {d.kind for d in desired}
+    adopted = {d.adopt for d in desired if d.adopt}
+    if listing is None:
+        return fetch_actual(client, stack, wanted=wanted, unowned_read=adopted, parallelism=parallelism)
+    return listing.state(wanted=wanted, also_read=adopted)
 
 
 def drift_only(plan: Plan) -> Plan:

@@ -67,12 +67,12 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
         ) from exc
 
 
-def check_saved_plan(plan: Plan, client: ObjectLister, stack: str, *, allow_delete_all: bool = False
-                     ) -> ActualState:
+def check_saved_plan(plan: Plan, client: ObjectLister, stack: str, *, allow_delete_all: bool = False,
+                     parallelism: int | None = None) -> ActualState:
     """Refuse a saved plan made for another stack or endpoint, holding a change the stack
     may not make (see `check_ownership`), made stale since, or failing the delete guards
     judged on the fresh listing (a plan file's `protected` and `managed_count` are not
-    trusted); else the listing checked."""
+    trusted); else the listing checked (at most `parallelism` kinds listed at once)."""
     if plan.stack != stack:
         raise PlanError(f'the saved plan was made for stack "{plan.stack}", not "{stack}"; nothing was changed')
     if plan.endpoint != client.endpoint.identity:
@@ -80,7 +80,8 @@ def check_saved_plan(plan: Plan, client: ObjectLister, stack: str, *, allow_dele
             f"the saved plan was made for {plan.endpoint}, not {client.endpoint.identity}; nothing was changed"
         )
     whole = fetch_actual(client, stack, wanted={c.kind for c in plan.changes if c.action is not Action.DELETE},
-                         unowned_read={c.id for c in plan.changes if c.action is Action.ADOPT and c.id})
+                         unowned_read={c.id for c in plan.changes if c.action is Action.ADOPT and c.id},
+                         parallelism=parallelism)
     # a targeted plan's fingerprint covers only its keys (see plan_for_targets)
     actual = whole.limited_to(plan.targets) if plan.targets else whole
     adopted = [c.id for c in plan.changes if c.action is Action.ADOPT and c.id]

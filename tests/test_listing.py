@@ -1,0 +1,143 @@
+"""The listing in flight: while the manifests load, every kind at once, and Ctrl-C during it.
+
+Every test synchronises on what a server has seen or what the loader has done (events),
+never on how long something takes: each wait has a generous bound only so that a
+broken build fails instead of hanging.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from assistants_sync.errors import ManifestError
+from assistants_sync.planning import reconcile
+
+from .conftest import API_KEY, ROOT, point_cli_at, run, write
+from .loopback import Answer, Request, json_answer, loopback_server
+
+BOUND = 30  # seconds: never reached when the code is right
+
+
+def _collection(request: Request) -> str:
+    return urlsplit(request.path).path.split("/v1/", 1)[-1]
+
+
+def _cursor(request: Request) -> str | None:
+    return parse_qs(urlsplit(request.path).query).get("after", [None])[0]
+
+
+def _page(collection: str, number: int, *, more: bool) -> Answer:
+    """One unowned object a page, so that a page always has a cursor to follow."""
+    obj = {"id": f"{collection}-{number}", "object": "x", "created_at": number, "metadata": {}}
+    if collection == "assistants":
+        obj.update(model="gpt-4o", tools=[])
+    return json_answer(200, {"object": "list", "data": [obj], "has_more": more})
+
+
+def test_a_plan_of_invalid_manifests_writes_nothing_and_asks_for_no_page_after_validation_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "specs" / "a.yaml", "key: a\nmodel: m\ntemprature: 1\n")
+    write(tmp_path / "specs" / "b.yaml", "key: b\n")
+    listing_arrived, validation_failed = threading.Event(), threading.Event()
+
+    def answer(request: Request) -> Answer:
+        # Every page is answered only once validation has failed, and says there is more.
+        listing_arrived.set()
+        assert validation_failed.wait(BOUND), "the manifests never failed"
+        return _page(_collection(request), 1, more=True)
+
+    real_load = reconcile.load_manifests
+
+    def load_after_the_listing_started(*args: object, **kwargs: object) -> object:
+        # The listing must be under way before loading even starts: else this waits forever.
+        assert listing_arrived.wait(BOUND), "the listing did not start while the manifests loaded"
+        try:
+            return real_load(*args, **kwargs)  # type: ignore[arg-type]
+        except ManifestError:
+            validation_failed.set()
+            raise
+
+    monkeypatch.setattr(reconcile, "load_manifests", load_after_the_listing_started)
+    validated = run("validate", str(tmp_path / "specs"))
+    with loopback_server(answer) as server:
+        point_cli_at(monkeypatch, server.base_url)
+        result = run("plan", str(tmp_path / "specs"))
+        sent = list(server.requests)
+    assert result.exit_code == 1
+    assert result.stderr == validated.stderr and "2 problems in the manifests:" in result.stderr  # as today
+    assert result.stdout == ""
+    # The first kind's first page was asked for (the listing started at once) and answered after validation
+    # had failed: no further page of it, and no other kind, was asked for; nothing was written.
+    assert [(r.method, _collection(r), _cursor(r)) for r in sent] == [("GET", "assistants", None)]
+
+
+def test_validate_still_sends_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "specs" / "a.yaml", "key: a\nmodel: gpt-4o\n")
+    with loopback_server(lambda request: _page(_collection(request), 1, more=False)) as server:
+        point_cli_at(monkeypatch, server.base_url)
+        assert run("validate", str(tmp_path / "specs")).exit_code == 0
+        assert server.requests == []
+
+
+def test_the_kinds_are_listed_at_once_and_each_page_is_asked_for_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "specs" / "a.yaml", "key: a\nmodel: gpt-4o\n")
+    second_page_asked = threading.Event()
+
+    def answer(request: Request) -> Answer:
+        collection = _collection(request)
+        if collection == "assistants":
+            if _cursor(request) is None:
+                return _page(collection, 1, more=True)
+            second_page_asked.set()
+            return _page(collection, 2, more=False)
+        # Another kind's listing is answered only once the assistants' second page is asked for: one after
+        # the other, the kinds could never get there.
+        assert second_page_asked.wait(BOUND), "the kinds were not listed at once"
+        return _page(collection, 1, more=False)
+
+    with loopback_server(answer) as server:
+        point_cli_at(monkeypatch, server.base_url)
+        result = run("plan", "--format", "json", str(tmp_path / "specs"))
+        sent = sorted((_collection(r), _cursor(r) or "") for r in server.requests)
+    assert result.exit_code == 0, result.output
+    # Each collection once, and the assistants' next page once: ceil(N/100) requests a kind.
+    assert sent == [("agents", ""), ("assistants", ""), ("assistants", "assistants-1"), ("files", ""),
+                    ("vector_stores", "")]
+
+
+def test_ctrl_c_while_a_plan_lists_exits_130_at_once_without_a_traceback(tmp_path: Path) -> None:
+    write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\n")
+    arrived, release = threading.Event(), threading.Event()
+
+    def answer(request: Request) -> Answer:
+        arrived.set()
+        release.wait(BOUND)  # never answered before the plan is interrupted
+        return _page(_collection(request), 1, more=False)
+
+    with loopback_server(answer) as server:
+        env = {**os.environ, "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": server.base_url, "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen([sys.executable, "-m", "assistants_sync", "plan", str(tmp_path / "specs")],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        try:
+            assert arrived.wait(BOUND), "the plan never listed the endpoint"
+            process.send_signal(signal.SIGINT)  # the listing is still unanswered
+            stdout, stderr = process.communicate(timeout=BOUND)
+        finally:
+            release.set()
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 130, stdout + stderr
+    assert stderr == "\nInterrupted; nothing was changed.\n"
+    assert stdout == ""
+    assert all(r.method == "GET" for r in server.requests)
