@@ -5,7 +5,7 @@
 
 Both plans run on `--provider foundry` against one emulator process, so each lists the
 same four collections (classic assistants, Foundry's agents, vector stores, files); each
-bare loop lists those four with plain httpx. Asserted: the Foundry plan makes
+bare loop lists those four at once (one thread each, as the plan does) with plain httpx. Asserted: the Foundry plan makes
 ceil(N/100) agent listings and nothing else per agent (every latest version is tagged).
 """
 
@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -85,21 +86,31 @@ def manifests(directory: Path, count: int, kind: str) -> Path:
 
 
 def bare_loop(project: str, token: str) -> int:
-    """The four listings a Foundry plan makes, as plainly as httpx can; returns the page count."""
-    pages = 0
-    with httpx.Client(headers={"Authorization": f"Bearer {token}", "OpenAI-Beta": "assistants=v2"}) as http:
-        for url, params in ((f"{project}/assistants", {"api-version": "v1"}),
-                            (f"{project}/agents", {"api-version": "v1", "kind": "prompt"}),
-                            (f"{project}/openai/v1/vector_stores", {}),
-                            (f"{project}/openai/v1/files", {"purpose": "assistants"})):
-            query: dict[str, Any] = {"limit": 100, "order": "asc", **params}
+    """The four listings a Foundry plan makes, at once as the plan makes them, as plainly as httpx can; returns
+    the page count."""
+    listings = ((f"{project}/assistants", {"api-version": "v1"}),
+                (f"{project}/agents", {"api-version": "v1", "kind": "prompt"}),
+                (f"{project}/openai/v1/vector_stores", {}),
+                (f"{project}/openai/v1/files", {"purpose": "assistants"}))
+    pages = [0] * len(listings)
+
+    def listing(index: int) -> None:
+        url, params = listings[index]
+        query: dict[str, Any] = {"limit": 100, "order": "asc", **params}
+        with httpx.Client(headers={"Authorization": f"Bearer {token}", "OpenAI-Beta": "assistants=v2"}) as http:
             while True:
                 page = http.get(url, params=query).raise_for_status().json()
-                pages += 1
+                pages[index] += 1
                 if not page.get("has_more") or not page["data"]:
-                    break
+                    return
                 query["after"] = page["data"][-1]["id"]
-    return pages
+
+    threads = [threading.Thread(target=listing, args=(i,)) for i in range(len(listings))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(pages)
 
 
 def in_turns(actions: dict[str, Callable[[], Any]], runs: int) -> dict[str, float]:
