@@ -5,8 +5,9 @@
 
 Both plans run on `--provider foundry` against one emulator process, so each lists the
 same four collections (classic assistants, Foundry's agents, vector stores, files); each
-bare loop lists those four at once (one thread each, as the plan does) with plain httpx. Asserted: the Foundry plan makes
-ceil(N/100) agent listings and nothing else per agent (every latest version is tagged).
+bare loop lists those four at once (one thread each, as the plan does) with plain httpx.
+Asserted: the Foundry plan makes ceil(N/100) agent listings and nothing else per agent
+(every latest version is tagged).
 """
 
 from __future__ import annotations
