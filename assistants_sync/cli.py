@@ -649,7 +649,8 @@ def _stack_lock(client: AssistantsClient, stack: str, model: str, timeout: float
 @cli.command()
 @_paths_argument
 @_project_options
-@click.option("--to", "to_kind", required=True, type=click.Choice(["agent"]), help="The kind to convert to.")
+@click.option("--to", "to_kind", required=True, type=click.Choice(["agent", "foundry_agent"]),
+              help="The kind to convert to: agent (OpenAI's Agents API) or foundry_agent (Microsoft Foundry's agents).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the converted manifests into.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in --out (default: refuse).")
@@ -659,6 +660,7 @@ def convert(paths: tuple[str, ...], target: _Target, to_kind: str, out_dir: Path
     \b
     Example:
       assistants-sync convert --to agent specs --out agents
+      assistants-sync convert --to foundry_agent specs --out foundry
       assistants-sync plan agents      # review, then apply
     The manifests are read as plan reads them. An agent takes other defaults than an
     assistant, so the project file's defaults (of --env NAME) are written into each agent
@@ -668,7 +670,8 @@ def convert(paths: tuple[str, ...], target: _Target, to_kind: str, out_dir: Path
     from .convert import convert_to_agents
 
     conversion = convert_to_agents(target.paths(paths), out_dir, force=force,
-                                   written_defaults=defaults_as_written(target.settings), **target.manifest_options)
+                                   written_defaults=defaults_as_written(target.settings), to_kind=to_kind,
+                                   **target.manifest_options)
     converted = conversion.converted
     for item in converted:
         click.echo(f"  {item.path}  (from {item.source})")
@@ -679,8 +682,10 @@ def convert(paths: tuple[str, ...], target: _Target, to_kind: str, out_dir: Path
         for loss in item.losses:
             click.echo(f"      lost: {loss}")
     lossy = sum(1 for c in converted if c.losses)
-    click.echo(f"Converted {len(converted)} assistant manifest{'s' if len(converted) != 1 else ''} to agents in "
-               f"{out_dir}; {lossy} lose{'s' if lossy == 1 else ''} settings the Agents API does not have.")
+    target_api = "Foundry's agents" if to_kind == "foundry_agent" else "the Agents API"
+    click.echo(f"Converted {len(converted)} assistant manifest{'s' if len(converted) != 1 else ''} to "
+               f"{'Foundry agents' if to_kind == 'foundry_agent' else 'agents'} in {out_dir}; {lossy} "
+               f"lose{'s' if lossy == 1 else ''} settings {target_api} do{'es' if to_kind == 'agent' else ''} not have.")
     if conversion.others:
         shown = ", ".join(conversion.others[:5]) + (f" and {len(conversion.others) - 5} more" if len(
             conversion.others) > 5 else "")

@@ -45,6 +45,17 @@ _NO_EQUIVALENT = {
     "previous_keys": "they name keys of assistants, not of agents",
 }
 EMPTY_PARAMETERS = {"type": "object", "properties": {}}
+FOUNDRY = "foundry_agent"
+# For foundry_agent: fields carried as they are, those with no counterpart, and the ignorable ones.
+_FOUNDRY_CARRIED = ("key", "protect", "description", "model", "instructions", "instructions_file", "temperature",
+                    "top_p", "metadata")
+_FOUNDRY_NO_EQUIVALENT = {
+    "adopt": "it names a classic assistant's id, not a Foundry agent's name",
+    "previous_keys": "they name keys of assistants, not of Foundry agents",
+}
+_FOUNDRY_IGNORABLE = {"model": "model", "name": None, "description": "description", "instructions": "instructions",
+                      "tools": "tools", "tool_resources": "tools", "temperature": "temperature", "top_p": "top_p",
+                      "reasoning_effort": "reasoning", "response_format": "text"}
 _LONE_VARIABLE = re.compile(r"\$\{[^}]*\}")
 
 
@@ -71,8 +82,9 @@ class Conversion:
 def convert_to_agents(paths: Sequence[str | os.PathLike[str]], out_dir: Path, *, force: bool = False,
                       defaults: Mapping[str, Any] | None = None, variables: Mapping[str, str] | None = None,
                       project_file: str | os.PathLike[str] | None = None,
-                      written_defaults: Mapping[str, Any] | None = None) -> Conversion:
-    """Write an agent manifest per assistant manifest under `paths` into `out_dir`.
+                      written_defaults: Mapping[str, Any] | None = None, to_kind: str = "agent") -> Conversion:
+    """Write an agent manifest (`to_kind`: ``agent`` or ``foundry_agent``) per assistant manifest under `paths`
+    into `out_dir`.
 
     `defaults`, `variables` and `project_file` are load_manifests'; `written_defaults`
     are the defaults as the project file writes them, ``${NAME}`` kept (default: `defaults`).
@@ -88,6 +100,7 @@ def convert_to_agents(paths: Sequence[str | os.PathLike[str]], out_dir: Path, *,
     written_defaults = defaults if written_defaults is None else defaults_taken(assistant, written_defaults)
     order = {name: index for index, name in enumerate(written_defaults)}
     planned: list[tuple[Converted, dict[str, Any], dict[Path, Path]]] = []
+    names = AgentNames()
     for manifest_file in sorted({s.rsplit(":", 1)[0] for s in sources}):
         for line, data, as_written in _documents(manifest_file, variables):
             source = f"{manifest_file}:{line}"
@@ -98,7 +111,8 @@ def convert_to_agents(paths: Sequence[str | os.PathLike[str]], out_dir: Path, *,
             converted = Converted(source, merged["key"], out_dir / f"{merged['key']}.yaml")
             converted.from_defaults = sorted((n for n in defaults if merged.get(n) != data.get(n)),
                                              key=lambda n: order.get(n, len(order)))
-            document, references = _agent_document(merged, written, converted)
+            document, references = (_foundry_document(merged, written, converted, names) if to_kind == FOUNDRY
+                                    else _agent_document(merged, written, converted))
             copies = {out_dir / r: Path(manifest_file).parent / r for r in references}
             planned.append((converted, document, copies))
     targets = [c.path for c, _, _ in planned] + [t for _, _, copies in planned for t in copies]
@@ -260,3 +274,105 @@ def _text(response_format: Any, written: Any, converted: Converted) -> dict[str,
         converted.notes.append(f"response_format: json_schema's {', '.join(dropped)} dropped "
                                "(an agent's text.format json_schema has only the schema)")
     return {"format": {"type": "json_schema", "schema": (written.get("json_schema") or {}).get("schema") or {}}}
+
+
+class AgentNames:
+    """The Foundry agent names given so far in one conversion (unique in a project)."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def name_for(self, wanted: str, key: str, converted: Converted) -> str:
+        """A valid, unique agent name from an assistant's name (or its key); every change of it noted."""
+        from .kinds.foundry_agent import NAME_MAX, is_agent_name
+
+        base = _agent_name(wanted) or _agent_name(key) or "agent"
+        truncated = base[:NAME_MAX].rstrip("-")
+        name, number = truncated, 1
+        while name in self.taken:
+            number += 1
+            suffix = f"-{number}"
+            name = truncated[:NAME_MAX - len(suffix)].rstrip("-") + suffix
+        assert is_agent_name(name), name
+        self.taken.add(name)
+        if name != wanted:
+            why = ("taken by another converted manifest" if name != truncated else
+                   f"cut to {NAME_MAX} characters" if truncated != base else
+                   "a Foundry agent's name has only letters, digits and hyphens")
+            converted.notes.append(f"name: {wanted!r} -> {name!r} ({why})")
+        return name
+
+
+def _agent_name(text: str) -> str:
+    lowered = re.sub(r"[\s_.]+", "-", text.strip().lower())
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "", lowered)).strip("-")
+
+
+def _foundry_document(data: dict[str, Any], written: dict[str, Any], converted: Converted, names: AgentNames
+                      ) -> tuple[dict[str, Any], list[str]]:
+    """The foundry_agent manifest for one assistant manifest's fields, and the files it references."""
+    document: dict[str, Any] = {"kind": FOUNDRY}
+    references = [data["instructions_file"]] if data.get("instructions_file") else []
+    for name in _FOUNDRY_CARRIED:
+        if _set(data.get(name), written.get(name), (None, False, {}, "")):
+            document[name] = written[name]
+    document = {"kind": FOUNDRY, "key": document.pop("key"),
+                "name": names.name_for(str(data.get("name") or data["key"]), data["key"], converted), **document}
+    for name, reason in _FOUNDRY_NO_EQUIVALENT.items():
+        if _set(data.get(name), written.get(name), (None, [], {}, "")):
+            converted.losses.append(f"{name}: {reason}")
+    resources = written.get("tool_resources") or {}
+    tools: list[dict[str, Any]] = []
+    for index, (tool, written_tool) in enumerate(zip(data.get("tools") or [], written.get("tools") or [])):
+        kind = tool.get("type")
+        if kind == "function":
+            function = written_tool.get("function") or {}
+            flat = {"type": "function", "name": function.get("name")}
+            for field_name in ("description", "parameters", "parameters_file", "strict"):
+                if function.get(field_name) is not None:
+                    flat[field_name] = function[field_name]
+            if "parameters_file" in flat:
+                references.append(tool["function"]["parameters_file"])
+            tools.append(flat)
+        elif kind == "file_search":
+            search = resources.get("file_search") or {}
+            options = written_tool.get("file_search") or {}
+            converted_tool = {"type": "file_search",
+                              **{k: search[k] for k in ("vector_stores", "vector_store_ids") if search.get(k)},
+                              **{k: options[k] for k in ("max_num_results", "ranking_options") if options.get(k)}}
+            if not search.get("vector_stores") and not search.get("vector_store_ids"):
+                converted.losses.append(f"tools[{index}] file_search: it names no vector store "
+                                        "(tool_resources.file_search), and a Foundry agent's file_search needs one")
+                continue
+            tools.append(converted_tool)
+        elif kind == "code_interpreter":
+            interpreter = resources.get("code_interpreter") or {}
+            references += list((data.get("tool_resources") or {}).get("code_interpreter", {}).get("files") or [])
+            tools.append({"type": "code_interpreter",
+                          **{k: interpreter[k] for k in ("files", "file_ids") if interpreter.get(k)}})
+    if tools:
+        document["tools"] = tools
+    if _set(data.get("reasoning_effort"), written.get("reasoning_effort"), (None, "")):
+        document["reasoning"] = {"effort": written["reasoning_effort"]}
+    text = _foundry_text(data.get("response_format"), written.get("response_format"))
+    if text:
+        document["text"] = text
+    ignored = data.get("ignore_changes") or []
+    kept = list(dict.fromkeys(_FOUNDRY_IGNORABLE[f] for f in ignored if _FOUNDRY_IGNORABLE.get(f)))
+    if kept:
+        document["ignore_changes"] = kept
+    for name in ignored:
+        if not _FOUNDRY_IGNORABLE.get(name):
+            converted.notes.append(f"ignore_changes: {name} dropped (a Foundry agent's name is its identity)")
+    return document, references
+
+
+def _foundry_text(response_format: Any, written: Any) -> dict[str, Any] | None:
+    if response_format in (None, "auto") or response_format.get("type") == "text":
+        return None
+    if response_format.get("type") == "json_object":
+        return {"format": {"type": "json_object"}}
+    schema = written.get("json_schema") or {}
+    return {"format": {"type": "json_schema", **{k: schema[k] for k in ("name", "schema", "description", "strict")
+                                                  if schema.get(k) is not None}}}
+
