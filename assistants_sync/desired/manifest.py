@@ -150,7 +150,7 @@ def _of_kind(kind: str) -> str:
 def _named_id_problems(kind: Kind, desired: Sequence[Desired]) -> Iterator[Problem]:
     """Where the client names objects (a Foundry agent's name is its id), two manifests cannot name one."""
     first: dict[str, Desired] = {}
-    for wanted in desired:
+    for wanted in desired if kind.named else ():
         named = kind.named_id(wanted.request)
         if named is None:
             continue

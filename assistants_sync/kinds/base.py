@@ -30,7 +30,7 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
   `export_contents`: the repository files it names whose content is another object of
   the stack (a store's documents), which `download` (of that object's kind) writes back;
 - `tool_identity`: what names one of its tools in a diff (so tools match by it, not position);
-- `named_id`: for a kind whose objects the client names (a Foundry agent: its name is its
+- `named` / `named_id`: for a kind whose objects the client names (a Foundry agent: its name is its
   id), the id an object gets from its values: a change of it is a replacement, and a
   name held by an object that is not the stack's is a plan error;
 - `versioned` / `version_of` / `retention` / `prune`: for a kind whose every change is a
@@ -287,6 +287,8 @@ class Kind:
     unused_reason: ClassVar[str] = "no manifest for this key"
     # True when a change is a new immutable version of the object (see the module docstring).
     versioned: ClassVar[bool] = False
+    # True when the client names the objects (their id is `named_id`), so the engine asks for it.
+    named: ClassVar[bool] = False
 
     def named_id(self, values: Mapping[str, Any]) -> str | None:
         """The id an object made from `values` (a request, or canonical values) gets, for a kind whose objects the

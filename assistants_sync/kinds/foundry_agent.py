@@ -426,6 +426,7 @@ class FoundryAgentKind(Kind):
     fields = FIELDS
     defaults = DEFAULTS
     versioned: ClassVar[bool] = True
+    named: ClassVar[bool] = True
     known_field_names = frozenset(
         name for model in (FoundryAgentManifest, FunctionTool, FileSearchTool, CodeInterpreterTool, Reasoning, Text,
                            TextFormatJsonSchema, StructuredInput, RaiConfig)

@@ -125,7 +125,7 @@ def _refuse_taken_name(wanted: Desired, target: Canonical, actual: ActualState, 
     """PlanError when the id an object would be made with (a Foundry agent's name) is held by an object that is not
     this one: nothing is ever added to an object the stack does not own."""
     kind = get_kind(wanted.kind)
-    named = kind.named_id(target.as_dict())
+    named = kind.named_id(target.as_dict()) if kind.named else None
     if named is None or named == replaces:
         return
     noun = kind.noun
@@ -146,7 +146,7 @@ def _replacement(remote: RemoteObject, wanted: Desired, base: Canonical, actual:
     """A create and a delete when the manifest gives the object another id (a Foundry agent's new name is a new
     agent), or None. The create runs first; the old object goes with the deletes."""
     kind = get_kind(wanted.kind)
-    named = kind.named_id(base.as_dict())
+    named = kind.named_id(base.as_dict()) if kind.named else None
     if named is None or named == remote.id or "name" in wanted.unmanaged:
         return None
     target = recorded(base, wanted.unmanaged)
