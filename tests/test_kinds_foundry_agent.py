@@ -78,7 +78,7 @@ def applied(foundry: Foundry, tmp_path: Path) -> Path:  # noqa: F811
     specs = support(tmp_path)
     result = foundry_run("apply", "--auto-approve", str(specs))
     assert result.exit_code == 0, result.output
-    assert "+ foundry_agent support: created support" in result.stdout
+    assert "+ foundry_agent support: created support (version 1)" in result.stdout
     return specs
 
 
@@ -116,6 +116,7 @@ def test_a_change_is_one_new_version_shown_as_such_and_carrying_every_field(
     listed = len(foundry.server.requests)
     result = foundry_run("apply", "--auto-approve", str(applied))
     assert result.exit_code == 0, result.output
+    assert "~ foundry_agent support (support): updated (version 2)" in result.stdout
     writes = [r for r in foundry.server.requests[listed:] if r.method != "GET" and r.path.startswith(AGENTS)]
     assert [(r.method, r.path) for r in writes] == [("POST", f"{AGENTS}/support/versions")]
     old, new = versions(foundry, "support")

@@ -280,8 +280,8 @@ def _apply_change(change: Change, client: ObjectApi, context: ApplyContext, ids:
             return _create(change, client, context, ids)
         assert change.id is not None, "adopt, update and delete changes carry an object id"
         if change.action in (Action.UPDATE, Action.ADOPT):
-            kind.update(client, change.id, body_for(change, ids), context)
-            return _pruned(Outcome(change, change.id), client)
+            answer = kind.update(client, change.id, body_for(change, ids), context)
+            return _pruned(Outcome(change, change.id, note=_made_version(kind, answer)), client)
         try:
             kind.delete(client, change.id)
         except ApiError as exc:
@@ -301,9 +301,9 @@ def _create(change: Change, client: ObjectApi, context: ApplyContext, ids: IdTab
     for _ in range(_CREATE_ATTEMPTS):
         try:
             created = kind.create(client, dict(body), context)
-            return _pruned(Outcome(change, str(created["id"]),
-                                   note="created again after checking the first try left nothing" if lost else None),
-                           client)
+            notes = ["created again after checking the first try left nothing" if lost else None,
+                     _made_version(kind, created)]
+            return _pruned(Outcome(change, str(created["id"]), note="; ".join(filter(None, notes)) or None), client)
         except AmbiguousRequestError as exc:
             lost = exc
             # The answer was lost, not necessarily the create: look before creating again.
@@ -312,6 +312,12 @@ def _create(change: Change, client: ObjectApi, context: ApplyContext, ids: IdTab
                 return Outcome(change, str(found[0]["id"]), note="found after its answer was lost")
     assert lost is not None
     raise lost
+
+
+def _made_version(kind: Any, answer: Any) -> str | None:
+    """"version 4": the version a change of a versioned kind made, as the server numbered it."""
+    version = kind.version_of(answer) if kind.versioned and isinstance(answer, dict) else None
+    return f"version {version}" if version else None
 
 
 def _pruned(outcome: Outcome, client: ObjectApi) -> Outcome:
