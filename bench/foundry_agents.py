@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,9 @@ from assistants_sync.actual.auth import BearerTokens, StaticToken  # noqa: E402
 from assistants_sync.actual.client import AssistantsClient, Endpoint  # noqa: E402
 from assistants_sync.applying.apply import apply_plan  # noqa: E402
 from assistants_sync.planning.reconcile import plan_from_manifests  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from run import interleaved  # noqa: E402  (bench/run.py: actions timed in turns, medians)
 
 LATENCY_MS = 20
 _LAUNCHER = """
@@ -114,16 +116,6 @@ def bare_loop(project: str, token: str) -> int:
     return sum(pages)
 
 
-def in_turns(actions: dict[str, Callable[[], Any]], runs: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in actions}
-    for _ in range(runs):
-        for name, action in actions.items():
-            started = time.perf_counter()
-            action()
-            times[name].append(time.perf_counter() - started)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1000)
@@ -146,7 +138,7 @@ def main() -> int:
                 if kind == "foundry_agent":
                     assert len(agent_pages) == math.ceil(options.count / 100), len(agent_pages)
                     assert not per_agent, per_agent[:3]
-                times = in_turns({"plan": lambda: plan_from_manifests([specs], client(project, token), "default"),
+                times = interleaved({"plan": lambda: plan_from_manifests([specs], client(project, token), "default"),
                                   "bare": lambda: bare_loop(project, token)}, options.runs)
                 rows.append((kind, times["plan"], times["bare"], len(counting.requests)))
         print(f"{'plan of':<22}{'plan':>9}{'bare loop':>11}{'ratio':>8}{'requests':>10}")

@@ -39,7 +39,7 @@ from pydantic_core import PydanticCustomError
 
 from ..ownership import KEY_PATTERN
 from .base import (CanonicalFields, Kind, ManifestChecks, ReferencedFiles, Strict, defaults_model_of,
-                   instructions_to_file, read_parameters_file)
+                   flat_tool_identity, instructions_to_file, read_flat_references)
 
 KIND = "agent"
 # Every field the agent kind manages, in display order.
@@ -467,16 +467,7 @@ class AgentKind(Kind):
         return body
 
     def complete_request(self, request: dict[str, Any], files: ReferencedFiles) -> None:
-        request.pop("kind", None)
-        reference = request.pop("instructions_file", None)
-        if reference is not None:
-            text = files.read(reference, ["instructions_file"])
-            if text is not None:
-                request["instructions"] = text
-        for index, tool in enumerate(request.get("tools", [])):
-            if "parameters_file" in tool:
-                tool["parameters"] = read_parameters_file(tool.pop("parameters_file"),
-                                                          ["tools", index, "parameters_file"], files)
+        read_flat_references(request, files)
         reasoning = request.pop("reasoning", None) or {}
         for part in _REASONING_PARTS:
             if reasoning.get(part) is not None:
@@ -494,12 +485,7 @@ class AgentKind(Kind):
         return instructions_to_file(key, document)
 
     def tool_identity(self, tool: Mapping[str, Any]) -> str:
-        # Function tools are flat ({"type": "function", "name": ...}); MCP tools are named by their server.
-        if tool.get("type") == "function":
-            return f"function {tool.get('name')}"
-        if tool.get("type") == "mcp":
-            return f"mcp {tool.get('server_label')}"
-        return super().tool_identity(tool)
+        return flat_tool_identity(tool) or super().tool_identity(tool)
 
 
 AGENT = AgentKind()

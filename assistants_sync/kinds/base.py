@@ -432,6 +432,30 @@ def read_parameters_file(reference: str, at: list[int | str], files: ReferencedF
     return value
 
 
+def read_flat_references(request: dict[str, Any], files: ReferencedFiles) -> None:
+    """A request's ``instructions_file`` and its flat function tools' ``parameters_file`` read in (the kinds whose
+    tools are flat, Responses-style: agents and Foundry agents)."""
+    request.pop("kind", None)
+    reference = request.pop("instructions_file", None)
+    if reference is not None:
+        text = files.read(reference, ["instructions_file"])
+        if text is not None:
+            request["instructions"] = text
+    for index, tool in enumerate(request.get("tools", [])):
+        if "parameters_file" in tool:
+            tool["parameters"] = read_parameters_file(tool.pop("parameters_file"), ["tools", index, "parameters_file"],
+                                                      files)
+
+
+def flat_tool_identity(tool: Mapping[str, Any]) -> str | None:
+    """What names a flat tool in a diff: a function by its name, an MCP tool by its server; None for the others."""
+    if tool.get("type") == "function":
+        return f"function {tool.get('name')}"
+    if tool.get("type") == "mcp":
+        return f"mcp {tool.get('server_label')}"
+    return None
+
+
 def defaults_model_of(name: str, manifest_model: type[BaseModel], fields: Iterable[str]) -> type[BaseModel]:
     """A kind's `defaults_model`: these `fields` of its manifest, each optional, with its type and limits."""
     def optional(field_name: str) -> Any:

@@ -41,7 +41,7 @@ from ..foundry_shapes import FOUNDRY_AGENTS_COLLECTION, NAME_MAX, NAME_RE, REASO
 from ..ownership import APPLIED_KEY, KEY_PATTERN, PROTECT_KEY, TAG_KEY, KeyOf, owner_of
 from .base import (ApplyContext, Canonical, CanonicalFields, IdOf, Kind, LocalFile, ManifestChecks, ObjectApi,
                    ObjectListing, Reference, ReferencedFiles, Strict, defaults_model_of, exported_file_paths,
-                   instructions_to_file, local_entry, local_file_of, read_parameters_file)
+                   flat_tool_identity, instructions_to_file, local_entry, local_file_of, read_flat_references)
 from .file import MAX_FILE_BYTES
 
 KIND = "foundry_agent"
@@ -449,16 +449,8 @@ class FoundryAgentKind(Kind):
         return int(keep) if keep is not None else None
 
     def complete_request(self, request: dict[str, Any], files: ReferencedFiles) -> None:
-        request.pop("kind", None)
-        reference = request.pop("instructions_file", None)
-        if reference is not None:
-            text = files.read(reference, ["instructions_file"])
-            if text is not None:
-                request["instructions"] = text
+        read_flat_references(request, files)
         for index, tool in enumerate(request.get("tools", [])):
-            if "parameters_file" in tool:
-                tool["parameters"] = read_parameters_file(tool.pop("parameters_file"),
-                                                          ["tools", index, "parameters_file"], files)
             if tool.get("type") == "code_interpreter" and tool.get("files"):
                 read = []
                 for at_index, reference in enumerate(tool["files"]):
@@ -545,11 +537,7 @@ class FoundryAgentKind(Kind):
         return ({**document, "tools": tools} if found else document), found
 
     def tool_identity(self, tool: Mapping[str, Any]) -> str:
-        if tool.get("type") == "function":
-            return f"function {tool.get('name')}"
-        if tool.get("type") == "mcp":
-            return f"mcp {tool.get('server_label')}"
-        return super().tool_identity(tool)
+        return flat_tool_identity(tool) or super().tool_identity(tool)
 
     def prune(self, api: ObjectApi, object_id: str, keep: int, owner: tuple[str, str]) -> list[str]:
         """Delete this stack's versions of the agent older than its newest `keep` (never the latest, nor a version
