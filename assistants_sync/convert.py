@@ -353,7 +353,13 @@ def _foundry_document(data: dict[str, Any], written: dict[str, Any], converted: 
     if tools:
         document["tools"] = tools
     if _set(data.get("reasoning_effort"), written.get("reasoning_effort"), (None, "")):
-        document["reasoning"] = {"effort": written["reasoning_effort"]}
+        from .kinds.foundry_agent import REASONING_EFFORTS
+
+        if data.get("reasoning_effort") in REASONING_EFFORTS or isinstance(written["reasoning_effort"], _Written):
+            document["reasoning"] = {"effort": written["reasoning_effort"]}
+        else:
+            converted.losses.append(f"reasoning_effort: {data['reasoning_effort']!r} has no counterpart (a Foundry "
+                                    f"agent's effort is one of {', '.join(REASONING_EFFORTS)})")
     text = _foundry_text(data.get("response_format"), written.get("response_format"))
     if text:
         document["text"] = text

@@ -148,3 +148,13 @@ def test_a_file_search_without_a_store_is_a_loss(tmp_path: Path, monkeypatch: py
     assert ("lost: tools[0] file_search: it names no vector store (tool_resources.file_search), and a Foundry "
             "agent's file_search needs one") in result.stdout
     assert [d.request["tools"] for d in load_manifests(["foundry"])] == [[]]
+
+
+def test_an_effort_foundry_agents_do_not_have_is_a_loss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-5\nreasoning_effort: max\n")
+    result = run("convert", "--to", "foundry_agent", "specs", "--out", "foundry")
+    assert result.exit_code == 0
+    assert "lost: reasoning_effort: 'max' has no counterpart" in result.stdout
+    assert [d.request.get("reasoning") for d in load_manifests(["foundry"])] == [None]
+
