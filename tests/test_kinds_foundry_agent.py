@@ -213,7 +213,8 @@ def test_a_name_held_by_another_stack_is_a_plan_error(foundry: Foundry, tmp_path
     post_version(foundry, "support", {"model": "gpt-4o"}, {"assistants-sync": "billing/helper"})
     refused = foundry_run("plan", str(support(tmp_path)))
     assert refused.exit_code == 1
-    assert "the foundry agent name 'support' is taken by an agent of stack 'billing'" in refused.stderr
+    assert "the foundry agent name 'support' is taken by a foundry agent of stack 'billing'" in refused.stderr
+    assert [v["metadata"] for v in versions(foundry, "support")] == [{"assistants-sync": "billing/helper"}]
 
 
 def test_a_name_taken_after_a_saved_plan_adds_no_version_to_it(foundry: Foundry, tmp_path: Path) -> None:  # noqa: F811
@@ -248,7 +249,7 @@ def test_a_latest_version_made_outside_is_drift_and_apply_restores_the_manifest_
     assert foundry_run("drift", str(applied)).exit_code == 0
 
 
-def test_untagging_and_deleting_outside_are_drift(foundry: Foundry, applied: Path) -> None:  # noqa: F811
+def test_an_agent_deleted_outside_is_missing_in_drift(foundry: Foundry, applied: Path) -> None:  # noqa: F811
     foundry.server.foundry_agents.delete("support")
     drift = foundry_run("drift", str(applied))
     assert drift.exit_code == 2

@@ -29,7 +29,7 @@ from typing import Any
 from ..defaults import DEFAULT_PARALLELISM
 from ..errors import AmbiguousRequestError, ApiError, PlanError, SyncError
 from ..kinds import get_kind
-from ..kinds.base import ApplyContext, ObjectApi
+from ..kinds.base import ApplyContext, Kind, ObjectApi
 from ..ownership import owner_of
 from ..planning.plan import Action, Change, Plan
 
@@ -314,7 +314,7 @@ def _create(change: Change, client: ObjectApi, context: ApplyContext, ids: IdTab
     raise lost
 
 
-def _made_version(kind: Any, answer: Any) -> str | None:
+def _made_version(kind: Kind, answer: Any) -> str | None:
     """"version 4": the version a change of a versioned kind made, as the server numbered it."""
     version = kind.version_of(answer) if kind.versioned and isinstance(answer, dict) else None
     return f"version {version}" if version else None

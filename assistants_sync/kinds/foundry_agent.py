@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..errors import ApiError, SyncError
@@ -361,7 +361,6 @@ def flattened(agent: Mapping[str, Any]) -> dict[str, Any]:
         "created_at": latest.get("created_at") or 0,
         "description": latest.get("description"),
         "metadata": dict(latest.get("metadata") or {}),
-        "definition_kind": definition.get("kind"),
     }
 
 
@@ -420,7 +419,6 @@ class FoundryAgentKind(Kind):
     noun = "foundry agent"
     plural = "foundry agents"
     path = FOUNDRY_AGENTS_COLLECTION
-    beta = "assistants=v2"
     manifest_model = FoundryAgentManifest
     defaults_model = FoundryAgentDefaults
     fields = FIELDS

@@ -111,31 +111,31 @@ def _versioned(change: Change, remote: RemoteObject | None, wanted: Desired) -> 
     """A change of a versioned kind with what its new version needs: the version it replaces, the unchanged fields'
     current values (carried into the new version as they are), and how many versions to keep."""
     kind = get_kind(wanted.kind)
-    if not kind.versioned:
+    if not kind.versioned or remote is None:  # a first version: nothing older to keep or delete
         return change
-    if remote is None:
-        return change  # a first version: nothing older to keep or delete
     values = remote.canonical.as_dict()
     return change.model_copy(update={
         "version": remote.version, "keep_versions": kind.retention(wanted.request),
         "kept": {name: values[name] for name in kind.fields if name not in change.fields}})
 
 
-def _refuse_taken_name(wanted: Desired, target: Canonical, actual: ActualState, replaces: str | None = None) -> None:
+def _refuse_taken_name(wanted: Desired, target: Canonical, actual: ActualState) -> None:
     """PlanError when the id an object would be made with (a Foundry agent's name) is held by an object that is not
     this one: nothing is ever added to an object the stack does not own."""
     kind = get_kind(wanted.kind)
     named = kind.named_id(target.as_dict()) if kind.named else None
-    if named is None or named == replaces:
+    if named is None:
         return
     noun = kind.noun
     if named in actual.foreign:
-        raise PlanError(f"{wanted.source}: the {noun} name {named!r} is taken by an agent of stack "
+        raise PlanError(f"{wanted.source}: the {noun} name {named!r} is taken by {_a(noun)} of stack "
                         f"{actual.foreign[named]!r}; a stack never changes another's {noun}: choose another name")
     if any(r.id == named and r.kind == kind.name for r in actual.unowned):
-        raise PlanError(f"{wanted.source}: the {noun} {named!r} exists and is not this stack's (its latest version "
-                        f"carries no assistants-sync tag); to manage it, add \"adopt: {named}\" to the manifest "
-                        "(its next version will be the manifest's), or choose another name")
+        untagged, adopted = (("its latest version carries", "its next version will be the manifest's")
+                             if kind.versioned else ("it carries", "it will be updated to the manifest"))
+        raise PlanError(f"{wanted.source}: the {noun} {named!r} exists and is not this stack's ({untagged} no "
+                        f"assistants-sync tag); to manage it, add \"adopt: {named}\" to the manifest ({adopted}), "
+                        "or choose another name")
     holder = next((r for r in actual.managed_of(kind.name) if r.id == named and r.key != wanted.key), None)
     if holder is not None:
         raise PlanError(f"{wanted.source}: the {noun} name {named!r} is held by this stack's {noun} of key "

@@ -135,7 +135,7 @@ def change_title(change: Change, view: View = "plan") -> str:
     if change.version is not None and change.action in (Action.UPDATE, Action.ADOPT):
         what = f"will get a new version ({change.version} -> {_next_version(change.version)})" + (
             ", adopted (tagged as managed by this stack)" if change.action is Action.ADOPT else "")
-    elif change.action is Action.DELETE and _versioned(change):
+    elif change.action is Action.DELETE and _is_versioned(change):
         what = "will be deleted with every version"
     detail = ""
     if change.action is Action.UPDATE and change.drift == "untracked":
@@ -179,7 +179,7 @@ def _next_version(version: str) -> str:
     return str(int(version) + 1) if version.isdigit() else "next"
 
 
-def _versioned(change: Change) -> bool:
+def _is_versioned(change: Change) -> bool:
     kind = kind_named(change.kind)
     return kind is not None and kind.versioned
 
