@@ -202,8 +202,11 @@ def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = 
 
 _PAGE, _DONE, _FAILED = "page", "done", "failed"
 # A listed object normalised as its page arrived: (the object, its canonical form before `in_keys`, its
-# fingerprint record if the stack owns it).
-_Made = tuple[Mapping[str, Any], Canonical, bytes | None]
+# fingerprint record and key if the stack owns it).
+_Made = tuple[Mapping[str, Any], Canonical, bytes | None, str | None]
+# Told of each page of the stack's own objects once it is normalised, as (key, canonical form before `in_keys`),
+# while the next page is in flight: per-object work of a plan that need not wait for the whole listing.
+PageSeen = Callable[[Kind, list[tuple[str, Canonical]]], None]
 
 
 class ListingInFlight:
@@ -284,10 +287,11 @@ class ListingInFlight:
             if index == 0:
                 self._answered.set()
 
-    def state(self, *, wanted: Collection[str] = (), also_read: Collection[str] = ()) -> ActualState:
+    def state(self, *, wanted: Collection[str] = (), also_read: Collection[str] = (),
+              each_page: PageSeen | None = None) -> ActualState:
         """Wait for every listing and sort what the endpoint holds, as `fetch_actual` (`wanted`: kinds that must be
         served). `also_read`: ids of unowned objects whose content is read too (those an adopt takes over, known
-        only once the manifests are loaded)."""
+        only once the manifests are loaded). `each_page` is told of the stack's objects page by page."""
         self.start()
         count = len(self._kinds)
         listed: list[list[dict[str, Any]] | None] = [None] * count
@@ -300,7 +304,10 @@ class ListingInFlight:
                 break  # the first kind to fail, in order, is known: the kinds after it do not matter
             index, what, value = self._events.get()
             if what == _PAGE:
-                normalised[index].update(_normalised(self._kinds[index], value, self._stack))
+                made = dict(_normalised(self._kinds[index], value, self._stack))
+                normalised[index].update(made)
+                if each_page is not None:
+                    each_page(self._kinds[index], [(m[3], m[1]) for m in made.values() if m[3] is not None])
                 continue
             pending.discard(index)
             if what == _DONE:
@@ -404,7 +411,7 @@ def _normalised(kind: Kind, page: list[dict[str, Any]], stack: str) -> Iterator[
             record = _record(str(obj["id"]), owner[1], canonical, kind.name) if owner is not None else None
         except Exception:  # noqa: BLE001 - actual_state meets it again and says what is wrong
             continue
-        yield id(obj), (obj, canonical, record)
+        yield id(obj), (obj, canonical, record, owner[1] if owner is not None else None)
 
 
 def _sorted_state(client: ObjectLister, stack: str, listings: list[tuple[Kind, list[dict[str, Any]]]],

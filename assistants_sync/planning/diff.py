@@ -15,12 +15,14 @@ from ..desired.manifest import Desired, with_derived
 from ..errors import PlanError
 from ..kinds import get_kind, kinds
 from ..kinds.base import DEFAULT_KIND, Canonical
-from ..ownership import applied_record, fingerprint, is_protected, owned_form, recorded, without_applied_tag
+from ..ownership import applied_record, fingerprint, is_protected, owned_form, recorded
+from .compare import Comparisons, diff_fields
 from .plan import Action, Cause, Change, DriftKind, FieldChange, Note, Plan, Ref
 
 
 def compute_plan(
-    desired: Sequence[Desired], actual: ActualState, endpoint: str, *, allow_delete: bool = True
+    desired: Sequence[Desired], actual: ActualState, endpoint: str, *, allow_delete: bool = True,
+    comparisons: Comparisons | None = None,
 ) -> Plan:
     """The changes that make `actual` match `desired`, sorted by kind and key, with notes for people.
 
@@ -30,16 +32,19 @@ def compute_plan(
     Raises PlanError for an adopt of an object this stack manages under another key, and
     for objects that depend on each other in a circle.
     A kind the endpoint does not serve (`actual.unserved`) is not planned at all.
+    `comparisons`: the per-object work done already (page by page, as the listing came in), if any.
     """
+    seen = comparisons if comparisons is not None else Comparisons(desired, actual.stack)
+    assert seen.stack == actual.stack, "comparisons made for another stack"
     desired = with_derived(desired)
     changes: list[Change] = []
     notes: list[Note] = []
     planned_kinds = [k.name for k in kinds() if k.name not in actual.unserved]
     for kind in planned_kinds:
-        changes += _kind_changes(kind, [d for d in desired if d.kind == kind], actual, notes)
-    in_use = _named_by_what_is_left_alone(desired, actual)
+        changes += _kind_changes(kind, [d for d in desired if d.kind == kind], actual, notes, seen)
+    in_use = _named_by_what_is_left_alone(desired, actual, seen)
     changes = [c for c in changes if not (c.action is Action.DELETE and (c.kind, c.key) in in_use)]
-    changes = _new_content_is_no_drift(changes, actual)
+    changes = _new_content_is_no_drift(changes, actual, seen)
     kept = changes if allow_delete else [c for c in changes if c.action is not Action.DELETE]
     skipped_deletes = len(changes) - len(kept)
     changes = _with_dependencies(kept, desired, actual)
@@ -58,7 +63,8 @@ def compute_plan(
     )
 
 
-def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, notes: list[Note]) -> list[Change]:
+def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, notes: list[Note],
+                  seen: Comparisons) -> list[Change]:
     """The changes of one kind, sorted by key."""
     by_key = {d.key: d for d in desired}
     found: dict[str, list[RemoteObject]] = defaultdict(list)
@@ -78,7 +84,7 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
             changes.extend(_delete(r, get_kind(kind).unused_reason, is_protected(r.canonical.metadata),
                                    drift=_unexplained_drift(r)) for r in remotes)
             continue
-        base = owned_form(get_kind(kind), wanted, actual.stack, actual.key_of)
+        base = seen.owned_form(get_kind(kind), wanted, actual.key_of)
         if not remotes:
             target = recorded(base, wanted.unmanaged)
             adopted = _adoptable(wanted, actual, notes)
@@ -97,7 +103,7 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
                 f"adopt: {wanted.adopt} skipped: the key is already managed by this stack as {kept.id}; "
                 f"{wanted.adopt} {fate}")))
         replacement = _replacement(kept, wanted, base, actual)
-        update = _update(kept, wanted, base, previous) if replacement is None else None
+        update = _update(kept, wanted, base, seen, previous) if replacement is None else None
         changes.extend(replacement or [])
         if update is not None:
             changes.append(_versioned(update, kept, wanted))
@@ -165,17 +171,18 @@ def desired_form(wanted: Desired, stack: str, actual: ActualState | None = None)
     return recorded(owned_form(get_kind(wanted.kind), wanted, stack, key_of), wanted.unmanaged)
 
 
-def _new_content_is_no_drift(changes: list[Change], actual: ActualState) -> list[Change]:
+def _new_content_is_no_drift(changes: list[Change], actual: ActualState, seen: Comparisons) -> list[Change]:
     """A derived object (an upload) to create is missing only when the stack's objects name it now (it was
     deleted outside assistants-sync); else a manifest asks for new content, which is no drift."""
     named = {(k, actual.key_of(k, name) or name) for r in actual.managed
-             for k, name in get_kind(r.kind).references(r.canonical.as_dict())}
+             for k, name in seen.references(get_kind(r.kind), r.canonical)}
     return [c.model_copy(update={"drift": None})
             if c.action is Action.CREATE and not get_kind(c.kind).declared and (c.kind, c.key) not in named else c
             for c in changes]
 
 
-def _named_by_what_is_left_alone(desired: Sequence[Desired], actual: ActualState) -> set[tuple[str, str]]:
+def _named_by_what_is_left_alone(desired: Sequence[Desired], actual: ActualState,
+                                 seen: Comparisons) -> set[tuple[str, str]]:
     """Derived objects (uploads) that a field a manifest leaves alone (ignore_changes) still names on the remote
     object: no manifest asks for them, and yet they are in use, so they are not deleted."""
     kept: set[tuple[str, str]] = set()
@@ -184,8 +191,7 @@ def _named_by_what_is_left_alone(desired: Sequence[Desired], actual: ActualState
         remote = remotes.get((wanted.kind, wanted.key)) if wanted.unmanaged else None
         if remote is None:
             continue
-        values = {name: value for name, value in remote.canonical.as_dict().items() if name in wanted.unmanaged}
-        for kind_name, name in get_kind(wanted.kind).references(values):
+        for kind_name, name in seen.references(get_kind(wanted.kind), remote.canonical, only=wanted.unmanaged):
             if not get_kind(kind_name).declared:
                 kept.add((kind_name, actual.key_of(kind_name, name) or name))
     return kept
@@ -264,32 +270,6 @@ def _refuse_circles(changes: Iterable[Change]) -> None:
             visit(node, [node])
 
 
-def diff_fields(before: Canonical, after: Canonical, skip: frozenset[str] = frozenset()
-                ) -> dict[str, FieldChange]:
-    """The fields whose canonical values differ, leaving out `skip`.
-
-    The applied tag alone never makes a difference (it records, it does not manage);
-    when anything else differs, metadata is included so the new record is written.
-    """
-    old, new = before.as_dict(), after.as_dict()  # both of one kind: its fields, in display order
-    fields = {
-        name: FieldChange(before=old[name], after=new[name])
-        for name in new
-        if name not in skip and name != "metadata" and old[name] != new[name]
-    }
-    # Fields named `object.part` are parts of one object on the wire, which the API
-    # replaces whole: when one part changes, the other managed parts are sent with it.
-    changed_objects = {name.split(".", 1)[0] for name in fields if "." in name}
-    for name in new:
-        if name not in skip and name not in fields and name.split(".", 1)[0] in changed_objects and "." in name:
-            fields[name] = FieldChange(before=old[name], after=new[name])
-    if without_applied_tag(old["metadata"]) != without_applied_tag(new["metadata"]) or (
-        fields and old["metadata"] != new["metadata"]
-    ):
-        fields["metadata"] = FieldChange(before=old["metadata"], after=new["metadata"])
-    return {name: fields[name] for name in new if name in fields}  # display order
-
-
 def drift_cause(remote: RemoteObject, wanted: Desired, target: Canonical) -> Cause:
     """Why an update is needed, from the applied tag the last apply left on the remote."""
     record = applied_record(remote.canonical.metadata)
@@ -304,11 +284,11 @@ def drift_cause(remote: RemoteObject, wanted: Desired, target: Canonical) -> Cau
     return "drift" if drifted else "manifest"
 
 
-def _update(remote: RemoteObject, wanted: Desired, base: Canonical,
+def _update(remote: RemoteObject, wanted: Desired, base: Canonical, seen: Comparisons,
             previous_key: str | None = None) -> Change | None:
     record = applied_record(remote.canonical.metadata)
     # Most assistants match: find that out without hashing anything (the record is ignored).
-    if not diff_fields(remote.canonical, base, skip=wanted.unmanaged):
+    if not seen.differs(remote.canonical, base, wanted.unmanaged):
         return None if record is not None else _record_only(remote, wanted, base)
     target = recorded(base, wanted.unmanaged)
     cause = drift_cause(remote, wanted, target)

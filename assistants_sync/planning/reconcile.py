@@ -5,9 +5,10 @@
     fetch_actual   -> actual ---/
 
 The endpoint is listed while the manifests load and validate (`ListingInFlight`): a
-plan waits on the network, and loading is work it can do meanwhile. Invalid input
-writes nothing: a plan only ever reads, and when validation fails the listing stops
-before its next page and the manifests' problems are raised as they are.
+plan waits on the network, and loading is work it can do meanwhile, as is comparing
+each page's objects with their manifests (`Comparisons`) while the next page is in
+flight. Invalid input writes nothing: a plan only ever reads, and when validation fails
+the listing stops before its next page and the manifests' problems are raised as they are.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from ..actual.remote import ActualState, ListingInFlight, ObjectLister, fetch_actual
 from ..desired.manifest import Desired, load_manifests, require_manifests
+from .compare import Comparisons
 from .diff import stack_dependencies
 from .plan import Plan
 from .safety import check_deletes
@@ -102,8 +104,10 @@ def _planned(desired: Sequence[Desired], paths: Sequence[str | os.PathLike[str]]
              listing: ListingInFlight | None = None, parallelism: int | None = None) -> tuple[Plan, ActualState]:
     if not allow_no_manifests:
         require_manifests(desired, paths, hint=NO_MANIFESTS_HINT)
-    actual = listing_for(desired, client, stack, listing, parallelism=parallelism)
-    plan = plan_for_targets(desired, actual, client.endpoint.identity, targets, allow_delete=allow_delete)
+    comparisons = Comparisons(desired, stack)
+    actual = listing_for(desired, client, stack, listing, parallelism=parallelism, comparisons=comparisons)
+    plan = plan_for_targets(desired, actual, client.endpoint.identity, targets, allow_delete=allow_delete,
+                            comparisons=comparisons)
     check_deletes(plan, allow_delete_all=allow_delete_all)
     return plan, actual
 
@@ -127,20 +131,24 @@ def drift_from_manifests(
     with ListingInFlight(client, stack, parallelism=parallelism) as listing:
         desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
         require_manifests(desired, paths)
-        actual = listing_for(desired, client, stack, listing)
-    return drift_only(plan_for_targets(desired, actual, client.endpoint.identity, targets))
+        comparisons = Comparisons(desired, stack)
+        actual = listing_for(desired, client, stack, listing, comparisons=comparisons)
+    return drift_only(plan_for_targets(desired, actual, client.endpoint.identity, targets, comparisons=comparisons))
 
 
 def listing_for(desired: Sequence[Desired], client: ObjectLister, stack: str,
-                listing: ListingInFlight | None = None, *, parallelism: int | None = None) -> ActualState:
+                listing: ListingInFlight | None = None, *, parallelism: int | None = None,
+                comparisons: Comparisons | None = None) -> ActualState:
     """What the endpoint holds for `desired`: its kinds must be served, and the unowned objects it adopts are
     read whole (their content too), to plan what the adopt changes. `listing`: the listing started already
-    (while `desired` loaded); else the endpoint is listed now, at most `parallelism` kinds at once."""
+    (while `desired` loaded); else the endpoint is listed now, at most `parallelism` kinds at once.
+    `comparisons` is given each page of the stack's objects of a listing started already, as it comes in."""
     wanted = {d.kind for d in desired}
     adopted = {d.adopt for d in desired if d.adopt}
     if listing is None:
         return fetch_actual(client, stack, wanted=wanted, unowned_read=adopted, parallelism=parallelism)
-    return listing.state(wanted=wanted, also_read=adopted)
+    return listing.state(wanted=wanted, also_read=adopted,
+                         each_page=comparisons.compare_page if comparisons is not None else None)
 
 
 def drift_only(plan: Plan) -> Plan:

@@ -12,23 +12,24 @@ from collections.abc import Collection, Sequence
 
 from ..actual.remote import ActualState
 from ..desired.manifest import Desired
+from .compare import Comparisons
 from .diff import compute_plan
 from .plan import Action, Plan
 
 
 def plan_for_targets(
     desired: Sequence[Desired], actual: ActualState, endpoint: str, targets: Collection[str], *,
-    allow_delete: bool = True,
+    allow_delete: bool = True, comparisons: Comparisons | None = None,
 ) -> Plan:
     """`compute_plan` limited to the keys in `targets`; the whole plan when `targets` is empty.
 
     The fingerprint covers only the targeted keys' objects: the plan's changes depend
     on nothing else, so a saved targeted plan stays valid while other keys are applied.
     `managed_count` stays the stack's, so the delete-all guard still means "every
-    managed object of the stack".
+    managed object of the stack". `comparisons`: as `compute_plan`'s.
     """
     if not targets:
-        return compute_plan(desired, actual, endpoint, allow_delete=allow_delete)
+        return compute_plan(desired, actual, endpoint, allow_delete=allow_delete, comparisons=comparisons)
     keys = set(targets)
     # A renaming manifest is selected by its new key or any previous one, and covers both.
     selected = [d for d in desired if d.key in keys or keys.intersection(d.previous_keys)]
@@ -36,7 +37,7 @@ def plan_for_targets(
     # Deletes are left out after the keys are chosen, so that only the targeted keys' count as skipped.
     # Planned from every manifest (each key's change depends on its own manifest only), so that the
     # targets' dependencies are planned too, and uploads other manifests use are never taken as unused.
-    full = compute_plan(desired, actual, endpoint)
+    full = compute_plan(desired, actual, endpoint, comparisons=comparisons)
     needed = _needed(full, covered)
     planned = [c for c in full.changes if c.key in covered or (c.kind, c.key) in needed]
     covered |= {key for _, key in needed}

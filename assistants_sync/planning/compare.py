@@ -1,0 +1,136 @@
+"""One listed object against its manifest: the per-object part of a plan. Pure: no I/O.
+
+Most of a plan's CPU is per object: the manifest side's canonical form, whether the
+listed object differs from it, what each listed object names. None of it needs the
+whole listing unless a form names another of the stack's objects (whose key the
+listing gives), so `Comparisons` does it page by page while the next page is in
+flight (`compare_page`, told of each page by the listing), memoised by the identity of
+its immutable inputs; `compute_plan` then finds it done, and does the rest itself. A
+plan is the same with or without it: only what cannot depend on the rest of the
+listing is done early.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..desired.manifest import Desired
+from ..kinds.base import Canonical, KeyOf, Kind, Reference
+from ..ownership import owned_form, without_applied_tag
+from .plan import FieldChange
+
+
+class Comparisons:
+    """The per-object results of a plan for `stack` and `desired`, filled page by page (`compare_page`) or on demand.
+
+    Each memo holds the objects it was computed from, so an entry is used only for those very objects (an `id()`
+    is never reused while they live)."""
+
+    def __init__(self, desired: Sequence[Desired], stack: str) -> None:
+        self.stack = stack
+        self._wanted = {(d.kind, d.key): d for d in desired}
+        self._owned: dict[int, tuple[Desired, Canonical]] = {}
+        self._differs: dict[tuple[int, int, frozenset[str]], tuple[Canonical, Canonical, bool]] = {}
+        self._references: dict[tuple[int, frozenset[str] | None], tuple[Canonical, list[Reference]]] = {}
+
+    def compare_page(self, kind: Kind, page: Sequence[tuple[str, Canonical]]) -> None:
+        """Compare a page of the stack's listed objects (key, canonical form as listed) with their manifests, where
+        neither side names another of the stack's objects (else the whole listing is needed)."""
+        for key, listed in page:
+            if not _names_none_of_the_stack(lambda key_of: kind.in_keys(listed, key_of), listed):
+                continue
+            self.references(kind, listed)
+            wanted = self._wanted.get((kind.name, key))
+            if wanted is None:
+                continue
+            if wanted.unmanaged:
+                self.references(kind, listed, only=wanted.unmanaged)
+            base = self._early_owned_form(kind, wanted)
+            if base is not None:
+                self.differs(listed, base, wanted.unmanaged)
+
+    def owned_form(self, kind: Kind, wanted: Desired, key_of: KeyOf) -> Canonical:
+        """`ownership.owned_form` of `wanted` for this stack, with the stack's objects it names written as keys."""
+        made = self._owned.get(id(wanted))
+        if made is not None and made[0] is wanted:
+            return made[1]
+        return owned_form(kind, wanted, self.stack, key_of)
+
+    def differs(self, before: Canonical, after: Canonical, skip: frozenset[str]) -> bool:
+        """Whether `diff_fields(before, after, skip)` finds any difference."""
+        memo = (id(before), id(after), skip)
+        made = self._differs.get(memo)
+        if made is None or made[0] is not before or made[1] is not after:
+            made = self._differs[memo] = (before, after, bool(diff_fields(before, after, skip)))
+        return made[2]
+
+    def references(self, kind: Kind, canonical: Canonical, *, only: frozenset[str] | None = None) -> list[Reference]:
+        """What `canonical` (of `kind`) names (`Kind.references`), in its fields `only` when given."""
+        memo = (id(canonical), only)
+        made = self._references.get(memo)
+        if made is None or made[0] is not canonical:
+            values = canonical.as_dict()
+            if only is not None:
+                values = {name: value for name, value in values.items() if name in only}
+            made = self._references[memo] = (canonical, list(kind.references(values)))
+        return made[1]
+
+    def _early_owned_form(self, kind: Kind, wanted: Desired) -> Canonical | None:
+        """The manifest side's canonical form, memoised, when it names none of the stack's objects; else None."""
+        made = self._owned.get(id(wanted))
+        if made is not None and made[0] is wanted:
+            return made[1]
+        form: Canonical | None = None
+
+        def keyed(key_of: KeyOf) -> Canonical:
+            nonlocal form
+            form = owned_form(kind, wanted, self.stack, key_of)
+            return form
+
+        if not _names_none_of_the_stack(keyed, None):
+            return None
+        assert form is not None
+        self._owned[id(wanted)] = (wanted, form)
+        return form
+
+
+def _names_none_of_the_stack(with_keys: Any, same_as: Canonical | None) -> bool:
+    """Whether a form made with some `key_of` (`with_keys(key_of)`) never asks it anything, so the form is the same
+    whatever the listing holds; with `same_as`, also whether the form is that very object (as `in_keys` returns an
+    object naming none of the stack's)."""
+    asked = False
+
+    def key_of(kind: str, object_id: str) -> str | None:
+        nonlocal asked
+        asked = True
+        return None
+
+    form = with_keys(key_of)
+    return not asked and (same_as is None or form is same_as)
+
+
+def diff_fields(before: Canonical, after: Canonical, skip: frozenset[str] = frozenset()
+                ) -> dict[str, FieldChange]:
+    """The fields whose canonical values differ, leaving out `skip`.
+
+    The applied tag alone never makes a difference (it records, it does not manage);
+    when anything else differs, metadata is included so the new record is written.
+    """
+    old, new = before.as_dict(), after.as_dict()  # both of one kind: its fields, in display order
+    fields = {
+        name: FieldChange(before=old[name], after=new[name])
+        for name in new
+        if name not in skip and name != "metadata" and old[name] != new[name]
+    }
+    # Fields named `object.part` are parts of one object on the wire, which the API
+    # replaces whole: when one part changes, the other managed parts are sent with it.
+    changed_objects = {name.split(".", 1)[0] for name in fields if "." in name}
+    for name in new:
+        if name not in skip and name not in fields and name.split(".", 1)[0] in changed_objects and "." in name:
+            fields[name] = FieldChange(before=old[name], after=new[name])
+    if without_applied_tag(old["metadata"]) != without_applied_tag(new["metadata"]) or (
+        fields and old["metadata"] != new["metadata"]
+    ):
+        fields["metadata"] = FieldChange(before=old["metadata"], after=new["metadata"])
+    return {name: fields[name] for name in new if name in fields}  # display order
