@@ -1,0 +1,111 @@
+"""One listed object against its manifest, page by page while the listing is in flight (planning/compare.py)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import openai
+import pytest
+
+from assistants_sync.actual.client import AssistantsClient, Endpoint
+from assistants_sync.actual.remote import fetch_actual
+from assistants_sync.applying.apply import apply_plan
+from assistants_sync.desired.manifest import load_manifests
+from assistants_sync.emulator import EmulatorServer
+from assistants_sync.kinds import get_kind
+from assistants_sync.planning import compare
+from assistants_sync.planning.compare import Comparisons
+from assistants_sync.planning.diff import compute_plan
+from assistants_sync.planning.reconcile import plan_from_manifests
+
+from .conftest import API_KEY, write
+from .loopback import Answer, Request, json_answer, loopback_server
+
+BOUND = 30  # seconds: never reached when the code is right
+
+
+def test_a_plan_compared_page_by_page_is_the_plan_compared_after_the_listing(
+    emulator: EmulatorServer, sdk: openai.OpenAI, example_specs: Path
+) -> None:
+    # The example stack (stores naming files, an assistant naming a store by key), applied, then changed on
+    # both sides: a manifest edit, an edit outside, and a manifest removed.
+    with AssistantsClient(Endpoint(emulator.base_url, api_key=API_KEY)) as client:
+        applied = apply_plan(plan_from_manifests([example_specs], client, "default"), client)
+        assert not applied.failed
+        tools = (example_specs / "tools.yaml").read_text(encoding="utf-8")
+        (example_specs / "tools.yaml").write_text(tools.replace("Help users check", "Help people check"),
+                                                  encoding="utf-8")
+        support = next(a for a in sdk.beta.assistants.list() if a.name == "Support Bot")
+        sdk.beta.assistants.update(support.id, temperature=0.9)
+        (example_specs / "product-docs.yaml").unlink()
+        (example_specs / "support.yaml").unlink()
+
+        page_by_page = plan_from_manifests([example_specs], client, "default")
+        desired = load_manifests([example_specs])
+        after_the_listing = compute_plan(desired, fetch_actual(client, "default", wanted={"assistant"}),
+                                         client.endpoint.identity)
+    assert page_by_page.model_dump() == after_the_listing.model_dump()
+    assert {(c.kind, c.key, c.action.value) for c in page_by_page.changes} >= {
+        ("assistant", "weather", "update"), ("assistant", "support-bot", "delete"),
+        ("vector_store", "product-docs", "delete")}
+
+
+def test_an_object_naming_another_of_the_stack_is_compared_only_once_the_whole_listing_is_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "alone.yaml", "key: alone\nmodel: gpt-4o\n")
+    write(tmp_path / "naming.yaml", """
+        key: naming
+        model: gpt-4o
+        tools: [{type: file_search}]
+        tool_resources: {file_search: {vector_store_ids: [vs_1]}}
+        """)
+    compared: list[Any] = []
+    real = compare.diff_fields
+    monkeypatch.setattr(compare, "diff_fields", lambda before, *a, **k: compared.append(before) or real(before, *a, **k))
+    kind = get_kind("assistant")
+    seen = Comparisons(load_manifests([tmp_path]), "default")
+    alone = kind.normalise({"id": "asst_1", "model": "gpt-4o", "metadata": {"assistants-sync": "default/alone"}})
+    naming = kind.normalise({"id": "asst_2", "model": "gpt-4o", "metadata": {"assistants-sync": "default/naming"},
+                             "tools": [{"type": "file_search"}],
+                             "tool_resources": {"file_search": {"vector_store_ids": ["vs_1"]}}})
+    seen.compare_page(kind, [("alone", alone), ("naming", naming)])
+    # Whether vs_1 is the stack's store (and so what its key is) is known only from the whole listing.
+    assert compared == [alone]
+
+
+def test_each_page_is_compared_while_the_next_is_in_flight(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "specs" / "a.yaml", "key: a\nmodel: gpt-4o\n")
+    write(tmp_path / "specs" / "b.yaml", "key: b\nmodel: gpt-4o\n")
+    first_page_compared = threading.Event()
+    real = Comparisons.compare_page
+
+    def compare_page(self: Comparisons, kind: Any, page: Any) -> None:
+        real(self, kind, page)
+        if [key for key, _ in page] == ["a"]:
+            first_page_compared.set()
+
+    monkeypatch.setattr(Comparisons, "compare_page", compare_page)
+
+    def assistant(key: str) -> dict[str, Any]:
+        return {"id": f"asst_{key}", "object": "assistant", "created_at": 1, "model": "gpt-4o", "tools": [],
+                "metadata": {"assistants-sync": f"default/{key}"}}
+
+    def answer(request: Request) -> Answer:
+        url = urlsplit(request.path)
+        if not url.path.endswith("/assistants"):
+            return json_answer(200, {"object": "list", "data": [], "has_more": False})
+        if parse_qs(url.query).get("after") is None:
+            return json_answer(200, {"object": "list", "data": [assistant("a")], "has_more": True})
+        # The second page is answered only once the first one has been compared: after the last page, it never is.
+        assert first_page_compared.wait(BOUND), "the first page was not compared while the second was in flight"
+        return json_answer(200, {"object": "list", "data": [assistant("b")], "has_more": False})
+
+    with loopback_server(answer) as server:
+        with AssistantsClient(Endpoint(server.base_url, api_key=API_KEY)) as client:
+            plan = plan_from_manifests([tmp_path / "specs"], client, "default")
+    assert [(c.key, c.action.value, c.drift) for c in plan.changes] == [
+        ("a", "update", "untracked"), ("b", "update", "untracked")]
