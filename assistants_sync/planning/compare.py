@@ -12,8 +12,7 @@ listing is done early.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from ..desired.manifest import Desired
 from ..kinds.base import Canonical, KeyOf, Kind, Reference
@@ -95,7 +94,7 @@ class Comparisons:
         return form
 
 
-def _names_none_of_the_stack(with_keys: Any, same_as: Canonical | None) -> bool:
+def _names_none_of_the_stack(with_keys: Callable[[KeyOf], Canonical], same_as: Canonical | None) -> bool:
     """Whether a form made with some `key_of` (`with_keys(key_of)`) never asks it anything, so the form is the same
     whatever the listing holds; with `same_as`, also whether the form is that very object (as `in_keys` returns an
     object naming none of the stack's)."""
