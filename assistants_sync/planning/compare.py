@@ -21,7 +21,8 @@ from .plan import FieldChange
 
 
 class Comparisons:
-    """The per-object results of a plan for `stack` and `desired`, filled page by page (`compare_page`) or on demand.
+    """The per-object results of a plan for `stack` and `desired`, filled page by page (`compare_page`); what no
+    page brought is worked out on demand and not kept (each is asked for once a plan).
 
     Each memo holds the objects it was computed from, so an entry is used only for those very objects (an `id()`
     is never reused while they live)."""
@@ -39,15 +40,17 @@ class Comparisons:
         for key, listed in page:
             if not _names_none_of_the_stack(lambda key_of: kind.in_keys(listed, key_of), listed):
                 continue
-            self.references(kind, listed)
+            self._references[(id(listed), None)] = (listed, _references(kind, listed, None))
             wanted = self._wanted.get((kind.name, key))
             if wanted is None:
                 continue
             if wanted.unmanaged:
-                self.references(kind, listed, only=wanted.unmanaged)
+                only = wanted.unmanaged
+                self._references[(id(listed), only)] = (listed, _references(kind, listed, only))
             base = self._early_owned_form(kind, wanted)
             if base is not None:
-                self.differs(listed, base, wanted.unmanaged)
+                skip = wanted.unmanaged
+                self._differs[(id(listed), id(base), skip)] = (listed, base, bool(diff_fields(listed, base, skip)))
 
     def owned_form(self, kind: Kind, wanted: Desired, key_of: KeyOf) -> Canonical:
         """`ownership.owned_form` of `wanted` for this stack, with the stack's objects it names written as keys."""
@@ -58,22 +61,17 @@ class Comparisons:
 
     def differs(self, before: Canonical, after: Canonical, skip: frozenset[str]) -> bool:
         """Whether `diff_fields(before, after, skip)` finds any difference."""
-        memo = (id(before), id(after), skip)
-        made = self._differs.get(memo)
-        if made is None or made[0] is not before or made[1] is not after:
-            made = self._differs[memo] = (before, after, bool(diff_fields(before, after, skip)))
-        return made[2]
+        made = self._differs.get((id(before), id(after), skip))
+        if made is not None and made[0] is before and made[1] is after:
+            return made[2]
+        return bool(diff_fields(before, after, skip))
 
     def references(self, kind: Kind, canonical: Canonical, *, only: frozenset[str] | None = None) -> list[Reference]:
         """What `canonical` (of `kind`) names (`Kind.references`), in its fields `only` when given."""
-        memo = (id(canonical), only)
-        made = self._references.get(memo)
-        if made is None or made[0] is not canonical:
-            values = canonical.as_dict()
-            if only is not None:
-                values = {name: value for name, value in values.items() if name in only}
-            made = self._references[memo] = (canonical, list(kind.references(values)))
-        return made[1]
+        made = self._references.get((id(canonical), only))
+        if made is not None and made[0] is canonical:
+            return made[1]
+        return _references(kind, canonical, only)
 
     def _early_owned_form(self, kind: Kind, wanted: Desired) -> Canonical | None:
         """The manifest side's canonical form, memoised, when it names none of the stack's objects; else None."""
@@ -92,6 +90,13 @@ class Comparisons:
         assert form is not None
         self._owned[id(wanted)] = (wanted, form)
         return form
+
+
+def _references(kind: Kind, canonical: Canonical, only: frozenset[str] | None) -> list[Reference]:
+    values = canonical.as_dict()
+    if only is not None:
+        values = {name: value for name, value in values.items() if name in only}
+    return list(kind.references(values))
 
 
 def _names_none_of_the_stack(with_keys: Callable[[KeyOf], Canonical], same_as: Canonical | None) -> bool:
