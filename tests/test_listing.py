@@ -7,6 +7,7 @@ broken build fails instead of hanging.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from assistants_sync.actual.collector import LISTING_THRESHOLDS
 from assistants_sync.errors import ManifestError
 from assistants_sync.planning import reconcile
 
@@ -141,3 +143,25 @@ def test_ctrl_c_while_a_plan_lists_exits_130_at_once_without_a_traceback(tmp_pat
     assert stderr == "\nInterrupted; nothing was changed.\n"
     assert stdout == ""
     assert all(r.method == "GET" for r in server.requests)
+
+
+def test_the_collector_runs_less_often_while_a_plan_lists_and_as_before_once_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "specs" / "a.yaml", "key: a\nmodel: gpt-4o\n")
+    write(tmp_path / "bad" / "a.yaml", "key: a\nmodel: gpt-4o\ntemprature: 1\n")
+    seen: list[tuple[int, int, int]] = []
+
+    def answer(request: Request) -> Answer:
+        seen.append(gc.get_threshold())  # the loopback server answers in this process: the plan's thresholds
+        return _page(_collection(request), 1, more=False)
+
+    before = gc.get_threshold()
+    with loopback_server(answer) as server:
+        point_cli_at(monkeypatch, server.base_url)
+        planned = run("plan", str(tmp_path / "specs"))
+        after_a_plan = gc.get_threshold()
+        refused = run("plan", str(tmp_path / "bad"))
+    assert planned.exit_code == 0 and refused.exit_code == 1, planned.output + refused.output
+    assert seen and all(threshold[0] >= LISTING_THRESHOLDS[0] for threshold in seen)
+    assert after_a_plan == before and gc.get_threshold() == before  # after a plan, and after a refused one

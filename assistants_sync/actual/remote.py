@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from ..errors import ApiError, BadResponseError, UnservedKindError
+from .collector import collecting_less
 from .retry import ListingCancelled
 from ..kinds import kinds
 from ..kinds.base import DEFAULT_KIND, Canonical, KeyOf, Kind, ObjectListing
@@ -219,7 +220,8 @@ class ListingInFlight:
     hold in the fixed order of the kinds: the result, and the error raised when a
     listing fails (the first kind's, in that order), are those of listing the kinds one
     after the other. `cancel` (also on leaving the `with` block by an exception) stops
-    every listing before its next request: no page is asked for once it is set.
+    every listing before its next request: no page is asked for once it is set. Inside
+    the `with` block the garbage collector runs less often (`collector`).
     """
 
     def __init__(self, client: ObjectLister, stack: str, *, unowned_read: Collection[str] | None = (),
@@ -237,12 +239,16 @@ class ListingInFlight:
         self._cancelled = threading.Event()
         self._events: queue.SimpleQueue[tuple[int, str, Any]] = queue.SimpleQueue()
         self._started = False
+        self._collecting_less = collecting_less()
 
     def __enter__(self) -> ListingInFlight:
+        # Inside the block, the collector runs less often (`collector`): the pages' objects are made in threads.
+        self._collecting_less.__enter__()
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.cancel()  # nothing more to ask for, whether the listing was used or abandoned
+        self._collecting_less.__exit__(None, None, None)
 
     def start(self) -> ListingInFlight:
         """Send the first page request of every kind, each from a thread of its own."""
