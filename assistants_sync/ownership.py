@@ -27,6 +27,31 @@ from .defaults import DEFAULT_STACK as DEFAULT_STACK
 
 KeyOf = Callable[[str, str], "str | None"]  # (kind, remote id) -> the key of the stack's object with that id
 _Form = TypeVar("_Form", bound="Canonical")
+_Made = TypeVar("_Made")
+# What a form made with a `KeyOf` asked it, and was answered: (kind, id, key).
+KeysAsked = tuple[tuple[str, str, "str | None"], ...]
+
+
+class KindStillListed(Exception):
+    """A `KeyOf` of a listing in flight was asked of a kind whose listing is not in yet: the answer is not known."""
+
+
+def made_with_keys(make: Callable[[KeyOf], _Made], key_of: KeyOf) -> tuple[_Made, KeysAsked]:
+    """`make(key_of)`, and what it asked `key_of`: the result is the same with any `KeyOf` answering alike
+    (`answers_hold`). Raises KindStillListed as `key_of` does."""
+    asked: list[tuple[str, str, str | None]] = []
+
+    def recorded(kind: str, object_id: str) -> str | None:
+        key = key_of(kind, object_id)
+        asked.append((kind, object_id, key))
+        return key
+
+    return make(recorded), tuple(asked)
+
+
+def answers_hold(asked: KeysAsked, key_of: KeyOf) -> bool:
+    """Whether `key_of` answers as the one a form was made with did (`made_with_keys`)."""
+    return all(key_of(kind, object_id) == key for kind, object_id, key in asked)
 
 
 class Canonical(Protocol):

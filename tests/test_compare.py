@@ -16,6 +16,7 @@ from assistants_sync.applying.apply import apply_plan
 from assistants_sync.desired.manifest import load_manifests
 from assistants_sync.emulator import EmulatorServer
 from assistants_sync.kinds import get_kind
+from assistants_sync.ownership import KindStillListed
 from assistants_sync.planning import compare
 from assistants_sync.planning.compare import Comparisons
 from assistants_sync.planning.diff import compute_plan
@@ -53,7 +54,11 @@ def test_a_plan_compared_page_by_page_is_the_plan_compared_after_the_listing(
         ("vector_store", "product-docs", "delete")}
 
 
-def test_an_object_naming_another_of_the_stack_is_compared_only_once_the_whole_listing_is_in(
+def _still_listed(kind: str, object_id: str) -> str | None:
+    raise KindStillListed(kind)
+
+
+def test_a_manifest_naming_an_object_of_a_kind_still_listed_is_compared_once_that_kind_is_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(tmp_path / "alone.yaml", "key: alone\nmodel: gpt-4o\n")
@@ -72,9 +77,29 @@ def test_an_object_naming_another_of_the_stack_is_compared_only_once_the_whole_l
     naming = kind.normalise({"id": "asst_2", "model": "gpt-4o", "metadata": {"assistants-sync": "default/naming"},
                              "tools": [{"type": "file_search"}],
                              "tool_resources": {"file_search": {"vector_store_ids": ["vs_1"]}}})
-    seen.compare_page(kind, [("alone", alone), ("naming", naming)])
-    # Whether vs_1 is the stack's store (and so what its key is) is known only from the whole listing.
+    seen.compare_page(kind, [("alone", alone), ("naming", naming)], _still_listed)
+    # Whether vs_1 is the stack's store (and so what its key is) is known only once the stores are listed.
     assert compared == [alone]
+    seen.compare_page(kind, [("naming", naming)], lambda kind, object_id: None)  # listed: not the stack's
+    assert compared == [alone, naming]
+
+
+def test_a_manifest_compared_with_keys_the_plan_does_not_share_is_compared_again(tmp_path: Path) -> None:
+    write(tmp_path / "naming.yaml", """
+        key: naming
+        model: gpt-4o
+        tools: [{type: file_search}]
+        tool_resources: {file_search: {vector_store_ids: [vs_1]}}
+        """)
+    desired = load_manifests([tmp_path])
+    kind = get_kind("assistant")
+    seen = Comparisons(desired, "default")
+    listed = kind.normalise({"id": "asst_2", "model": "gpt-4o", "metadata": {"assistants-sync": "default/naming"}})
+    seen.compare_page(kind, [("naming", listed)], lambda kind, object_id: "docs")  # vs_1 was the stack's "docs"
+    keyed = seen.owned_form(kind, desired[0], lambda kind, object_id: "docs")
+    unkeyed = seen.owned_form(kind, desired[0], lambda kind, object_id: None)  # the plan's listing: it is not
+    assert keyed.as_dict()["tool_resources"] == {"file_search": {"vector_stores": ["docs"]}}
+    assert unkeyed.as_dict()["tool_resources"] == {"file_search": {"vector_store_ids": ["vs_1"]}}
 
 
 def test_each_page_is_compared_while_the_next_is_in_flight(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -83,8 +108,8 @@ def test_each_page_is_compared_while_the_next_is_in_flight(tmp_path: Path, monke
     first_page_compared = threading.Event()
     real = Comparisons.compare_page
 
-    def compare_page(self: Comparisons, kind: Any, page: Any) -> None:
-        real(self, kind, page)
+    def compare_page(self: Comparisons, kind: Any, page: Any, key_of: Any) -> None:
+        real(self, kind, page, key_of)
         if [key for key, _ in page] == ["a"]:
             first_page_compared.set()
 
@@ -109,3 +134,59 @@ def test_each_page_is_compared_while_the_next_is_in_flight(tmp_path: Path, monke
             plan = plan_from_manifests([tmp_path / "specs"], client, "default")
     assert [(c.key, c.action.value, c.drift) for c in plan.changes] == [
         ("a", "update", "untracked"), ("b", "update", "untracked")]
+
+
+def test_an_assistant_naming_a_store_is_compared_once_the_stores_are_listed_before_the_last_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "specs" / "docs.yaml", "kind: vector_store\nkey: docs\nname: Docs\n")
+    write(tmp_path / "specs" / "a.yaml", """
+        key: a
+        model: gpt-4o
+        tools: [{type: file_search}]
+        tool_resources: {file_search: {vector_stores: [docs]}}
+        """)
+    write(tmp_path / "specs" / "b.yaml", "key: b\nmodel: gpt-4o\n")
+    naming_compared = threading.Event()
+    compared: list[Any] = []
+    real = Comparisons.compare_page
+
+    def compare_page(self: Comparisons, kind: Any, page: Any, key_of: Any) -> None:
+        real(self, kind, page, key_of)
+        compared.extend((kind.name, key, form.as_dict().get("tool_resources")) for key, form in page)
+        if ("assistant", "a", {"file_search": {"vector_stores": ["docs"]}}) in compared:
+            naming_compared.set()
+
+    monkeypatch.setattr(Comparisons, "compare_page", compare_page)
+
+    def assistant(key: str, **fields: Any) -> dict[str, Any]:
+        return {"id": f"asst_{key}", "object": "assistant", "created_at": 1, "model": "gpt-4o",
+                "metadata": {"assistants-sync": f"default/{key}"}, **fields}
+
+    def answer(request: Request) -> Answer:
+        url = urlsplit(request.path)
+        empty = {"object": "list", "data": [], "has_more": False}
+        if url.path.endswith("/vector_stores"):
+            store = {"id": "vs_1", "object": "vector_store", "created_at": 1, "name": "Docs",
+                     "metadata": {"assistants-sync": "default/docs"}}
+            return json_answer(200, {"object": "list", "data": [store], "has_more": False})
+        if not url.path.endswith("/assistants"):
+            return json_answer(200, empty)
+        if parse_qs(url.query).get("after") is None:
+            naming = assistant("a", tools=[{"type": "file_search"}],
+                               tool_resources={"file_search": {"vector_store_ids": ["vs_1"]}})
+            return json_answer(200, {"object": "list", "data": [naming], "has_more": True})
+        # The last page is answered only once the first page's assistant, which names the stack's store, has
+        # been compared by that store's key: the stores were listed meanwhile.
+        assert naming_compared.wait(BOUND), "the assistant naming a store waited for the last page"
+        return json_answer(200, {"object": "list", "data": [assistant("b", tools=[])], "has_more": False})
+
+    with loopback_server(answer) as server:
+        with AssistantsClient(Endpoint(server.base_url, api_key=API_KEY)) as client:
+            page_by_page = plan_from_manifests([tmp_path / "specs"], client, "default")
+            after_the_listing = compute_plan(load_manifests([tmp_path / "specs"]),
+                                             fetch_actual(client, "default", wanted={"assistant", "vector_store"}),
+                                             client.endpoint.identity)
+    assert page_by_page.model_dump() == after_the_listing.model_dump()
+    assert [(c.kind, c.key, c.action.value) for c in page_by_page.changes] == [
+        ("assistant", "a", "update"), ("assistant", "b", "update"), ("vector_store", "docs", "update")]

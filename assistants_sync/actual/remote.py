@@ -23,7 +23,7 @@ from .collector import collecting_less
 from .retry import ListingCancelled
 from ..kinds import kinds
 from ..kinds.base import DEFAULT_KIND, Canonical, KeyOf, Kind, ObjectListing
-from ..ownership import is_lock_object, owner_of
+from ..ownership import KeysAsked, KindStillListed, answers_hold, is_lock_object, made_with_keys, owner_of
 
 
 class Endpointed(Protocol):
@@ -145,11 +145,15 @@ def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | 
             if made is not None and made[0] is not obj:
                 made = None
             canonical = made[1] if made is not None else kind.normalise(obj)
+            keyed = made[4] if made is not None else None
+            if key_of is not None:  # the form keyed while the listing was in flight, if the keys it used hold
+                canonical = keyed[0] if keyed is not None and answers_hold(keyed[1], key_of) else kind.in_keys(
+                    canonical, key_of)
             remote = RemoteObject(
                 id=str(obj["id"]),
                 key=owner[1] if owner else None,
                 created_at=int(obj.get("created_at") or 0),
-                canonical=kind.in_keys(canonical, key_of) if key_of is not None else canonical,
+                canonical=canonical,
                 kind=kind.name,
                 version=kind.version_of(obj),
                 record=(made[1], made[2]) if made is not None and made[2] is not None else None,
@@ -203,11 +207,31 @@ def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = 
 
 _PAGE, _DONE, _FAILED = "page", "done", "failed"
 # A listed object normalised as its page arrived: (the object, its canonical form before `in_keys`, its
-# fingerprint record and key if the stack owns it).
-_Made = tuple[Mapping[str, Any], Canonical, bytes | None, str | None]
-# Told of each page of the stack's own objects once it is normalised, as (key, canonical form before `in_keys`),
-# while the next page is in flight: per-object work of a plan that need not wait for the whole listing.
-PageSeen = Callable[[Kind, list[tuple[str, Canonical]]], None]
+# fingerprint record and key if the stack owns it, its form after `in_keys` and the keys that used once the kinds
+# it names were listed).
+_Made = tuple[Mapping[str, Any], Canonical, bytes | None, str | None, tuple[Canonical, KeysAsked] | None]
+# Told of the stack's own objects while the listing is in flight, as soon as their forms are known, as (key,
+# canonical form as the listing's state holds it), and the keys of the stack's objects listed so far (a `KeyOf`
+# raising KindStillListed of a kind still listed): per-object work of a plan that need not wait for the last page.
+PageSeen = Callable[[Kind, list[tuple[str, Canonical]], KeyOf], None]
+
+
+class _KeysSoFar:
+    """The keys of the stack's objects of the kinds whose listing is in, as a `KeyOf` that raises KindStillListed
+    when asked of another kind: what it answers, the whole listing's keys answer alike."""
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, str], str] = {}
+        self._listed: set[str] = set()
+
+    def add(self, kind: str, keys: Mapping[tuple[str, str], str]) -> None:
+        self._keys.update(keys)
+        self._listed.add(kind)
+
+    def key_of(self, kind: str, object_id: str) -> str | None:
+        if kind not in self._listed:
+            raise KindStillListed(kind)
+        return self._keys.get((kind, object_id))
 
 
 class ListingInFlight:
@@ -303,6 +327,35 @@ class ListingInFlight:
         listed: list[list[dict[str, Any]] | None] = [None] * count
         failures: dict[int, BaseException] = {}
         normalised: list[dict[int, _Made]] = [{} for _ in range(count)]
+        keys_so_far = _KeysSoFar()
+        waiting: list[tuple[int, int]] = []  # (kind, object) of those naming a kind still listed: keyed later
+
+        def key_page(index: int, objects: Iterable[int]) -> None:
+            kind = self._kinds[index]
+            told: list[tuple[str, Canonical]] = []
+            for object_id in objects:
+                made = normalised[index][object_id]
+                try:
+                    keyed = made_with_keys(lambda key_of: kind.in_keys(made[1], key_of), keys_so_far.key_of)
+                except KindStillListed:
+                    waiting.append((index, object_id))
+                    continue
+                except (AttributeError, KeyError, TypeError, ValueError):
+                    continue  # actual_state meets it again and says what is wrong
+                normalised[index][object_id] = (*made[:4], keyed)
+                if made[3] is not None:
+                    told.append((made[3], keyed[0]))
+            if each_page is not None and told:
+                each_page(kind, told, keys_so_far.key_of)
+
+        def kind_listed(index: int, objects: list[dict[str, Any]]) -> None:
+            kind = self._kinds[index]
+            keys_so_far.add(kind.name, stack_keys([(kind, objects)], self._stack))
+            again = waiting[:]
+            waiting.clear()
+            for waiting_index in sorted({i for i, _ in again}):
+                key_page(waiting_index, [o for i, o in again if i == waiting_index])
+
         pending = set(range(count))
         while pending:
             failed = [i for i, exc in failures.items() if not _is_unserved(exc)]
@@ -312,14 +365,16 @@ class ListingInFlight:
             if what == _PAGE:
                 made = dict(_normalised(self._kinds[index], value, self._stack))
                 normalised[index].update(made)
-                if each_page is not None:
-                    each_page(self._kinds[index], [(m[3], m[1]) for m in made.values() if m[3] is not None])
+                key_page(index, made)
                 continue
             pending.discard(index)
             if what == _DONE:
                 listed[index] = value
+                kind_listed(index, value)
             else:
                 failures[index] = value
+                if _is_unserved(value):
+                    kind_listed(index, [])
         listings: list[tuple[Kind, list[dict[str, Any]]]] = []
         pages: list[dict[int, _Made]] = []
         unserved: dict[str, ApiError] = {}
@@ -417,7 +472,7 @@ def _normalised(kind: Kind, page: list[dict[str, Any]], stack: str) -> Iterator[
             record = _record(str(obj["id"]), owner[1], canonical, kind.name) if owner is not None else None
         except Exception:  # noqa: BLE001 - actual_state meets it again and says what is wrong
             continue
-        yield id(obj), (obj, canonical, record, owner[1] if owner is not None else None)
+        yield id(obj), (obj, canonical, record, owner[1] if owner is not None else None, None)
 
 
 def _sorted_state(client: ObjectLister, stack: str, listings: list[tuple[Kind, list[dict[str, Any]]]],

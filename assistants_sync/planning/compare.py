@@ -2,44 +2,45 @@
 
 Most of a plan's CPU is per object: the manifest side's canonical form, whether the
 listed object differs from it, what each listed object names. None of it needs the
-whole listing unless a form names another of the stack's objects (whose key the
-listing gives), so `Comparisons` does it page by page while the next page is in
-flight (`compare_page`, told of each page by the listing), memoised by the identity of
-its immutable inputs; `compute_plan` then finds it done, and does the rest itself. A
-plan is the same with or without it: only what cannot depend on the rest of the
-listing is done early.
+whole listing: a form naming another of the stack's objects needs only that object's
+kind to be listed (its key is in the listing), and the kinds are listed at once, the
+small ones long before the last page of the large. So `Comparisons` does it while the
+next page is in flight (`compare_page`, told by the listing of each page's objects once
+the kinds they name are in), memoised by the identity of its immutable inputs and the
+keys each form used; `compute_plan` then finds it done, and does the rest itself. A plan
+is the same with or without it: a memo is used only where the plan's keys answer alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ..desired.manifest import Desired
 from ..kinds.base import Canonical, KeyOf, Kind, Reference
-from ..ownership import owned_form, without_applied_tag
+from ..ownership import KeysAsked, KindStillListed, answers_hold, made_with_keys, owned_form, without_applied_tag
 from .plan import FieldChange
 
 
 class Comparisons:
-    """The per-object results of a plan for `stack` and `desired`, filled page by page (`compare_page`); what no
-    page brought is worked out on demand and not kept (each is asked for once a plan).
+    """The per-object results of a plan for `stack` and `desired`, filled as the listing comes in (`compare_page`);
+    what no page brought is worked out on demand and not kept (each is asked for once a plan).
 
     Each memo holds the objects it was computed from, so an entry is used only for those very objects (an `id()`
-    is never reused while they live)."""
+    is never reused while they live); a manifest's form holds the keys it was made with, and is used only where
+    the plan's `key_of` answers alike."""
 
     def __init__(self, desired: Sequence[Desired], stack: str) -> None:
         self.stack = stack
         self._wanted = {(d.kind, d.key): d for d in desired}
-        self._owned: dict[int, tuple[Desired, Canonical]] = {}
+        self._owned: dict[int, tuple[Desired, Canonical, KeysAsked]] = {}
         self._differs: dict[tuple[int, int, frozenset[str]], tuple[Canonical, Canonical, bool]] = {}
         self._references: dict[tuple[int, frozenset[str] | None], tuple[Canonical, list[Reference]]] = {}
 
-    def compare_page(self, kind: Kind, page: Sequence[tuple[str, Canonical]]) -> None:
-        """Compare a page of the stack's listed objects (key, canonical form as listed) with their manifests, where
-        neither side names another of the stack's objects (else the whole listing is needed)."""
+    def compare_page(self, kind: Kind, page: Sequence[tuple[str, Canonical]], key_of: KeyOf) -> None:
+        """Compare some of the stack's listed objects (key, canonical form as the plan will hold it) with their
+        manifests. `key_of`: the keys of the stack's objects listed so far; a manifest naming an object of a kind
+        still listed (KindStillListed) is compared by the plan, once the whole listing is in."""
         for key, listed in page:
-            if not _names_none_of_the_stack(lambda key_of: kind.in_keys(listed, key_of), listed):
-                continue
             self._references[(id(listed), None)] = (listed, _references(kind, listed, None))
             wanted = self._wanted.get((kind.name, key))
             if wanted is None:
@@ -47,7 +48,7 @@ class Comparisons:
             if wanted.unmanaged:
                 only = wanted.unmanaged
                 self._references[(id(listed), only)] = (listed, _references(kind, listed, only))
-            base = self._early_owned_form(kind, wanted)
+            base = self._early_owned_form(kind, wanted, key_of)
             if base is not None:
                 skip = wanted.unmanaged
                 self._differs[(id(listed), id(base), skip)] = (listed, base, bool(diff_fields(listed, base, skip)))
@@ -55,7 +56,7 @@ class Comparisons:
     def owned_form(self, kind: Kind, wanted: Desired, key_of: KeyOf) -> Canonical:
         """`ownership.owned_form` of `wanted` for this stack, with the stack's objects it names written as keys."""
         made = self._owned.get(id(wanted))
-        if made is not None and made[0] is wanted:
+        if made is not None and made[0] is wanted and answers_hold(made[2], key_of):
             return made[1]
         return owned_form(kind, wanted, self.stack, key_of)
 
@@ -73,22 +74,17 @@ class Comparisons:
             return made[1]
         return _references(kind, canonical, only)
 
-    def _early_owned_form(self, kind: Kind, wanted: Desired) -> Canonical | None:
-        """The manifest side's canonical form, memoised, when it names none of the stack's objects; else None."""
+    def _early_owned_form(self, kind: Kind, wanted: Desired, key_of: KeyOf) -> Canonical | None:
+        """The manifest side's canonical form, memoised with the keys it used; None while it names an object of a
+        kind still listed."""
         made = self._owned.get(id(wanted))
         if made is not None and made[0] is wanted:
             return made[1]
-        form: Canonical | None = None
-
-        def keyed(key_of: KeyOf) -> Canonical:
-            nonlocal form
-            form = owned_form(kind, wanted, self.stack, key_of)
-            return form
-
-        if not _names_none_of_the_stack(keyed, None):
+        try:
+            form, asked = made_with_keys(lambda keys: owned_form(kind, wanted, self.stack, keys), key_of)
+        except KindStillListed:
             return None
-        assert form is not None
-        self._owned[id(wanted)] = (wanted, form)
+        self._owned[id(wanted)] = (wanted, form, asked)
         return form
 
 
@@ -97,21 +93,6 @@ def _references(kind: Kind, canonical: Canonical, only: frozenset[str] | None) -
     if only is not None:
         values = {name: value for name, value in values.items() if name in only}
     return list(kind.references(values))
-
-
-def _names_none_of_the_stack(with_keys: Callable[[KeyOf], Canonical], same_as: Canonical | None) -> bool:
-    """Whether a form made with some `key_of` (`with_keys(key_of)`) never asks it anything, so the form is the same
-    whatever the listing holds; with `same_as`, also whether the form is that very object (as `in_keys` returns an
-    object naming none of the stack's)."""
-    asked = False
-
-    def key_of(kind: str, object_id: str) -> str | None:
-        nonlocal asked
-        asked = True
-        return None
-
-    form = with_keys(key_of)
-    return not asked and (same_as is None or form is same_as)
 
 
 def diff_fields(before: Canonical, after: Canonical, skip: frozenset[str] = frozenset()
