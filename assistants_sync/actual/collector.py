@@ -5,8 +5,8 @@ normalised forms) in several threads at once; none of them is garbage, but with 
 default thresholds the collector runs every 700 allocations and, every so often, walks
 all of them, holding the GIL while pages wait to be parsed. Raising the first
 generation's threshold (as mypy does for the same reason) made a plan of 10,000
-assistants 0.16 s faster (BENCHMARKS.md, "The garbage collector"); disabling the
-collector or freezing the heap did no better. Memory is unaffected: what is collected
+assistants 0.16 s faster (BENCHMARKS.md, "The garbage collector while a listing is in
+flight"); disabling the collector or freezing the heap did no better. Memory is unaffected: what is collected
 late is only cyclic garbage, at most a threshold's worth of containers.
 
 The thresholds are the process's: they are raised while at least one listing is in
