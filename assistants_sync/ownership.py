@@ -186,12 +186,22 @@ def owner_tags(stack: str, key: str, *, protect: bool) -> dict[str, str]:
 
 def applied_record(metadata: Mapping[str, object] | None) -> AppliedRecord | None:
     """The applied tag of a remote assistant, or None if absent or unreadable."""
-    value = (metadata or {}).get(APPLIED_KEY)
-    if not isinstance(value, str) or not value.startswith("sha256="):
+    value = _applied_value(metadata)
+    if value is None:
         return None
     fingerprint, _, rest = value[len("sha256="):].partition(";")
     unmanaged = rest.removeprefix("unmanaged=")
     return AppliedRecord(fingerprint, frozenset(f for f in unmanaged.split(",") if f) if rest else frozenset())
+
+
+def carries_applied_record(metadata: Mapping[str, object] | None) -> bool:
+    """Whether `applied_record` finds a tag (without reading it: most plans only ask this)."""
+    return _applied_value(metadata) is not None
+
+
+def _applied_value(metadata: Mapping[str, object] | None) -> str | None:
+    value = (metadata or {}).get(APPLIED_KEY)
+    return value if isinstance(value, str) and value.startswith("sha256=") else None
 
 
 def is_reserved(metadata_key: str) -> bool:

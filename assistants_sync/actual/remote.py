@@ -102,11 +102,25 @@ class ActualState:
         return replace(self, managed=tuple(a for a in self.managed if a.key in keys))
 
     def managed_of(self, kind: str) -> tuple[RemoteObject, ...]:
-        return tuple(a for a in self.managed if a.kind == kind)
+        return self._by_kind.get(kind, ())
+
+    @cached_property
+    def _by_kind(self) -> dict[str, tuple[RemoteObject, ...]]:
+        grouped: dict[str, list[RemoteObject]] = {}
+        for remote in self.managed:
+            grouped.setdefault(remote.kind, []).append(remote)
+        return {kind: tuple(of_kind) for kind, of_kind in grouped.items()}
 
     @cached_property
     def _keys(self) -> dict[tuple[str, str], str]:
         return {(r.kind, r.id): r.key for r in self.managed if r.key is not None}
+
+    @cached_property
+    def _ids(self) -> dict[tuple[str, str | None], str]:
+        ids: dict[tuple[str, str | None], str] = {}
+        for remote in self.managed:  # oldest first: the first of a key is kept
+            ids.setdefault((remote.kind, remote.key), remote.id)
+        return ids
 
     def key_of(self, kind: str, object_id: str) -> str | None:
         """The key of the stack's object of `kind` with `object_id`, if it manages one."""
@@ -114,7 +128,7 @@ class ActualState:
 
     def id_of(self, kind: str, key: str) -> str | None:
         """The id of the stack's (oldest) object of `kind` under `key`, if any."""
-        return next((r.id for r in self.managed if r.kind == kind and r.key == key), None)
+        return self._ids.get((kind, key))
 
 
 def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | None = None,
@@ -134,30 +148,26 @@ def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | 
     unowned: list[RemoteObject] = []
     foreign: dict[str, str] = {}
     for obj in objects:
-        if is_lock_object(obj.get("metadata")):
-            continue
-        owner = owner_of(obj.get("metadata"))
-        if owner is not None and owner[0] != stack:
-            foreign[str(obj["id"])] = owner[0]
-            continue
+        made = normalised.get(id(obj)) if normalised else None
+        if made is not None and made[0] is obj:  # neither a lock object nor another stack's: its page said so
+            keyed = made[4]
+            if key_of is not None and keyed is not None and answers_hold(keyed[1], key_of):
+                (managed if made[3] is not None else unowned).append(keyed[0])  # made as its kinds were listed
+                continue
+            owner = (stack, made[3]) if made[3] is not None else None
+        else:
+            made = None
+            if is_lock_object(obj.get("metadata")):
+                continue
+            owner = owner_of(obj.get("metadata"))
+            if owner is not None and owner[0] != stack:
+                foreign[str(obj["id"])] = owner[0]
+                continue
         try:
-            made = normalised.get(id(obj)) if normalised else None
-            if made is not None and made[0] is not obj:
-                made = None
             canonical = made[1] if made is not None else kind.normalise(obj)
-            keyed = made[4] if made is not None else None
-            if key_of is not None:  # the form keyed while the listing was in flight, if the keys it used hold
-                canonical = keyed[0] if keyed is not None and answers_hold(keyed[1], key_of) else kind.in_keys(
-                    canonical, key_of)
-            remote = RemoteObject(
-                id=str(obj["id"]),
-                key=owner[1] if owner else None,
-                created_at=int(obj.get("created_at") or 0),
-                canonical=canonical,
-                kind=kind.name,
-                version=kind.version_of(obj),
-                record=(made[1], made[2]) if made is not None and made[2] is not None else None,
-            )
+            remote = _remote_object(obj, kind, owner[1] if owner else None,
+                                    kind.in_keys(canonical, key_of) if key_of is not None else canonical,
+                                    (made[1], made[2]) if made is not None and made[2] is not None else None)
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise BadResponseError(
                 f"the server listed {kind.noun} {obj.get('id')!r} with a malformed field ({type(exc).__name__}: "
@@ -165,6 +175,13 @@ def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | 
             ) from exc
         (managed if owner else unowned).append(remote)
     return ActualState(stack=stack, managed=tuple(managed), unowned=tuple(unowned), foreign=foreign)
+
+
+def _remote_object(obj: Mapping[str, Any], kind: Kind, key: str | None, canonical: Canonical,
+                   record: tuple[Canonical, bytes] | None) -> RemoteObject:
+    """A listed object as the state holds it: its form `canonical` (the stack's ids in it written as keys)."""
+    return RemoteObject(id=str(obj["id"]), key=key, created_at=int(obj.get("created_at") or 0), canonical=canonical,
+                        kind=kind.name, version=kind.version_of(obj), record=record)
 
 
 def _read_whole(obj: Mapping[str, Any], stack: str, unowned_read: Collection[str] | None) -> bool:
@@ -207,9 +224,9 @@ def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = 
 
 _PAGE, _DONE, _FAILED = "page", "done", "failed"
 # A listed object normalised as its page arrived: (the object, its canonical form before `in_keys`, its
-# fingerprint record and key if the stack owns it, its form after `in_keys` and the keys that used once the kinds
-# it names were listed).
-_Made = tuple[Mapping[str, Any], Canonical, bytes | None, str | None, tuple[Canonical, KeysAsked] | None]
+# fingerprint record and key if the stack owns it, and, once the kinds it names were listed, the object as the
+# state holds it (its form after `in_keys`) with the keys that used).
+_Made = tuple[Mapping[str, Any], Canonical, bytes | None, str | None, tuple[RemoteObject, KeysAsked] | None]
 # Told of the stack's own objects while the listing is in flight, as soon as their forms are known, as (key,
 # canonical form as the listing's state holds it), and the keys of the stack's objects listed so far (a `KeyOf`
 # raising KindStillListed of a kind still listed): per-object work of a plan that need not wait for the last page.
@@ -223,6 +240,11 @@ class _KeysSoFar:
     def __init__(self) -> None:
         self._keys: dict[tuple[str, str], str] = {}
         self._listed: set[str] = set()
+
+    @property
+    def keys(self) -> Mapping[tuple[str, str], str]:
+        """(kind, id) -> key of the stack's objects of the kinds listed so far (`stack_keys`)."""
+        return self._keys
 
     def add(self, kind: str, keys: Mapping[tuple[str, str], str]) -> None:
         self._keys.update(keys)
@@ -336,15 +358,17 @@ class ListingInFlight:
             for object_id in objects:
                 made = normalised[index][object_id]
                 try:
-                    keyed = made_with_keys(lambda key_of: kind.in_keys(made[1], key_of), keys_so_far.key_of)
+                    form, asked = made_with_keys(lambda key_of: kind.in_keys(made[1], key_of), keys_so_far.key_of)
+                    remote = _remote_object(made[0], kind, made[3], form,
+                                            (made[1], made[2]) if made[2] is not None else None)
                 except KindStillListed:
                     waiting.append((index, object_id))
                     continue
                 except (AttributeError, KeyError, TypeError, ValueError):
                     continue  # actual_state meets it again and says what is wrong
-                normalised[index][object_id] = (*made[:4], keyed)
+                normalised[index][object_id] = (*made[:4], (remote, asked))
                 if made[3] is not None:
-                    told.append((made[3], keyed[0]))
+                    told.append((made[3], form))
             if each_page is not None and told:
                 each_page(kind, told, keys_so_far.key_of)
 
@@ -401,7 +425,7 @@ class ListingInFlight:
                     continue
             listings.append((kind, objects))
             pages.append(normalised[index])
-        return _sorted_state(self._client, self._stack, listings, pages, unserved, wanted)
+        return _sorted_state(self._client, self._stack, listings, pages, unserved, wanted, keys_so_far.keys)
 
 
 def _is_unserved(exc: BaseException) -> bool:
@@ -477,9 +501,9 @@ def _normalised(kind: Kind, page: list[dict[str, Any]], stack: str) -> Iterator[
 
 def _sorted_state(client: ObjectLister, stack: str, listings: list[tuple[Kind, list[dict[str, Any]]]],
                   normalised: list[dict[int, _Made]], unserved: dict[str, ApiError],
-                  wanted: Collection[str]) -> ActualState:
-    """What every kind's listing holds, sorted for `stack` (kinds in their order), once all are listed."""
-    keys = stack_keys(listings, stack)
+                  wanted: Collection[str], keys: Mapping[tuple[str, str], str]) -> ActualState:
+    """What every kind's listing holds, sorted for `stack` (kinds in their order), once all are listed; `keys`
+    are those of the stack's objects among them (`stack_keys`, gathered kind by kind as each was listed)."""
     states = [actual_state(listed, stack, kind, key_of=lambda k, i: keys.get((k, i)), normalised=pages)
               for (kind, listed), pages in zip(listings, normalised)]
     missing = sorted(set(wanted) & unserved.keys())

@@ -15,7 +15,7 @@ from ..desired.manifest import Desired, with_derived
 from ..errors import PlanError
 from ..kinds import get_kind, kinds
 from ..kinds.base import DEFAULT_KIND, Canonical
-from ..ownership import applied_record, fingerprint, is_protected, owned_form, recorded
+from ..ownership import applied_record, carries_applied_record, fingerprint, is_protected, owned_form, recorded
 from .compare import Comparisons, diff_fields
 from .plan import Action, Cause, Change, DriftKind, FieldChange, Note, Plan, Ref
 
@@ -66,6 +66,7 @@ def compute_plan(
 def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, notes: list[Note],
                   seen: Comparisons) -> list[Change]:
     """The changes of one kind, sorted by key."""
+    of_kind = get_kind(kind)
     by_key = {d.key: d for d in desired}
     found: dict[str, list[RemoteObject]] = defaultdict(list)
     for remote in actual.managed_of(kind):
@@ -78,13 +79,15 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
     for key in sorted((by_key.keys() | found.keys()) - set(renames.values())):
         previous = renames.get(key)
         # Oldest first; the listing is oldest-first too, which breaks created_at ties.
-        remotes = sorted(found.get(previous or key, []), key=lambda r: r.created_at)
+        remotes = found.get(previous or key, [])
+        if len(remotes) > 1:
+            remotes = sorted(remotes, key=lambda r: r.created_at)
         wanted = by_key.get(key)
         if wanted is None:
-            changes.extend(_delete(r, get_kind(kind).unused_reason, is_protected(r.canonical.metadata),
+            changes.extend(_delete(r, of_kind.unused_reason, is_protected(r.canonical.metadata),
                                    drift=_unexplained_drift(r)) for r in remotes)
             continue
-        base = seen.owned_form(get_kind(kind), wanted, actual.key_of)
+        base = seen.owned_form(of_kind, wanted, actual.key_of)
         if not remotes:
             target = recorded(base, wanted.unmanaged)
             adopted = _adoptable(wanted, actual, notes)
@@ -174,6 +177,8 @@ def desired_form(wanted: Desired, stack: str, actual: ActualState | None = None)
 def _new_content_is_no_drift(changes: list[Change], actual: ActualState, seen: Comparisons) -> list[Change]:
     """A derived object (an upload) to create is missing only when the stack's objects name it now (it was
     deleted outside assistants-sync); else a manifest asks for new content, which is no drift."""
+    if not any(c.action is Action.CREATE and not get_kind(c.kind).declared for c in changes):
+        return changes  # no upload to create: nothing to find out
     named = {(k, actual.key_of(k, name) or name) for r in actual.managed
              for k, name in seen.references(get_kind(r.kind), r.canonical)}
     return [c.model_copy(update={"drift": None})
@@ -286,10 +291,10 @@ def drift_cause(remote: RemoteObject, wanted: Desired, target: Canonical) -> Cau
 
 def _update(remote: RemoteObject, wanted: Desired, base: Canonical, seen: Comparisons,
             previous_key: str | None = None) -> Change | None:
-    record = applied_record(remote.canonical.metadata)
     # Most assistants match: find that out without hashing anything (the record is ignored).
     if not seen.differs(remote.canonical, base, wanted.unmanaged):
-        return None if record is not None else _record_only(remote, wanted, base)
+        return None if carries_applied_record(remote.canonical.metadata) else _record_only(remote, wanted, base)
+    record = applied_record(remote.canonical.metadata)
     target = recorded(base, wanted.unmanaged)
     cause = drift_cause(remote, wanted, target)
     drift: DriftKind | None = "untracked" if record is None else None if cause == "manifest" else "changed"
