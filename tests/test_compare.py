@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from assistants_sync.actual.client import AssistantsClient, Endpoint
-from assistants_sync.actual.remote import fetch_actual
+from assistants_sync.actual.remote import RemoteObject, fetch_actual
 from assistants_sync.applying.apply import apply_plan
 from assistants_sync.desired.manifest import load_manifests
 from assistants_sync.emulator import EmulatorServer
@@ -54,8 +54,38 @@ def test_a_plan_compared_page_by_page_is_the_plan_compared_after_the_listing(
         ("vector_store", "product-docs", "delete")}
 
 
+def test_an_object_found_as_its_manifest_says_is_still_planned_with_its_duplicate_rename_and_adopt(
+    emulator: EmulatorServer, sdk: openai.OpenAI, tmp_path: Path
+) -> None:
+    # Each page tells which objects match their manifests; the plan still sees what only the whole listing
+    # shows: a second object of a key, a key renamed, an adopt of another object while the key is managed.
+    for key in ("plain", "dup", "kept"):
+        write(tmp_path / f"{key}.yaml", f"key: {key}\nmodel: gpt-4o\nname: {key.title()}\n")
+    with AssistantsClient(Endpoint(emulator.base_url, api_key=API_KEY)) as client:
+        assert not apply_plan(plan_from_manifests([tmp_path], client, "default"), client).failed
+        dup = next(a for a in sdk.beta.assistants.list() if a.name == "Dup")
+        sdk.beta.assistants.create(model="gpt-4o", name="Dup", metadata=dup.metadata)  # a duplicate, as applied
+        unowned = sdk.beta.assistants.create(model="gpt-4o", name="Other")
+        write(tmp_path / "kept.yaml", f"key: kept\nmodel: gpt-4o\nname: Kept\nadopt: {unowned.id}\n")
+        (tmp_path / "plain.yaml").unlink()
+        write(tmp_path / "plain2.yaml", "key: plain2\nprevious_keys: [plain]\nmodel: gpt-4o\nname: Plain\n")
+
+        page_by_page = plan_from_manifests([tmp_path], client, "default")
+        after_the_listing = compute_plan(load_manifests([tmp_path]), fetch_actual(client, "default"),
+                                         client.endpoint.identity)
+    assert page_by_page.model_dump() == after_the_listing.model_dump()
+    assert {(c.key, c.action.value) for c in page_by_page.changes} == {("dup", "delete"), ("plain2", "update")}
+    assert [(n.key, n.kind) for n in page_by_page.notes] == [("kept", "adopt_skipped")]
+
+
 def _still_listed(kind: str, object_id: str) -> str | None:
     raise KindStillListed(kind)
+
+
+def _listed(obj: dict[str, Any]) -> RemoteObject:
+    """A listed assistant of the stack as the listing's state holds it."""
+    return RemoteObject(id=obj["id"], key=obj["metadata"]["assistants-sync"].split("/")[1], created_at=0,
+                        canonical=get_kind("assistant").normalise(obj))
 
 
 def test_a_manifest_naming_an_object_of_a_kind_still_listed_is_compared_once_that_kind_is_in(
@@ -73,15 +103,15 @@ def test_a_manifest_naming_an_object_of_a_kind_still_listed_is_compared_once_tha
     monkeypatch.setattr(compare, "diff_fields", lambda before, *a, **k: compared.append(before) or real(before, *a, **k))
     kind = get_kind("assistant")
     seen = Comparisons(load_manifests([tmp_path]), "default")
-    alone = kind.normalise({"id": "asst_1", "model": "gpt-4o", "metadata": {"assistants-sync": "default/alone"}})
-    naming = kind.normalise({"id": "asst_2", "model": "gpt-4o", "metadata": {"assistants-sync": "default/naming"},
-                             "tools": [{"type": "file_search"}],
-                             "tool_resources": {"file_search": {"vector_store_ids": ["vs_1"]}}})
-    seen.compare_page(kind, [("alone", alone), ("naming", naming)], _still_listed)
+    alone = _listed({"id": "asst_1", "model": "gpt-4o", "metadata": {"assistants-sync": "default/alone"}})
+    naming = _listed({"id": "asst_2", "model": "gpt-4o", "metadata": {"assistants-sync": "default/naming"},
+                      "tools": [{"type": "file_search"}],
+                      "tool_resources": {"file_search": {"vector_store_ids": ["vs_1"]}}})
+    seen.compare_page(kind, [alone, naming], _still_listed)
     # Whether vs_1 is the stack's store (and so what its key is) is known only once the stores are listed.
-    assert compared == [alone]
-    seen.compare_page(kind, [("naming", naming)], lambda kind, object_id: None)  # listed: not the stack's
-    assert compared == [alone, naming]
+    assert compared == [alone.canonical]
+    seen.compare_page(kind, [naming], lambda kind, object_id: None)  # listed: not the stack's
+    assert compared == [alone.canonical, naming.canonical]
 
 
 def test_a_manifest_compared_with_keys_the_plan_does_not_share_is_compared_again(tmp_path: Path) -> None:
@@ -94,8 +124,8 @@ def test_a_manifest_compared_with_keys_the_plan_does_not_share_is_compared_again
     desired = load_manifests([tmp_path])
     kind = get_kind("assistant")
     seen = Comparisons(desired, "default")
-    listed = kind.normalise({"id": "asst_2", "model": "gpt-4o", "metadata": {"assistants-sync": "default/naming"}})
-    seen.compare_page(kind, [("naming", listed)], lambda kind, object_id: "docs")  # vs_1 was the stack's "docs"
+    listed = _listed({"id": "asst_2", "model": "gpt-4o", "metadata": {"assistants-sync": "default/naming"}})
+    seen.compare_page(kind, [listed], lambda kind, object_id: "docs")  # vs_1 was the stack's "docs"
     keyed = seen.owned_form(kind, desired[0], lambda kind, object_id: "docs")
     unkeyed = seen.owned_form(kind, desired[0], lambda kind, object_id: None)  # the plan's listing: it is not
     assert keyed.as_dict()["tool_resources"] == {"file_search": {"vector_stores": ["docs"]}}
@@ -110,7 +140,7 @@ def test_each_page_is_compared_while_the_next_is_in_flight(tmp_path: Path, monke
 
     def compare_page(self: Comparisons, kind: Any, page: Any, key_of: Any) -> None:
         real(self, kind, page, key_of)
-        if [key for key, _ in page] == ["a"]:
+        if [remote.key for remote in page] == ["a"]:
             first_page_compared.set()
 
     monkeypatch.setattr(Comparisons, "compare_page", compare_page)
@@ -153,7 +183,7 @@ def test_an_assistant_naming_a_store_is_compared_once_the_stores_are_listed_befo
 
     def compare_page(self: Comparisons, kind: Any, page: Any, key_of: Any) -> None:
         real(self, kind, page, key_of)
-        compared.extend((kind.name, key, form.as_dict().get("tool_resources")) for key, form in page)
+        compared.extend((kind.name, r.key, r.canonical.as_dict().get("tool_resources")) for r in page)
         if ("assistant", "a", {"file_search": {"vector_stores": ["docs"]}}) in compared:
             naming_compared.set()
 

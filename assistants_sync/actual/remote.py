@@ -227,10 +227,10 @@ _PAGE, _DONE, _FAILED = "page", "done", "failed"
 # fingerprint record and key if the stack owns it, and, once the kinds it names were listed, the object as the
 # state holds it (its form after `in_keys`) with the keys that used).
 _Made = tuple[Mapping[str, Any], Canonical, bytes | None, str | None, tuple[RemoteObject, KeysAsked] | None]
-# Told of the stack's own objects while the listing is in flight, as soon as their forms are known, as (key,
-# canonical form as the listing's state holds it), and the keys of the stack's objects listed so far (a `KeyOf`
-# raising KindStillListed of a kind still listed): per-object work of a plan that need not wait for the last page.
-PageSeen = Callable[[Kind, list[tuple[str, Canonical]], KeyOf], None]
+# Told of the stack's own objects while the listing is in flight, as soon as their forms are known (as the
+# listing's state will hold them), and the keys of the stack's objects listed so far (a `KeyOf` raising
+# KindStillListed of a kind still listed): per-object work of a plan that need not wait for the last page.
+PageSeen = Callable[[Kind, list[RemoteObject], KeyOf], None]
 
 
 class _KeysSoFar:
@@ -354,7 +354,7 @@ class ListingInFlight:
 
         def key_page(index: int, objects: Iterable[int]) -> None:
             kind = self._kinds[index]
-            told: list[tuple[str, Canonical]] = []
+            told: list[RemoteObject] = []
             for object_id in objects:
                 made = normalised[index][object_id]
                 try:
@@ -368,7 +368,7 @@ class ListingInFlight:
                     continue  # actual_state meets it again and says what is wrong
                 normalised[index][object_id] = (*made[:4], (remote, asked))
                 if made[3] is not None:
-                    told.append((made[3], form))
+                    told.append(remote)
             if each_page is not None and told:
                 each_page(kind, told, keys_so_far.key_of)
 

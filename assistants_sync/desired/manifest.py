@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -199,6 +199,8 @@ class _Files:
         self._digests: dict[str, tuple[str, int] | UnreadableFile] = {}
         self.documents: dict[str, Problem] = {}  # real path of a document -> where a manifest names it
         self.failed: set[tuple[str, str]] = set()  # (kind, key) of documents that had problems
+        # (root, manifest directory, reference) -> (path, real path) of a referenced file found inside the root
+        self.inside: dict[tuple[Path, str, str], tuple[str, str]] = {}
 
     def real_directory(self, directory: str) -> str:
         real = self._directories.get(directory)
@@ -350,14 +352,23 @@ class _Source:
 
     defaults: dict[str, Any]
     variables: Mapping[str, str] | None
+    _taken: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def merged(self, data: dict[str, Any], kind: Kind) -> dict[str, Any]:
         """`data` with the project's defaults that its kind takes (each kind takes its own fields)."""
-        return with_defaults(data, defaults_taken(kind, self.defaults))
+        return with_defaults(data, self._taken_by(kind))
 
     def from_defaults(self, data: dict[str, Any], kind: Kind) -> frozenset[str]:
         """The fields a document of `kind` gets from the defaults alone (for messages about them)."""
-        return frozenset(defaults_taken(kind, self.defaults)) - frozenset(data)
+        taken = self._taken_by(kind)
+        return frozenset(taken) - frozenset(data) if taken else frozenset()
+
+    def _taken_by(self, kind: Kind) -> dict[str, Any]:
+        # The same for every document of a kind: worked out once a load, not once a document.
+        taken = self._taken.get(kind.name)
+        if taken is None:
+            taken = self._taken[kind.name] = defaults_taken(kind, self.defaults)
+        return taken
 
 
 def with_defaults(data: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
@@ -568,6 +579,9 @@ class _DocumentFiles:
 
 def _inside_root(reference: str, node: yaml.Node, at: list[int | str], ctx: _Context) -> tuple[str, str] | None:
     """(path, real path) of a file a manifest references, or None when it leaves the manifests' root (reported)."""
+    inside = ctx.files.inside.get((ctx.manifest.root, os.path.dirname(ctx.manifest.name), reference))
+    if inside is not None:  # many manifests of a directory often share one file (a prompt)
+        return inside
     if os.path.isabs(reference):
         ctx.report(node, at, f"{reference}: must be a path relative to the manifest, not absolute")
         return None
@@ -578,6 +592,7 @@ def _inside_root(reference: str, node: yaml.Node, at: list[int | str], ctx: _Con
         ctx.report(node, at, f"{reference}: resolves outside the manifests' root {str(ctx.manifest.root)!r}; "
                              "referenced files must stay inside it")
         return None
+    ctx.files.inside[(ctx.manifest.root, os.path.dirname(ctx.manifest.name), reference)] = (target, real_target)
     return target, real_target
 
 

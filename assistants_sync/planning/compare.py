@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..desired.manifest import Desired
+from ..actual.remote import RemoteObject
+from ..desired.manifest import Desired, with_derived
 from ..kinds.base import Canonical, KeyOf, Kind, Reference
-from ..ownership import KeysAsked, KindStillListed, answers_hold, made_with_keys, owned_form, without_applied_tag
+from ..ownership import (KeysAsked, KindStillListed, answers_hold, carries_applied_record, made_with_keys, owned_form,
+                         without_applied_tag)
 from .plan import FieldChange
 
 
@@ -31,27 +33,48 @@ class Comparisons:
 
     def __init__(self, desired: Sequence[Desired], stack: str) -> None:
         self.stack = stack
-        self._wanted = {(d.kind, d.key): d for d in desired}
+        self._declared = desired
+        self._desired = with_derived(desired)  # the uploads too: their listing is compared as it comes in
+        self._wanted = {(d.kind, d.key): d for d in self._desired}
         self._owned: dict[int, tuple[Desired, Canonical, KeysAsked]] = {}
         self._differs: dict[tuple[int, int, frozenset[str]], tuple[Canonical, Canonical, bool]] = {}
         self._references: dict[tuple[int, frozenset[str] | None], tuple[Canonical, list[Reference]]] = {}
+        self._settled: dict[int, tuple[Canonical, Desired, Canonical]] = {}
 
-    def compare_page(self, kind: Kind, page: Sequence[tuple[str, Canonical]], key_of: KeyOf) -> None:
-        """Compare some of the stack's listed objects (key, canonical form as the plan will hold it) with their
-        manifests. `key_of`: the keys of the stack's objects listed so far; a manifest naming an object of a kind
-        still listed (KindStillListed) is compared by the plan, once the whole listing is in."""
-        for key, listed in page:
+    def with_derived(self, desired: Sequence[Desired]) -> list[Desired]:
+        """`manifest.with_derived(desired)`: made once, for the desired objects these comparisons are of."""
+        return self._desired if desired is self._declared else with_derived(desired)
+
+    def compare_page(self, kind: Kind, page: Sequence[RemoteObject], key_of: KeyOf) -> None:
+        """Compare some of the stack's listed objects (as the plan's state will hold them) with their manifests.
+        `key_of`: the keys of the stack's objects listed so far; a manifest naming an object of a kind still
+        listed (KindStillListed) is compared by the plan, once the whole listing is in."""
+        for remote in page:
+            listed = remote.canonical
             self._references[(id(listed), None)] = (listed, _references(kind, listed, None))
-            wanted = self._wanted.get((kind.name, key))
+            wanted = self._wanted.get((kind.name, remote.key or ""))
             if wanted is None:
                 continue
             if wanted.unmanaged:
                 only = wanted.unmanaged
                 self._references[(id(listed), only)] = (listed, _references(kind, listed, only))
             base = self._early_owned_form(kind, wanted, key_of)
-            if base is not None:
-                skip = wanted.unmanaged
-                self._differs[(id(listed), id(base), skip)] = (listed, base, bool(diff_fields(listed, base, skip)))
+            if base is None:
+                continue
+            skip = wanted.unmanaged
+            differs = bool(diff_fields(listed, base, skip))
+            self._differs[(id(listed), id(base), skip)] = (listed, base, differs)
+            # As its manifest says, and recorded by an apply: nothing to plan, unless the listing holds another of
+            # its key or a manifest renames or adopts (the plan tells). A named kind's name may be a new identity.
+            if not differs and carries_applied_record(listed.metadata) and not kind.named:
+                self._settled[id(listed)] = (listed, wanted, base)
+
+    def settled(self, kind: Kind, remote: RemoteObject, wanted: Desired, key_of: KeyOf) -> bool:
+        """Whether `remote`, alone under its key, needs nothing for `wanted` (adopting nothing else): it matches
+        `wanted`'s form (with the plan's keys), carries the applied tag, and its kind does not name its objects."""
+        made = self._settled.get(id(remote.canonical))
+        return (made is not None and made[0] is remote.canonical and made[1] is wanted
+                and (not wanted.adopt or wanted.adopt == remote.id) and self.owned_form(kind, wanted, key_of) is made[2])
 
     def owned_form(self, kind: Kind, wanted: Desired, key_of: KeyOf) -> Canonical:
         """`ownership.owned_form` of `wanted` for this stack, with the stack's objects it names written as keys."""

@@ -36,7 +36,7 @@ def compute_plan(
     """
     seen = comparisons if comparisons is not None else Comparisons(desired, actual.stack)
     assert seen.stack == actual.stack, "comparisons made for another stack"
-    desired = with_derived(desired)
+    desired = seen.with_derived(desired)
     changes: list[Change] = []
     notes: list[Note] = []
     planned_kinds = [k.name for k in kinds() if k.name not in actual.unserved]
@@ -87,6 +87,8 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
             changes.extend(_delete(r, of_kind.unused_reason, is_protected(r.canonical.metadata),
                                    drift=_unexplained_drift(r)) for r in remotes)
             continue
+        if previous is None and len(remotes) == 1 and seen.settled(of_kind, remotes[0], wanted, actual.key_of):
+            continue  # found out as its page came in: the one object of its key, as its manifest says
         base = seen.owned_form(of_kind, wanted, actual.key_of)
         if not remotes:
             target = recorded(base, wanted.unmanaged)
