@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from assistants_sync.actual.collector import LISTING_THRESHOLDS
+from assistants_sync.actual.remote import ListingInFlight
 from assistants_sync.errors import ManifestError
 from assistants_sync.planning import reconcile
 
@@ -49,13 +50,24 @@ def test_a_plan_of_invalid_manifests_writes_nothing_and_asks_for_no_page_after_v
 ) -> None:
     write(tmp_path / "specs" / "a.yaml", "key: a\nmodel: m\ntemprature: 1\n")
     write(tmp_path / "specs" / "b.yaml", "key: b\n")
-    listing_arrived, validation_failed = threading.Event(), threading.Event()
+    listing_arrived, validation_failed, listing_cancelled = threading.Event(), threading.Event(), threading.Event()
+    cancelled_after_validation: list[bool] = []
 
     def answer(request: Request) -> Answer:
-        # Every page is answered only once validation has failed, and says there is more.
+        # Every page is answered only once the failed validation has cancelled the listing, and says there is
+        # more (answered before, its next page could be asked for while the failure is on its way to the cancel).
         listing_arrived.set()
-        assert validation_failed.wait(BOUND), "the manifests never failed"
+        assert listing_cancelled.wait(BOUND), "the listing was never cancelled"
         return _page(_collection(request), 1, more=True)
+
+    real_cancel = ListingInFlight.cancel
+
+    def cancel(self: ListingInFlight) -> None:
+        cancelled_after_validation.append(validation_failed.is_set())
+        real_cancel(self)
+        listing_cancelled.set()
+
+    monkeypatch.setattr(ListingInFlight, "cancel", cancel)
 
     real_load = reconcile.load_manifests
 
@@ -73,6 +85,9 @@ def test_a_plan_of_invalid_manifests_writes_nothing_and_asks_for_no_page_after_v
     with loopback_server(answer) as server:
         point_cli_at(monkeypatch, server.base_url)
         result = run("plan", str(tmp_path / "specs"))
+        for thread in threading.enumerate():  # what the listings still in flight would ask for, they have asked
+            if thread.name.startswith("assistants-sync: listing"):
+                thread.join(BOUND)
         sent = list(server.requests)
     assert result.exit_code == 1
     assert result.stderr == validated.stderr and "2 problems in the manifests:" in result.stderr  # as today
@@ -80,6 +95,7 @@ def test_a_plan_of_invalid_manifests_writes_nothing_and_asks_for_no_page_after_v
     # The first kind's first page was asked for (the listing started at once) and answered after validation
     # had failed: no further page of it, and no other kind, was asked for; nothing was written.
     assert [(r.method, _collection(r), _cursor(r)) for r in sent] == [("GET", "assistants", None)]
+    assert cancelled_after_validation[:1] == [True]  # cancelled by the failure, not before it
 
 
 def test_validate_still_sends_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
