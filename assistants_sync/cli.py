@@ -539,7 +539,8 @@ def export(target: _Target, out_dir: Path, unmanaged: bool, force: bool, only_ki
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=str),
               help="Apply exactly this saved plan (from `plan --out`); it is the approval.")
 @click.option("--parallelism", type=click.IntRange(1, 256), default=None, envvar="ASSISTANTS_SYNC_PARALLELISM",
-              help=f"Changes applied at once. [env: ASSISTANTS_SYNC_PARALLELISM; default: {DEFAULT_PARALLELISM}]")
+              help=f"Changes applied at once, and kinds listed at once before. [env: ASSISTANTS_SYNC_PARALLELISM; "
+                   f"default: {DEFAULT_PARALLELISM}]")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set).")
 @_diff_options
 @click.option("--lock-timeout", type=click.FloatRange(0, 86400), default=0.0, metavar="SECONDS",
