@@ -220,3 +220,17 @@ def test_an_assistant_naming_a_store_is_compared_once_the_stores_are_listed_befo
     assert page_by_page.model_dump() == after_the_listing.model_dump()
     assert [(c.kind, c.key, c.action.value) for c in page_by_page.changes] == [
         ("assistant", "a", "update"), ("assistant", "b", "update"), ("vector_store", "docs", "update")]
+
+
+def test_metadata_differs_exactly_when_it_differs_beyond_the_applied_tag() -> None:
+    from itertools import combinations, product
+
+    from assistants_sync.kinds.assistant import CanonicalAssistant
+    from assistants_sync.ownership import APPLIED_KEY, without_applied_tag
+
+    names = ["a", "b", APPLIED_KEY]
+    every = [dict(zip(chosen, values)) for size in range(4) for chosen in combinations(names, size)
+             for values in product(["1", "2"], repeat=size)]
+    for old, new in product(every, every):
+        fields = compare.diff_fields(CanonicalAssistant(model="m", metadata=old), CanonicalAssistant(model="m", metadata=new))
+        assert ("metadata" in fields) == (without_applied_tag(old) != without_applied_tag(new)), (old, new)

@@ -66,7 +66,10 @@ def _record(object_id: str, key: str | None, canonical: Canonical, kind: str) ->
     record = [object_id, key or "", canonical.as_dict()]
     if kind != DEFAULT_KIND:
         record.insert(0, kind)
-    return json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+    return _RECORD_JSON.encode(record).encode()
+
+
+_RECORD_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.dumps' own, made once
 
 
 RemoteAssistant = RemoteObject  # its name before the engine knew other kinds

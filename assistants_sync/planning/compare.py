@@ -13,13 +13,13 @@ is the same with or without it: a memo is used only where the plan's keys answer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..actual.remote import RemoteObject
 from ..desired.manifest import Desired, with_derived
 from ..kinds.base import Canonical, KeyOf, Kind, Reference
-from ..ownership import (KeysAsked, KindStillListed, answers_hold, carries_applied_record, made_with_keys, owned_form,
-                         without_applied_tag)
+from ..ownership import (APPLIED_KEY, KeysAsked, KindStillListed, answers_hold, carries_applied_record, made_with_keys,
+                         owned_form)
 from .plan import FieldChange
 
 
@@ -51,13 +51,14 @@ class Comparisons:
         listed (KindStillListed) is compared by the plan, once the whole listing is in."""
         for remote in page:
             listed = remote.canonical
-            self._references[(id(listed), None)] = (listed, _references(kind, listed, None))
+            names = _references(kind, listed, None)
+            self._references[(id(listed), None)] = (listed, names)
             wanted = self._wanted.get((kind.name, remote.key or ""))
             if wanted is None:
                 continue
-            if wanted.unmanaged:
+            if wanted.unmanaged:  # what some of its fields name: nothing, when the whole names nothing
                 only = wanted.unmanaged
-                self._references[(id(listed), only)] = (listed, _references(kind, listed, only))
+                self._references[(id(listed), only)] = (listed, _references(kind, listed, only) if names else [])
             base = self._early_owned_form(kind, wanted, key_of)
             if base is None:
                 continue
@@ -134,11 +135,21 @@ def diff_fields(before: Canonical, after: Canonical, skip: frozenset[str] = froz
     # Fields named `object.part` are parts of one object on the wire, which the API
     # replaces whole: when one part changes, the other managed parts are sent with it.
     changed_objects = {name.split(".", 1)[0] for name in fields if "." in name}
-    for name in new:
+    for name in new if changed_objects else ():
         if name not in skip and name not in fields and name.split(".", 1)[0] in changed_objects and "." in name:
             fields[name] = FieldChange(before=old[name], after=new[name])
-    if without_applied_tag(old["metadata"]) != without_applied_tag(new["metadata"]) or (
+    if not _alike_but_the_applied_tag(old["metadata"], new["metadata"]) or (
         fields and old["metadata"] != new["metadata"]
     ):
         fields["metadata"] = FieldChange(before=old["metadata"], after=new["metadata"])
-    return {name: fields[name] for name in new if name in fields}  # display order
+    return {name: fields[name] for name in new if name in fields} if fields else {}  # display order
+
+
+def _alike_but_the_applied_tag(old: Mapping[str, str], new: Mapping[str, str]) -> bool:
+    """`without_applied_tag(old) == without_applied_tag(new)`, without making either (asked of every object)."""
+    if len(old) - (APPLIED_KEY in old) != len(new) - (APPLIED_KEY in new):
+        return False
+    return all(name == APPLIED_KEY or new.get(name, _ABSENT) == value for name, value in old.items())
+
+
+_ABSENT = object()
