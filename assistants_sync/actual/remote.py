@@ -362,8 +362,11 @@ class ListingInFlight:
                 made = normalised[index][object_id]
                 try:
                     form, asked = made_with_keys(lambda key_of: kind.in_keys(made[1], key_of), keys_so_far.key_of)
-                    remote = _remote_object(made[0], kind, made[3], form,
-                                            (made[1], made[2]) if made[2] is not None else None)
+                    # The fingerprint hashes the form as the state holds it: a form naming the stack's objects is
+                    # hashed again, now rather than after the last page.
+                    record = (made[2] if form is made[1] or made[3] is None
+                              else _record(str(made[0]["id"]), made[3], form, kind.name))
+                    remote = _remote_object(made[0], kind, made[3], form, (form, record) if record else None)
                 except KindStillListed:
                     waiting.append((index, object_id))
                     continue
@@ -397,6 +400,11 @@ class ListingInFlight:
             pending.discard(index)
             if what == _DONE:
                 listed[index] = value
+                # What no page brought (a kind listing through its own calls, content read into an object) is
+                # normalised now, while the other kinds may still be listed.
+                made = dict(_normalised(self._kinds[index], _not_in(value, normalised[index]), self._stack))
+                normalised[index].update(made)
+                key_page(index, made)
                 kind_listed(index, value)
             else:
                 failures[index] = value
@@ -480,6 +488,11 @@ class _PagedListing:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
+
+
+def _not_in(objects: list[dict[str, Any]], normalised: Mapping[int, _Made]) -> list[dict[str, Any]]:
+    """The objects of a listing that no page brought: not normalised yet."""
+    return [obj for obj in objects if (made := normalised.get(id(obj))) is None or made[0] is not obj]
 
 
 def _normalised(kind: Kind, page: list[dict[str, Any]], stack: str) -> Iterator[tuple[int, _Made]]:
