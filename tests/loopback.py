@@ -12,8 +12,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from assistants_sync.emulator.server import PromptlyStoppingHTTPServer
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class LoopbackServer:
     script: Script
     requests: list[Request] = field(default_factory=list)
     port: int = 0
-    _httpd: ThreadingHTTPServer | None = None
+    _httpd: PromptlyStoppingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
     @property
@@ -79,7 +81,7 @@ class LoopbackServer:
 
             do_GET = do_POST = do_DELETE = _answer
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._httpd = PromptlyStoppingHTTPServer(("127.0.0.1", self.port), Handler)  # stops without a 0.5 s poll
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()

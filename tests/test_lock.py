@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import assistants_sync.cli as cli_module
 from assistants_sync.applying.apply_lock import EndpointLockObjects
 from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.emulator import EmulatorServer, running_emulator
+from assistants_sync.emulator.server import PromptlyStoppingHTTPServer
 from assistants_sync.errors import LockHeldError
 from assistants_sync.applying.lock import LOCK_KEY, LockInfo, acquire, holding, locks_of, release
 
@@ -113,9 +114,8 @@ class _Proxy(BaseHTTPRequestHandler):
 def proxy(emulator: EmulatorServer, hook: Hook) -> Iterator[str]:
     """A loopback server in front of the emulator that may hold or refuse requests; yields its base URL."""
     handler = type("Handler", (_Proxy,), {"upstream": emulator.root_url, "hook": staticmethod(hook)})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    server = PromptlyStoppingHTTPServer(("127.0.0.1", 0), handler)  # its stop waits for no poll
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1"

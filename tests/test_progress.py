@@ -20,6 +20,7 @@ from assistants_sync.actual.retry import RateLimiter
 from assistants_sync.applying.apply import Outcome
 from assistants_sync.applying.progress import ApplyProgress
 from assistants_sync.emulator import EmulatorServer
+from assistants_sync.emulator.server import PromptlyStoppingHTTPServer
 from assistants_sync.planning.plan import Action, Change
 
 from .conftest import API_KEY, ROOT, run, write
@@ -103,8 +104,7 @@ class _SlowListing(http.server.BaseHTTPRequestHandler):
 def slow_listing() -> Iterator[type[_SlowListing]]:
     handler = type("Handler", (_SlowListing,), {"arrived": threading.Event(), "release": threading.Event(),
                                                 "others": [], "locks": [], "listings": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = PromptlyStoppingHTTPServer(("127.0.0.1", 0), handler)  # its stop waits for no 0.5 s poll
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     handler.url = f"http://127.0.0.1:{server.server_address[1]}/v1"  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ import sys
 import math
 import random
 import re
+import selectors
 import socket
 import threading
 import time
@@ -156,9 +157,7 @@ def running_emulator(
     server = make_server(store, api_key=api_key, faults=faults, required_headers=required_headers, tokens=tokens,
                          serve_assistants=serve_assistants, serve_agents=serve_agents,
                          serve_knowledge=serve_knowledge)
-    thread = threading.Thread(
-        target=server.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="assistants-emulator", daemon=True
-    )
+    thread = threading.Thread(target=server.httpd.serve_forever, name="assistants-emulator", daemon=True)
     thread.start()
     try:
         yield server
@@ -168,9 +167,59 @@ def running_emulator(
         thread.join()
 
 
-class _Server(ThreadingHTTPServer):
+class PromptlyStoppingHTTPServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer whose `shutdown` returns at once.
+
+    The stdlib's serve_forever only notices a shutdown when its select times out (every
+    `poll_interval`, 0.5 s by default), so each stop waited for the next poll; here shutdown
+    wakes the select through a socket pair instead, and no poll is needed.
+    """
+
     daemon_threads = True
     allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
+                 bind_and_activate: bool = True) -> None:
+        # Before binding: a failed bind calls server_close, which closes these.
+        self._wake_receiver, self._wake_sender = socket.socketpair()
+        super().__init__(address, handler, bind_and_activate)
+        self._stop_requested = threading.Event()
+        self._stopped = threading.Event()
+        self._stopped.set()  # not serving yet
+
+    def serve_forever(self, poll_interval: float | None = None) -> None:
+        """Handle requests until `shutdown` (`poll_interval` is ignored: shutdown wakes the loop)."""
+        self._stopped.clear()
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self, selectors.EVENT_READ)
+                selector.register(self._wake_receiver, selectors.EVENT_READ)
+                while not self._stop_requested.is_set():
+                    ready = {key.fileobj for key, _ in selector.select()}
+                    if self._stop_requested.is_set():
+                        break
+                    if self._wake_receiver in ready:
+                        self._wake_receiver.recv(64)  # a stale wake-up from an earlier shutdown
+                    if self in ready:
+                        self._handle_request_noblock()  # type: ignore[attr-defined]  # the stdlib loop's own step
+                    self.service_actions()
+        finally:
+            self._stop_requested.clear()
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop serve_forever (running in another thread) and wait until it has returned."""
+        self._stop_requested.set()  # seen first thing by a serve_forever that has not started yet
+        self._wake_sender.send(b"x")
+        self._stopped.wait()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_receiver.close()
+        self._wake_sender.close()
+
+
+class _Server(PromptlyStoppingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hung up before its answer (a plan stopped by invalid manifests abandons the page in
