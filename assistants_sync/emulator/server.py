@@ -235,6 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
     emulator: EmulatorServer
     expected_key: str | None
     required_headers: dict[str, str]
+    _counted_in_flight = False  # whether the request being handled is counted in emulator.in_flight
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # quiet: a request log would hold headers
@@ -264,11 +265,22 @@ class _Handler(BaseHTTPRequestHandler):
         with emulator._count_lock:
             emulator.in_flight += 1
             emulator.max_in_flight = max(emulator.max_in_flight, emulator.in_flight)
+        self._counted_in_flight = True
         try:
             self._serve(method, url.path, query, body)
         finally:
-            with emulator._count_lock:
-                emulator.in_flight -= 1
+            self._leave_flight()
+
+    def _leave_flight(self) -> None:
+        """This request no longer counts as in flight (once per request).
+
+        Called before the answer is written: a client that has its answer may send its next
+        request at once, on another connection, and must not find this one still counted.
+        """
+        if self._counted_in_flight:
+            self._counted_in_flight = False
+            with self.emulator._count_lock:
+                self.emulator.in_flight -= 1
 
     def _serve(self, method: str, path: str, query: dict[str, str], body: bytes | Upload) -> None:
         faults = self.emulator.faults
@@ -319,6 +331,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop_connection(self) -> None:
         # The create is stored; the answer is never sent (as when a proxy times out).
+        self._leave_flight()
         self.close_connection = True
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -459,6 +472,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_raw(status, json.dumps(payload).encode(), "application/json", headers)
 
     def _send_raw(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self._leave_flight()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
