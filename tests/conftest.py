@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import ssl
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 import yaml
@@ -24,6 +26,9 @@ VENDORED_SPEC = ROOT / "assistants_sync" / "emulator" / "assistants-openapi.yaml
 SHARED_KNOWLEDGE_SPEC = SHARED_SPEC.with_name("knowledge-openapi.yaml")
 VENDORED_KNOWLEDGE_SPEC = VENDORED_SPEC.with_name("knowledge-openapi.yaml")
 API_KEY = "sk-test-3f9a1c0b7e"
+# The tests talk plain HTTP on loopback, yet every httpx client builds a TLS context, loading the whole CA
+# bundle (~30 ms): the tests' own clients share this one (verify=LOOPBACK_TLS).
+LOOPBACK_TLS: ssl.SSLContext = httpx.create_ssl_context()
 # The collection of every kind: a plan lists each once (paginated).
 KIND_PATHS = ("assistants", "agents", "vector_stores", "files")
 # Where Foundry serves each collection it serves, under the project: (path prefix, api-version sent).
@@ -77,7 +82,13 @@ def env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> EmulatorSe
 @pytest.fixture
 def sdk(emulator: EmulatorServer) -> openai.OpenAI:
     """The official openai client, talking to the emulator: 'someone else' editing assistants."""
-    return openai.OpenAI(api_key=API_KEY, base_url=emulator.base_url, max_retries=0)
+    return official_sdk(emulator.base_url)
+
+
+def official_sdk(base_url: str, api_key: str = API_KEY) -> openai.OpenAI:
+    """The official openai client with its own defaults (no retries), sharing the tests' TLS context."""
+    return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0,
+                         http_client=openai.DefaultHttpxClient(verify=LOOPBACK_TLS))
 
 
 def run(*args: str, input: str | None = None) -> Result:

@@ -22,7 +22,7 @@ import openai
 import pytest
 from assistants_sync.emulator import EmulatorServer, running_emulator
 
-from .conftest import API_KEY, ROOT, point_cli_at, run, write
+from .conftest import API_KEY, ROOT, official_sdk, point_cli_at, run, write
 from .docs_outputs import check_shown
 
 AGENT_ID = (r"\bagent_[A-Za-z0-9]{8,}", "agent_…")
@@ -57,7 +57,7 @@ def applied(env: EmulatorServer, here: Path) -> Path:
 
 
 def _sdk(server: EmulatorServer) -> openai.OpenAI:
-    return openai.OpenAI(api_key=API_KEY, base_url=server.base_url, max_retries=0)
+    return official_sdk(server.base_url)
 
 
 def _assistant(server: EmulatorServer, key: str) -> Any:

@@ -13,7 +13,7 @@ from referencing.jsonschema import DRAFT202012
 
 from assistants_sync.emulator import AssistantStore, EmulatorServer, running_emulator
 
-from .conftest import API_KEY, SHARED_KNOWLEDGE_SPEC, SHARED_SPEC, VENDORED_KNOWLEDGE_SPEC, VENDORED_SPEC
+from .conftest import API_KEY, LOOPBACK_TLS, SHARED_KNOWLEDGE_SPEC, SHARED_SPEC, VENDORED_KNOWLEDGE_SPEC, VENDORED_SPEC
 
 
 
@@ -29,7 +29,7 @@ def schema(openapi: dict[str, Any]) -> Any:
 
 def raw(emulator: EmulatorServer, method: str, path: str, **kwargs: Any) -> httpx.Response:
     headers = {"Authorization": f"Bearer {API_KEY}", "OpenAI-Beta": "assistants=v2", **kwargs.pop("headers", {})}
-    return httpx.request(method, emulator.base_url + path, headers=headers, **kwargs)
+    return httpx.request(method, emulator.base_url + path, headers=headers, verify=LOOPBACK_TLS, **kwargs)
 
 
 @pytest.mark.parametrize("vendored, shared", [

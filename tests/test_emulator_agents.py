@@ -21,7 +21,7 @@ from openai.types.beta.persisted_agent_tool import PersistedAgentTool
 from assistants_sync.emulator import EmulatorServer, Faults, running_emulator
 from assistants_sync.emulator.agent_schema import AGENT_CREATE_PARAMS, AGENT_UPDATE_PARAMS
 
-from .conftest import API_KEY
+from .conftest import API_KEY, LOOPBACK_TLS
 
 AGENTS_HEADERS = {"Authorization": f"Bearer {API_KEY}", "OpenAI-Beta": "agents=v1"}
 FUNCTION = {"type": "function", "name": "lookup", "description": "Look an order up.",
@@ -30,7 +30,7 @@ FUNCTION = {"type": "function", "name": "lookup", "description": "Look an order 
 
 def raw(emulator: EmulatorServer, method: str, path: str, **kwargs: Any) -> httpx.Response:
     headers = {**AGENTS_HEADERS, **kwargs.pop("headers", {})}
-    return httpx.request(method, emulator.base_url + path, headers=headers, **kwargs)
+    return httpx.request(method, emulator.base_url + path, headers=headers, verify=LOOPBACK_TLS, **kwargs)
 
 
 def response_fields(model: Any) -> set[str]:

@@ -22,6 +22,8 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from assistants_sync.emulator import EmulatorError, EmulatorServer, running_emulator
 from assistants_sync.emulator import foundry_agents as fa
 
+from .conftest import LOOPBACK_TLS
+
 SCOPE = "https://ai.azure.com/.default"
 HTTP = {"enforce_https": False}  # the emulator is plain http on loopback; azure-core refuses tokens over it otherwise
 
@@ -57,7 +59,8 @@ def prompt(**fields: Any) -> m.PromptAgentDefinition:
 def raw(foundry: EmulatorServer, method: str, path: str, *, token: bool = True, **kwargs: Any) -> httpx.Response:
     params = {"api-version": "v1", **kwargs.pop("params", {})}
     headers = {"Authorization": f"Bearer {foundry.tokens.mint().token}"} if token else {}
-    return httpx.request(method, foundry.project_url("sales") + path, params=params, headers=headers, **kwargs)
+    return httpx.request(method, foundry.project_url("sales") + path, params=params, headers=headers,
+                         verify=LOOPBACK_TLS, **kwargs)
 
 
 # --- the emulator's tables against the package's models ------------------------------------------

@@ -24,7 +24,7 @@ from referencing.jsonschema import DRAFT202012
 from assistants_sync.emulator import EmulatorServer, KnowledgeStore, running_emulator
 from assistants_sync.emulator.knowledge import FAIL_MARKER
 
-from .conftest import API_KEY, SHARED_KNOWLEDGE_SPEC, VENDORED_KNOWLEDGE_SPEC
+from .conftest import API_KEY, LOOPBACK_TLS, SHARED_KNOWLEDGE_SPEC, VENDORED_KNOWLEDGE_SPEC
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def client(server: EmulatorServer, checker: SpecChecker) -> Iterator[openai.Open
         if response.headers.get("content-type") == "application/json":
             checker.check(response.request.method, path, response.status_code, response.json())
 
-    http_client = openai.DefaultHttpxClient(event_hooks={"response": [check]})
+    http_client = openai.DefaultHttpxClient(event_hooks={"response": [check]}, verify=LOOPBACK_TLS)
     with openai.OpenAI(api_key=API_KEY, base_url=server.base_url, max_retries=0, http_client=http_client) as sdk:
         yield sdk
     assert checker.checked, "no answer was checked against the spec"
@@ -99,7 +99,7 @@ def client(server: EmulatorServer, checker: SpecChecker) -> Iterator[openai.Open
 
 def raw(server: EmulatorServer, method: str, path: str, **kwargs: Any) -> httpx.Response:
     headers = {"Authorization": f"Bearer {API_KEY}", **kwargs.pop("headers", {})}
-    return httpx.request(method, server.base_url + path, headers=headers, **kwargs)
+    return httpx.request(method, server.base_url + path, headers=headers, verify=LOOPBACK_TLS, **kwargs)
 
 
 def upload(client: openai.OpenAI, name: str, content: bytes, purpose: Any = "assistants") -> str:

@@ -15,7 +15,7 @@ import pytest
 from assistants_sync.actual import auth
 from assistants_sync.emulator import EmulatorServer, ManualClock, TokenAuthority, running_emulator
 
-from .conftest import run, sent_where_foundry_serves, write
+from .conftest import LOOPBACK_TLS, run, sent_where_foundry_serves, write
 from .docs_outputs import check_shown
 
 ENV_NAMES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_VERSION", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID",
@@ -329,7 +329,8 @@ def test_the_emulator_requires_api_version_and_its_own_unexpired_token_on_projec
 
         def status(token: str | None, query: dict[str, str] | None = None) -> tuple[int, str]:
             headers = {**beta, **({"Authorization": f"Bearer {token}"} if token else {})}
-            answer = httpx.get(url, params={"api-version": "v1"} if query is None else query, headers=headers)
+            answer = httpx.get(url, params={"api-version": "v1"} if query is None else query, headers=headers,
+                               verify=LOOPBACK_TLS)
             return answer.status_code, answer.json()["error"]["code"] if answer.status_code != 200 else ""
 
         assert status(good) == (200, "")

@@ -15,7 +15,7 @@ import pytest
 
 from assistants_sync.emulator import EmulatorServer, running_emulator
 
-from .conftest import API_KEY, point_cli_at, run, write
+from .conftest import API_KEY, official_sdk, point_cli_at, run, write
 
 AGENT = """
     kind: agent
@@ -54,7 +54,7 @@ def foundry_like(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
 
 
 def agents_of(server: EmulatorServer) -> list[dict[str, Any]]:
-    sdk = openai.OpenAI(api_key=API_KEY, base_url=server.base_url, max_retries=0)
+    sdk = official_sdk(server.base_url)
     page = sdk.get("/agents", cast_to=dict, options={"headers": {"OpenAI-Beta": "agents=v1"}})
     return page["data"]  # type: ignore[no-any-return]
 

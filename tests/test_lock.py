@@ -29,7 +29,7 @@ from assistants_sync.emulator.server import PromptlyStoppingHTTPServer
 from assistants_sync.errors import LockHeldError
 from assistants_sync.applying.lock import LOCK_KEY, LockInfo, acquire, holding, locks_of, release
 
-from .conftest import API_KEY, ROOT, plan_json, point_cli_at, run, write
+from .conftest import API_KEY, LOOPBACK_TLS, ROOT, plan_json, point_cli_at, run, write
 
 Hook = Callable[[str, str, bytes], "tuple[int, dict[str, Any]] | None"]
 
@@ -99,7 +99,8 @@ class _Proxy(BaseHTTPRequestHandler):
         answer = self.hook(self.command, self.path.split("?")[0], body)
         if answer is None:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-            upstream = httpx.request(self.command, self.upstream + self.path, headers=headers, content=body)
+            upstream = httpx.request(self.command, self.upstream + self.path, headers=headers, content=body,
+                                     verify=LOOPBACK_TLS)
             status, data = upstream.status_code, upstream.content
         else:
             status, data = answer[0], json.dumps(answer[1]).encode()
