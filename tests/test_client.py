@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -467,3 +468,31 @@ def test_other_endpoints_serve_every_collection_at_their_base_but_foundrys_agent
     endpoint = Endpoint(api_key=API_KEY)
     assert endpoint.locate("agents/agent_1") == (endpoint.base_url, "agents/agent_1", {})
     assert endpoint.locate(f"{FOUNDRY_AGENTS_COLLECTION}/support") is None
+
+
+def test_every_client_of_a_process_verifies_with_one_tls_context_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Loading the CA certificates takes tens of milliseconds: a process planning many stacks pays it once.
+    from assistants_sync.actual import client as client_module
+
+    monkeypatch.setattr(client_module, "_tls_contexts", {})
+    built: list[str | None] = []
+    real = httpx.create_ssl_context
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda: built.append(os.environ.get("SSL_CERT_FILE")) or real())
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with running_emulator(api_key=API_KEY) as server:
+        for _ in range(3):
+            with AssistantsClient(Endpoint(server.base_url, api_key=API_KEY)) as client:
+                client.list_objects("assistants", "assistants")
+        assert built == [None]
+        # Another CA bundle named in the environment is another context, as httpx would build it.
+        monkeypatch.setenv("SSL_CERT_FILE", certifi_where())
+        with AssistantsClient(Endpoint(server.base_url, api_key=API_KEY)) as client:
+            client.list_objects("assistants", "assistants")
+    assert built == [None, certifi_where()]
+
+
+def certifi_where() -> str:
+    import certifi
+
+    return str(certifi.where())

@@ -13,6 +13,7 @@ import hashlib
 import ipaddress
 import json
 import logging
+import os
 import re
 import ssl
 import threading
@@ -276,7 +277,6 @@ class AssistantsClient:
         self._local = threading.local()
         self._opened: list[httpx.Client] = []
         self._opened_lock = threading.Lock()
-        self._ssl_context: ssl.SSLContext | None = None  # built once: loading CA certificates is slow
         self._auth: httpx.Auth | None = None
         if endpoint.tokens is not None:  # one token cache for every thread's HTTP client
             from .auth import BearerAuth
@@ -312,10 +312,8 @@ class AssistantsClient:
         http = clients.get(key)
         if http is None or http.is_closed:
             with self._opened_lock:
-                if self._ssl_context is None:
-                    self._ssl_context = httpx.create_ssl_context()
                 transport = self._transport or httpx.HTTPTransport(
-                    verify=self._ssl_context, limits=httpx.Limits(max_connections=2, max_keepalive_connections=2)
+                    verify=tls_context(), limits=httpx.Limits(max_connections=2, max_keepalive_connections=2)
                 )
                 options: dict[str, Any] = {"params": query} if query else {}
                 if self._auth is not None:
@@ -548,6 +546,22 @@ class AssistantsClient:
         if not self.contact.answered_json:
             return f"{said}; is the base URL an Assistants API?"
         return f"{said}: {_excerpt(response, self.redactor)}"
+
+
+_tls_contexts: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+_tls_lock = threading.Lock()
+
+
+def tls_context() -> ssl.SSLContext:
+    """The TLS context every client of this process verifies servers with (httpx's default, which honours
+    SSL_CERT_FILE and SSL_CERT_DIR): built once for each value of those, since loading the CA certificates takes
+    tens of milliseconds of CPU, which a process planning many stacks (or a test suite) would pay per client."""
+    where = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    with _tls_lock:
+        context = _tls_contexts.get(where)
+        if context is None:
+            context = _tls_contexts[where] = httpx.create_ssl_context()
+        return context
 
 
 def _streamed(http: httpx.Client, method: str, path: str, params: dict[str, Any] | None, headers: dict[str, str],
