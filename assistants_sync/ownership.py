@@ -51,6 +51,8 @@ def made_with_keys(make: Callable[[KeyOf], _Made], key_of: KeyOf) -> tuple[_Made
 
 def answers_hold(asked: KeysAsked, key_of: KeyOf) -> bool:
     """Whether `key_of` answers as the one a form was made with did (`made_with_keys`)."""
+    if not asked:  # most forms name nothing: asked of every object of a plan
+        return True
     return all(key_of(kind, object_id) == key for kind, object_id, key in asked)
 
 

@@ -35,7 +35,7 @@ from assistants_sync.applying.apply import apply_plan  # noqa: E402
 from assistants_sync.planning.reconcile import plan_from_manifests  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from run import interleaved  # noqa: E402  (bench/run.py: actions timed in turns, medians)
+from run import bare_client, interleaved  # noqa: E402  (bench/run.py: a bare loop's client; actions timed in turns)
 
 LATENCY_MS = 20
 _LAUNCHER = """
@@ -100,7 +100,7 @@ def bare_loop(project: str, token: str) -> int:
     def listing(index: int) -> None:
         url, params = listings[index]
         query: dict[str, Any] = {"limit": 100, "order": "asc", **params}
-        with httpx.Client(headers={"Authorization": f"Bearer {token}", "OpenAI-Beta": "assistants=v2"}) as http:
+        with bare_client(headers={"Authorization": f"Bearer {token}", "OpenAI-Beta": "assistants=v2"}) as http:
             while True:
                 page = http.get(url, params=query).raise_for_status().json()
                 pages[index] += 1

@@ -60,7 +60,7 @@ def bare_every_kind(base_url: str) -> int:
 
     def kind(path: str, **params: Any) -> None:
         headers = {**HEADERS, "OpenAI-Beta": "agents=v1"} if path == "agents" else HEADERS
-        with httpx.Client(base_url=base_url + "/", headers=headers) as http:
+        with bench.bare_client(base_url=base_url + "/", headers=headers) as http:
             objects, pages = _every(http, path, **params)
             if path == "vector_stores":
                 for store in objects:
@@ -68,7 +68,7 @@ def bare_every_kind(base_url: str) -> int:
             counts.append(pages)
 
     # The plan asks for the first page of assistants first (the endpoint's first answer), then the rest at once.
-    with httpx.Client(base_url=base_url + "/", headers=HEADERS) as http:
+    with bench.bare_client(base_url=base_url + "/", headers=HEADERS) as http:
         http.get("assistants", params={"limit": 1})  # not counted: a warm connection, as the plan's own first page
     threads = [threading.Thread(target=kind, args=args, kwargs=kwargs) for args, kwargs in (
         (("assistants",), {}), (("agents",), {}), (("vector_stores",), {}),

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistants_sync.applying.apply import apply_plan  # noqa: E402
-from assistants_sync.actual.client import AssistantsClient, Endpoint  # noqa: E402
+from assistants_sync.actual.client import AssistantsClient, Endpoint, tls_context  # noqa: E402
 from assistants_sync.emulator import AssistantStore  # noqa: E402
 from assistants_sync.planning.plan import Action, Change, FieldChange, Plan  # noqa: E402
 from assistants_sync.planning.reconcile import plan_from_manifests  # noqa: E402
@@ -112,12 +112,18 @@ def client(base_url: str, parallelism: int = 10) -> AssistantsClient:
     return AssistantsClient(Endpoint(base_url, api_key=KEY))
 
 
+def bare_client(**options: Any) -> httpx.Client:
+    """An httpx client for a bare loop. It verifies TLS with the context every AssistantsClient of the process
+    shares (built once a process): neither side pays for loading CA certificates on every run."""
+    return httpx.Client(verify=tls_context(), **options)
+
+
 def bare_list(base_url: str) -> int:
     """The list requests alone, as plainly as httpx can make them; returns the page count."""
     pages = 0
     params: dict[str, Any] = {"limit": 100, "order": "asc"}
     headers = {"Authorization": f"Bearer {KEY}", "OpenAI-Beta": "assistants=v2"}
-    with httpx.Client(headers=headers) as http:
+    with bare_client(headers=headers) as http:
         while True:
             page = http.get(base_url + "/assistants", params=params).json()
             pages += 1
@@ -293,7 +299,7 @@ def bare_listing(base_url: str) -> int:
     store's files, uploaded files (pages of 100, as the client asks); returns the page count."""
     headers = {"Authorization": f"Bearer {KEY}", "OpenAI-Beta": "assistants=v2"}
     pages = 0
-    with httpx.Client(base_url=base_url + "/", headers=headers) as http:
+    with bare_client(base_url=base_url + "/", headers=headers) as http:
 
         def every(path: str, **extra: Any) -> list[dict[str, Any]]:
             nonlocal pages
@@ -325,7 +331,7 @@ def bare_uploads(base_url: str, paths: list[Path], parallelism: int) -> list[str
     ids: list[str] = []
 
     def work() -> None:
-        with httpx.Client(base_url=base_url + "/", headers={"Authorization": f"Bearer {KEY}"}) as http:
+        with bare_client(base_url=base_url + "/", headers={"Authorization": f"Bearer {KEY}"}) as http:
             while (path := todo.get()) is not None:
                 with open(path, "rb") as stream:
                     answer = http.post("files", files={"file": (path.name, stream)}, data={"purpose": "assistants"})
@@ -342,7 +348,7 @@ def bare_uploads(base_url: str, paths: list[Path], parallelism: int) -> list[str
 def bare_store(base_url: str, ids: list[str]) -> None:
     """Create a store, attach `ids` in one batch (attributes as apply sets them), poll as apply does."""
     headers = {"Authorization": f"Bearer {KEY}", "OpenAI-Beta": "assistants=v2"}
-    with httpx.Client(base_url=base_url + "/", headers=headers) as http:
+    with bare_client(base_url=base_url + "/", headers=headers) as http:
         store = http.post("vector_stores", json={"name": "Bare", "metadata": {"k": "v"}}).raise_for_status().json()
         files = [{"file_id": i, "attributes": {"assistants-sync.path": f"docs/{i}.md", "assistants-sync.sha256": "0" * 64},
                   "chunking_strategy": {"type": "static", "static": {"max_chunk_size_tokens": 800,
@@ -469,7 +475,7 @@ def bench_cpu(work: Path, runs: int) -> list[Row]:
     instructions = "".join(f"Rule {i}: answer clearly and cite sources. " for i in range(250))[:10_000]
     state, specs = seed(work, 5_000, instructions=instructions)
     with emulator(state, 0) as url:
-        with httpx.Client(headers={"Authorization": f"Bearer {KEY}", "OpenAI-Beta": "assistants=v2"}) as http:
+        with bare_client(headers={"Authorization": f"Bearer {KEY}", "OpenAI-Beta": "assistants=v2"}) as http:
             http.get(url + "/assistants", params={"limit": 1})  # connect first: time the page, not the handshake
             page, _ = median_time(lambda: http.get(url + "/assistants", params={"limit": 100}), runs)
         # Peak memory in a fresh process, so this process's own data does not count.
