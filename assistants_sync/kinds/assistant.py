@@ -217,8 +217,10 @@ def _tool_resources(resources: Mapping[str, Any] | None) -> dict[str, Any]:
     canonically each is its upload's key, the content's sha256.
     """
     canonical: dict[str, Any] = {}
+    if not resources:  # most assistants: nothing to look through
+        return canonical
     for resource, keys, _, ids in _KEYED_LISTS:
-        given = (resources or {}).get(resource) or {}
+        given = resources.get(resource) or {}
         values: dict[str, Any] = {}
         if given.get(ids):
             values[ids] = list(given[ids])
