@@ -13,18 +13,21 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from assistants_sync.actual.collector import LISTING_THRESHOLDS
-from assistants_sync.actual.remote import ListingInFlight
-from assistants_sync.errors import ManifestError
+from assistants_sync.actual.client import AssistantsClient, Endpoint
+from assistants_sync.actual.remote import ListingInFlight, fetch_actual
+from assistants_sync.errors import BadResponseError, ManifestError
 from assistants_sync.planning import reconcile
 
 from .conftest import API_KEY, ROOT, point_cli_at, run, write
-from .loopback import Answer, Request, json_answer, loopback_server
+from .loopback import Answer, Request, error_answer, json_answer, loopback_server
 
 BOUND = 30  # seconds: never reached when the code is right
 
@@ -185,3 +188,53 @@ def test_the_collector_runs_less_often_while_a_plan_lists_and_as_before_once_it_
     assert planned.exit_code == 0 and refused.exit_code == 1, planned.output + refused.output
     assert seen and all(threshold[0] >= LISTING_THRESHOLDS[0] for threshold in seen)
     assert after_a_plan == before and gc.get_threshold() == before  # after a plan, and after a refused one
+
+
+def _serving(collections: dict[str, list[dict[str, Any]]], missing: frozenset[str] = frozenset()
+             ) -> Callable[[Request], Answer]:
+    """A server answering each collection in one page (404 for those `missing`, empty for the others)."""
+
+    def answer(request: Request) -> Answer:
+        collection = _collection(request)
+        if collection in missing:
+            return error_answer(404, f"no {collection} here")
+        return json_answer(200, {"object": "list", "data": collections.get(collection, []), "has_more": False})
+
+    return answer
+
+
+_NAMING_STORE = {"id": "asst_1", "object": "assistant", "created_at": 1, "model": "gpt-4o",
+                 "metadata": {"assistants-sync": "default/a"}, "tools": [{"type": "file_search"}],
+                 "tool_resources": {"file_search": {"vector_store_ids": ["vs_1"]}}}
+
+
+def test_a_kind_found_unserved_only_when_an_adopted_object_is_read_names_no_key_of_the_others() -> None:
+    # The stores are listed (vs_1 is the stack's "kb"), then reading the files of vs_2, which an adopt takes
+    # over, answers 404: the stores are unserved after all, and the assistant naming vs_1 keeps its id, as
+    # when the stores' listing itself answered 404.
+    stores = [{"id": "vs_1", "object": "vector_store", "created_at": 1, "name": "kb",
+               "metadata": {"assistants-sync": "default/kb"}},
+              {"id": "vs_2", "object": "vector_store", "created_at": 2, "name": "other", "metadata": {}}]
+    answer = _serving({"assistants": [_NAMING_STORE], "vector_stores": stores},
+                      missing=frozenset({"vector_stores/vs_2/files"}))
+    with loopback_server(answer) as server, AssistantsClient(Endpoint(server.base_url, api_key=API_KEY)) as client:
+        with ListingInFlight(client, "default") as listing:
+            state = listing.state(wanted={"assistant"}, also_read={"vs_2"})
+    assert state.unserved >= {"vector_store"}
+    assert [r.canonical.as_dict()["tool_resources"] for r in state.managed] == [
+        {"file_search": {"vector_store_ids": ["vs_1"]}}]
+
+
+def test_a_malformed_object_is_refused_in_listing_order_whatever_its_page_holds() -> None:
+    # The assistant (the first kind) is malformed, and so is a store's creation time (1e999 parses as inf):
+    # the assistant's error is the one raised, as when the kinds are listed one after the other.
+    store = {"id": "vs_1", "object": "vector_store", "created_at": 1e999, "name": "kb",
+             "metadata": {"assistants-sync": "default/kb"}}
+    answer = _serving({"assistants": [{**_NAMING_STORE, "tools": 5}], "vector_stores": [store]})
+    with loopback_server(answer) as server, AssistantsClient(Endpoint(server.base_url, api_key=API_KEY)) as client:
+        with pytest.raises(BadResponseError, match="assistant 'asst_1' with a malformed field"):
+            fetch_actual(client, "default")
+        answer = _serving({"vector_stores": [store]})
+    with loopback_server(answer) as server, AssistantsClient(Endpoint(server.base_url, api_key=API_KEY)) as client:
+        with pytest.raises(BadResponseError, match="vector store 'vs_1' with a malformed field .*OverflowError"):
+            fetch_actual(client, "default")

@@ -171,7 +171,7 @@ def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | 
             remote = _remote_object(obj, kind, owner[1] if owner else None,
                                     kind.in_keys(canonical, key_of) if key_of is not None else canonical,
                                     (made[1], made[2]) if made is not None and made[2] is not None else None)
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:  # (int(1e999))
             raise BadResponseError(
                 f"the server listed {kind.noun} {obj.get('id')!r} with a malformed field ({type(exc).__name__}: "
                 f"{exc}); refusing to plan from an answer that is not the API"
@@ -320,9 +320,10 @@ class ListingInFlight:
                 self._answered.wait()
             if index >= self._at_once:  # its turn: when the kind `parallelism` places before it is listed
                 self._finished[index - self._at_once].wait()
-            # A page is the kind's own listing only when the kind lists the collection as it is (Kind.list):
-            # then its objects are normalised as they arrive, else once the kind has listed them.
-            pages = type(kind).list is Kind.list
+            # A page is the kind's own listing only when the kind lists the collection as it is (Kind.list) and
+            # reads nothing more into its objects (Kind.read_content): then its objects are normalised as they
+            # arrive, else once the kind has listed them (as the state will hold them, and once).
+            pages = type(kind).list is Kind.list and type(kind).read_content is Kind.read_content
 
             def on_page(page: list[dict[str, Any]]) -> None:
                 self._events.put((index, _PAGE, page))
@@ -370,8 +371,8 @@ class ListingInFlight:
                 except KindStillListed:
                     waiting.append((index, object_id))
                     continue
-                except (AttributeError, KeyError, TypeError, ValueError):
-                    continue  # actual_state meets it again and says what is wrong
+                except Exception:  # noqa: BLE001 - actual_state meets it again and says what is wrong, in order
+                    continue
                 normalised[index][object_id] = (*made[:4], (remote, asked))
                 if made[3] is not None:
                     told.append(remote)
@@ -436,7 +437,11 @@ class ListingInFlight:
                     continue
             listings.append((kind, objects))
             pages.append(normalised[index])
-        return _sorted_state(self._client, self._stack, listings, pages, unserved, wanted, keys_so_far.keys)
+        listed_kinds = {kind.name for kind, _ in listings}
+        keys = keys_so_far.keys  # but not of a kind found unserved only now (reading an adopted object's content)
+        if any(kind not in listed_kinds for kind, _ in keys):
+            keys = {(kind, object_id): key for (kind, object_id), key in keys.items() if kind in listed_kinds}
+        return _sorted_state(self._client, self._stack, listings, pages, unserved, wanted, keys)
 
 
 def _is_unserved(exc: BaseException) -> bool:

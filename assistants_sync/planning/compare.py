@@ -66,13 +66,14 @@ class Comparisons:
             differs = bool(diff_fields(listed, base, skip))
             self._differs[(id(listed), id(base), skip)] = (listed, base, differs)
             # As its manifest says, and recorded by an apply: nothing to plan, unless the listing holds another of
-            # its key or a manifest renames or adopts (the plan tells). A named kind's name may be a new identity.
-            if not differs and carries_applied_record(listed.metadata) and not kind.named:
+            # its key or a manifest renames or adopts (the plan tells).
+            if not differs and carries_applied_record(listed.metadata):
                 self._settled[id(listed)] = (listed, wanted, base)
 
     def settled(self, kind: Kind, remote: RemoteObject, wanted: Desired, key_of: KeyOf) -> bool:
         """Whether `remote`, alone under its key, needs nothing for `wanted` (adopting nothing else): it matches
-        `wanted`'s form (with the plan's keys), carries the applied tag, and its kind does not name its objects."""
+        `wanted`'s form (with the plan's keys) and carries the applied tag. (A named kind's object matching its
+        form has its name: no replacement either.)"""
         made = self._settled.get(id(remote.canonical))
         return (made is not None and made[0] is remote.canonical and made[1] is wanted
                 and (not wanted.adopt or wanted.adopt == remote.id) and self.owned_form(kind, wanted, key_of) is made[2])
