@@ -119,11 +119,11 @@ class ActualState:
         return {(r.kind, r.id): r.key for r in self.managed if r.key is not None}
 
     @cached_property
-    def _ids(self) -> dict[tuple[str, str | None], str]:
-        ids: dict[tuple[str, str | None], str] = {}
+    def _oldest(self) -> dict[tuple[str, str | None], RemoteObject]:
+        oldest: dict[tuple[str, str | None], RemoteObject] = {}
         for remote in self.managed:  # oldest first: the first of a key is kept
-            ids.setdefault((remote.kind, remote.key), remote.id)
-        return ids
+            oldest.setdefault((remote.kind, remote.key), remote)
+        return oldest
 
     def key_of(self, kind: str, object_id: str) -> str | None:
         """The key of the stack's object of `kind` with `object_id`, if it manages one."""
@@ -131,7 +131,12 @@ class ActualState:
 
     def id_of(self, kind: str, key: str) -> str | None:
         """The id of the stack's (oldest) object of `kind` under `key`, if any."""
-        return self._ids.get((kind, key))
+        oldest = self.oldest(kind, key)
+        return oldest.id if oldest is not None else None
+
+    def oldest(self, kind: str, key: str) -> RemoteObject | None:
+        """The stack's oldest object of `kind` under `key` (the one a plan keeps), if any."""
+        return self._oldest.get((kind, key))
 
 
 def actual_state(objects: Iterable[Mapping[str, Any]], stack: str, kind: Kind | None = None,

@@ -193,9 +193,8 @@ def _named_by_what_is_left_alone(desired: Sequence[Desired], actual: ActualState
     """Derived objects (uploads) that a field a manifest leaves alone (ignore_changes) still names on the remote
     object: no manifest asks for them, and yet they are in use, so they are not deleted."""
     kept: set[tuple[str, str]] = set()
-    remotes = {(r.kind, r.key): r for r in reversed(actual.managed)}  # the oldest of a key, as planned
     for wanted in desired:
-        remote = remotes.get((wanted.kind, wanted.key)) if wanted.unmanaged else None
+        remote = actual.oldest(wanted.kind, wanted.key) if wanted.unmanaged else None  # as planned
         if remote is None:
             continue
         for kind_name, name in seen.references(get_kind(wanted.kind), remote.canonical, only=wanted.unmanaged):
