@@ -231,7 +231,7 @@ def fetch_actual(client: ObjectLister, stack: str, *, wanted: Collection[str] = 
 
 
 _PAGE, _DONE, _FAILED = "page", "done", "failed"
-# A listed object normalised as its page arrived: (the object, its canonical form before `in_keys`, its
+# A listed object normalised as its page arrived (or its kind was in): (the object, its form before `in_keys`, its
 # fingerprint record and key if the stack owns it, and, once the kinds it names were listed, the object as the
 # state holds it (its form after `in_keys`) with the keys that used).
 _Made = tuple[Mapping[str, Any], Canonical, bytes | None, str | None, tuple[RemoteObject, KeysAsked] | None]
@@ -406,8 +406,8 @@ class ListingInFlight:
             pending.discard(index)
             if what == _DONE:
                 listed[index] = value
-                # What no page brought (a kind listing through its own calls, content read into an object) is
-                # normalised now, while the other kinds may still be listed.
+                # What no page brought (a kind listing through its own calls, or reading content into its
+                # objects) is normalised now, while the other kinds may still be listed.
                 made = dict(_normalised(self._kinds[index], _not_in(value, normalised[index]), self._stack))
                 normalised[index].update(made)
                 key_page(index, made)

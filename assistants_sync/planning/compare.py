@@ -39,7 +39,6 @@ class Comparisons:
         self._owned: dict[int, tuple[Desired, Canonical, KeysAsked]] = {}
         self._differs: dict[tuple[int, int, frozenset[str]], tuple[Canonical, Canonical, bool]] = {}
         self._references: dict[tuple[int, frozenset[str] | None], tuple[Canonical, list[Reference]]] = {}
-        self._settled: dict[int, tuple[Canonical, Desired, Canonical]] = {}
 
     def with_derived(self, desired: Sequence[Desired]) -> list[Desired]:
         """`manifest.with_derived(desired)`: made once, for the desired objects these comparisons are of."""
@@ -63,20 +62,16 @@ class Comparisons:
             if base is None:
                 continue
             skip = wanted.unmanaged
-            differs = bool(diff_fields(listed, base, skip))
-            self._differs[(id(listed), id(base), skip)] = (listed, base, differs)
-            # As its manifest says, and recorded by an apply: nothing to plan, unless the listing holds another of
-            # its key or a manifest renames or adopts (the plan tells).
-            if not differs and carries_applied_record(listed.metadata):
-                self._settled[id(listed)] = (listed, wanted, base)
+            self._differs[(id(listed), id(base), skip)] = (listed, base, bool(diff_fields(listed, base, skip)))
 
     def settled(self, kind: Kind, remote: RemoteObject, wanted: Desired, key_of: KeyOf) -> bool:
-        """Whether `remote`, alone under its key, needs nothing for `wanted` (adopting nothing else): it matches
-        `wanted`'s form (with the plan's keys) and carries the applied tag. (A named kind's object matching its
-        form has its name: no replacement either.)"""
-        made = self._settled.get(id(remote.canonical))
-        return (made is not None and made[0] is remote.canonical and made[1] is wanted
-                and (not wanted.adopt or wanted.adopt == remote.id) and self.owned_form(kind, wanted, key_of) is made[2])
+        """Whether `remote`, alone under its key, needs nothing for `wanted` (adopting nothing else), found out as
+        its page came in: it matched `wanted`'s form (with the plan's keys) and carries the applied tag. (A named
+        kind's object matching its form has its name: no replacement either.) False when its page did not tell."""
+        listed, base = remote.canonical, self.owned_form(kind, wanted, key_of)
+        made = self._differs.get((id(listed), id(base), wanted.unmanaged))
+        return (made is not None and made[0] is listed and made[1] is base and not made[2]
+                and carries_applied_record(listed.metadata) and (not wanted.adopt or wanted.adopt == remote.id))
 
     def owned_form(self, kind: Kind, wanted: Desired, key_of: KeyOf) -> Canonical:
         """`ownership.owned_form` of `wanted` for this stack, with the stack's objects it names written as keys."""
