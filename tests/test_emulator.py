@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
@@ -12,6 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from assistants_sync.emulator import AssistantStore, EmulatorServer, running_emulator
+from assistants_sync.emulator.server import PromptlyStoppingHTTPServer
 
 from .conftest import API_KEY, LOOPBACK_TLS, SHARED_KNOWLEDGE_SPEC, SHARED_SPEC, VENDORED_KNOWLEDGE_SPEC, VENDORED_SPEC
 
@@ -143,3 +148,46 @@ def test_state_file_survives_a_restart(tmp_path: Any) -> None:
     with running_emulator(AssistantStore(state)) as second:
         client = openai.OpenAI(api_key="any", base_url=second.base_url)
         assert [a.id for a in client.beta.assistants.list()] == [kept]
+
+
+def _serve_once(handle: Callable[[BaseHTTPRequestHandler], None]) -> None:
+    """One request to a PromptlyStoppingHTTPServer whose handler does `handle`; the client hangs up unanswered."""
+    done = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            handle(self)
+
+    class Server(PromptlyStoppingHTTPServer):
+        def shutdown_request(self, request: Any) -> None:  # the request's last step, after any handle_error
+            super().shutdown_request(request)
+            done.set()
+
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_address[1])) as client:
+            client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert done.wait(10)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_client_hanging_up_before_its_answer_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    # A plan stopped by invalid manifests abandons its page in flight: the server writing the answer finds the
+    # connection gone, and no traceback may land in the output the user sees (the CLI's stderr in-process).
+    def answer_a_client_that_left(handler: BaseHTTPRequestHandler) -> None:
+        while True:  # the first writes may still fit in the socket's buffer; a later one finds the peer gone
+            handler.wfile.write(b"x" * 65536)
+
+    _serve_once(answer_a_client_that_left)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_fault_of_the_server_itself_is_still_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    def fail(handler: BaseHTTPRequestHandler) -> None:
+        raise ValueError("a bug in the handler")
+
+    _serve_once(fail)
+    assert "ValueError: a bug in the handler" in capsys.readouterr().err

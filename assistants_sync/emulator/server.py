@@ -143,7 +143,7 @@ def make_server(
                             serves_knowledge=serve_knowledge)
     handler = type("Handler", (_Handler,), {"emulator": server, "expected_key": api_key,
                                             "required_headers": dict(required_headers or {})})
-    server.httpd = _Server((host, port), handler)
+    server.httpd = PromptlyStoppingHTTPServer((host, port), handler)
     return server
 
 
@@ -218,12 +218,9 @@ class PromptlyStoppingHTTPServer(ThreadingHTTPServer):
         self._wake_receiver.close()
         self._wake_sender.close()
 
-
-class _Server(PromptlyStoppingHTTPServer):
-
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hung up before its answer (a plan stopped by invalid manifests abandons the page in
-        # flight) is no fault of the emulator's: no traceback for it.
+        # flight) is no fault of the server's: no traceback for it, which would land in the caller's stderr.
         if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
             return
         super().handle_error(request, client_address)
