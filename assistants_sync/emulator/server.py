@@ -172,7 +172,8 @@ class PromptlyStoppingHTTPServer(ThreadingHTTPServer):
 
     The stdlib's serve_forever only notices a shutdown when its select times out (every
     `poll_interval`, 0.5 s by default), so each stop waited for the next poll; here shutdown
-    wakes the select through a socket pair instead, and no poll is needed.
+    wakes the select through a socket pair instead, and no poll is needed. A client that hangs
+    up before its answer is not reported (`handle_error`).
     """
 
     daemon_threads = True
