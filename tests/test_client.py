@@ -59,6 +59,24 @@ def test_listing_follows_the_cursor_100_at_a_time(emulator: EmulatorServer) -> N
     ]
 
 
+def test_a_listing_tells_its_watch_of_each_request_on_the_wire_and_of_each_answer(emulator: EmulatorServer) -> None:
+    for _ in range(201):
+        emulator.store.create({"model": "gpt-4o"})
+    told: list[str] = []
+
+    class Watch:
+        def sent(self) -> None:
+            told.append("sent")
+
+        def answered(self) -> None:
+            told.append(f"answered {len(emulator.requests)}")  # the server has recorded the request it answers
+
+    with client_for(emulator) as client:
+        pages = list(client.list_pages("assistants", "assistants", watch=Watch()))
+    assert [len(page) for page in pages] == [100, 100, 1]
+    assert told == ["sent", "answered 1", "sent", "answered 2", "sent", "answered 3"]
+
+
 def test_wrong_key_says_to_check_the_key_and_never_shows_it(emulator: EmulatorServer) -> None:
     secret = "sk-wrong-5d1e9a"
     with AssistantsClient(Endpoint(base_url=emulator.base_url, api_key=secret)) as client:

@@ -1,4 +1,5 @@
-"""The collector's thresholds while listings are in flight: raised, and then put back as they were."""
+"""The collector while listings are in flight: its thresholds raised, then put back as they were, and what the
+listings made moved into its oldest generation."""
 
 from __future__ import annotations
 
@@ -60,3 +61,26 @@ def test_overlapping_listings_put_them_back_only_when_the_last_ends() -> None:
     thread.join(30)
     assert during_the_second == [LISTING_THRESHOLDS]
     assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_what_a_listing_made_is_in_the_oldest_generation_once_the_last_ends() -> None:
+    # Else the young collection after it passes over every object of the plan, which the caller pays.
+    with collecting_less():
+        made = [[n] for n in range(1000)]
+    assert gc.get_count()[0] < 100
+    oldest = {id(obj) for obj in gc.get_objects(generation=2)}
+    assert all(id(obj) in oldest for obj in made)
+
+
+def test_what_someone_froze_stays_frozen() -> None:
+    kept = [["made before a fork"]]
+    gc.freeze()  # as a server does before it forks
+    try:
+        with collecting_less():
+            made = [[n] for n in range(1000)]
+        assert gc.get_freeze_count() > 0
+        oldest = gc.get_objects(generation=2)  # the frozen are in no generation
+        assert not any(obj is kept for obj in oldest)
+        assert not any(obj is made for obj in oldest)  # and nothing is moved, rather than thaw them
+    finally:
+        gc.unfreeze()

@@ -20,10 +20,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from assistants_sync.actual import turns
 from assistants_sync.actual.collector import LISTING_THRESHOLDS
 from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.actual.remote import ListingInFlight, fetch_actual
-from assistants_sync.errors import BadResponseError, ManifestError
+from assistants_sync.actual.turns import LISTING_SWITCH_INTERVAL
+from assistants_sync.errors import ApiError, BadResponseError, ManifestError
 from assistants_sync.planning import reconcile
 
 from .conftest import API_KEY, ROOT, point_cli_at, run, write
@@ -188,6 +190,48 @@ def test_the_collector_runs_less_often_while_a_plan_lists_and_as_before_once_it_
     assert planned.exit_code == 0 and refused.exit_code == 1, planned.output + refused.output
     assert seen and all(threshold[0] >= LISTING_THRESHOLDS[0] for threshold in seen)
     assert after_a_plan == before and gc.get_threshold() == before  # after a plan, and after a refused one
+
+
+def test_the_switch_interval_is_short_while_a_plan_lists_and_as_before_once_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "specs" / "a.yaml", "key: a\nmodel: gpt-4o\n")
+    seen: list[float] = []
+    planning = threading.Event()
+
+    def answer(request: Request) -> Answer:
+        if planning.is_set():
+            seen.append(sys.getswitchinterval())  # the loopback server answers in this process: the plan's interval
+        return _page(_collection(request), 1, more=False)
+
+    before = sys.getswitchinterval()
+    with loopback_server(answer) as server:
+        point_cli_at(monkeypatch, server.base_url)
+        planning.set()
+        planned = run("plan", str(tmp_path / "specs"))
+        planning.clear()
+    assert planned.exit_code == 0, planned.output
+    assert seen and all(interval <= LISTING_SWITCH_INTERVAL * 1.05 for interval in seen)
+    assert sys.getswitchinterval() == before
+
+
+def test_a_listing_that_failed_midway_leaves_no_answer_in_hand_to_give_way_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(turns, "GIVE_WAY_AT_MOST", 60.0)
+
+    def answer(request: Request) -> Answer:
+        collection = _collection(request)
+        if collection == "assistants" and _cursor(request) is not None:
+            return error_answer(400, "the second page is refused")
+        return _page(collection, 1, more=collection == "assistants")
+
+    with loopback_server(answer) as server:
+        with AssistantsClient(Endpoint(server.base_url, api_key=API_KEY)) as client:
+            with ListingInFlight(client, "default") as listing, pytest.raises(ApiError, match="second page"):
+                listing.state()
+            giving_way = threading.Thread(target=listing.give_way, daemon=True)
+            giving_way.start()
+            giving_way.join(BOUND)
+    assert not giving_way.is_alive()
 
 
 def _serving(collections: dict[str, list[dict[str, Any]]], missing: frozenset[str] = frozenset()

@@ -425,3 +425,14 @@ class TestProjectFileApart:
         with pytest.raises(ConfigError):
             load_config(config, {})
 
+
+
+def test_loading_calls_between_files_once_a_file(tmp_path: Path) -> None:
+    # A plan's listing in flight takes its turn there (ListingInFlight.give_way).
+    for name in ("a", "b", "c"):
+        write(tmp_path / f"{name}.yaml", f"key: {name}\nmodel: gpt-4o\n")
+    write(tmp_path / "prompt.md", "Be brief.")  # not a manifest
+    calls: list[None] = []
+    loaded = load_manifests([tmp_path], between_files=lambda: calls.append(None))
+    assert [d.key for d in loaded] == ["a", "b", "c"]
+    assert len(calls) == 3

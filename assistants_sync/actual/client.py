@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -339,16 +339,16 @@ class AssistantsClient:
         return objects
 
     def list_pages(self, path: str, noun: str, *, beta: str = ASSISTANTS_BETA, params: Mapping[str, str] | None = None,
-                   cancelled: threading.Event | None = None, on_sent: Callable[[], None] | None = None
+                   cancelled: threading.Event | None = None, watch: RequestWatch | None = None
                    ) -> Iterator[list[dict[str, Any]]]:
         """The pages of `list_objects`, each as it arrives: the next one is requested only when the caller asks
-        for it, and none (nor a retry) once `cancelled` is set (ListingCancelled). `on_sent` is called when a
-        request has been sent and its answer is awaited (on a real connection; never with a mock transport)."""
+        for it, and none (nor a retry) once `cancelled` is set (ListingCancelled). `watch` is told of each
+        request on the wire and of each answer's arrival (on a real connection; never with a mock transport)."""
         query: dict[str, Any] = {"limit": PAGE_SIZE, "order": "asc", **(params or {})}
         seen_cursors: set[str] = set()
         for _ in range(self.max_pages):
             page = self._request("GET", path, f"listing {noun}", params=query, beta=beta, cancelled=cancelled,
-                                 on_sent=on_sent)
+                                 watch=watch)
             data = page.get("data")
             if not isinstance(data, list) or not all(isinstance(a, dict) and isinstance(a.get("id"), str) for a in data):
                 raise BadResponseError(f"listing {noun}: the answer from {self.endpoint.display_url} has no valid 'data' list")
@@ -426,7 +426,7 @@ class AssistantsClient:
         upload: tuple[str, str, dict[str, str]] | None = None,
         download: str | None = None,
         cancelled: threading.Event | None = None,
-        on_sent: Callable[[], None] | None = None,
+        watch: RequestWatch | None = None,
     ) -> dict[str, Any]:
         """One API call with retries (`upload`: a local file sent as multipart, see `upload_file`;
         `download`: the answer's bytes written to this local file, see `download`).
@@ -453,7 +453,7 @@ class AssistantsClient:
             self.stats.count(retry=attempt > 1)
             try:
                 failure, wait, ambiguous = self._attempt(method, path, operation, params, content, attempt, beta,
-                                                         upload, download, on_sent)
+                                                         upload, download, watch)
             except BadResponseError as exc:
                 # Not retried: a malformed answer usually means a wrong base URL. For a
                 # create it means the assistant may exist without our knowing its id.
@@ -476,7 +476,7 @@ class AssistantsClient:
     def _attempt(
         self, method: str, path: str, operation: str, params: dict[str, Any] | None, content: bytes | None,
         attempt: int, beta: str = ASSISTANTS_BETA, upload: tuple[str, str, dict[str, str]] | None = None,
-        download: str | None = None, on_sent: Callable[[], None] | None = None,
+        download: str | None = None, watch: RequestWatch | None = None,
     ) -> tuple[Any, float | None, bool]:
         """(answer dict, None, False) on success, else (failure, server wait, ambiguous)."""
         sent = time.monotonic()
@@ -494,8 +494,8 @@ class AssistantsClient:
             if download is not None:
                 response, written = _streamed(http, method, path, params, headers, download)
             elif upload is None:
-                # httpcore's trace says when the request is on the wire and only its answer is awaited.
-                extensions = {"trace": _tracing_sent(on_sent)} if on_sent is not None else None
+                # httpcore's trace says when the request is on the wire, and when its answer has arrived.
+                extensions = {"trace": _traced(watch)} if watch is not None else None
                 response = http.request(method, path, params=params, content=content, headers=headers,
                                         extensions=extensions)
             else:
@@ -584,12 +584,24 @@ def _streamed(http: httpx.Client, method: str, path: str, params: dict[str, Any]
 _DOWNLOAD_CHUNK = 1024 * 1024
 
 
-def _tracing_sent(on_sent: Callable[[], None]) -> Callable[[str, dict[str, Any]], None]:
-    """An httpcore trace callback calling `on_sent` when the answer's headers start to be awaited."""
+class RequestWatch(Protocol):
+    """Told of a request's progress on the wire (`list_pages`)."""
+
+    def sent(self) -> None:
+        """The request is on the wire: only its answer is awaited."""
+
+    def answered(self) -> None:
+        """The answer's headers have arrived: its body is read and handled next."""
+
+
+def _traced(watch: RequestWatch) -> Callable[[str, dict[str, Any]], None]:
+    """An httpcore trace callback telling `watch` when the answer's headers start to be awaited, and arrive."""
 
     def trace(event: str, info: dict[str, Any]) -> None:
         if event.endswith("receive_response_headers.started"):
-            on_sent()
+            watch.sent()
+        elif event.endswith("receive_response_headers.complete"):
+            watch.answered()
 
     return trace
 

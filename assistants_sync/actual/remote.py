@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from ..errors import ApiError, BadResponseError, UnservedKindError
 from .collector import collecting_less
 from .retry import ListingCancelled
+from .turns import Turns, switching_often
 from ..kinds import kinds
 from ..kinds.base import DEFAULT_KIND, Canonical, KeyOf, Kind, ObjectListing
 from ..ownership import KeysAsked, KindStillListed, answers_hold, is_lock_object, made_with_keys, owner_of
@@ -293,16 +294,26 @@ class ListingInFlight:
         self._cancelled = threading.Event()
         self._events: queue.SimpleQueue[tuple[int, str, Any]] = queue.SimpleQueue()
         self._started = False
+        self._turns = Turns()
         self._collecting_less = collecting_less()
+        self._switching_often = switching_often()
 
     def __enter__(self) -> ListingInFlight:
-        # Inside the block, the collector runs less often (`collector`): the pages' objects are made in threads.
+        # Inside the block, the collector runs less often (`collector`): the pages' objects are made in threads;
+        # and the GIL changes hands often (`turns`): an answer that has arrived is not kept waiting.
         self._collecting_less.__enter__()
+        self._switching_often.__enter__()
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.cancel()  # nothing more to ask for, whether the listing was used or abandoned
+        self._switching_often.__exit__(None, None, None)
         self._collecting_less.__exit__(None, None, None)
+
+    def give_way(self) -> None:
+        """Called by the thread waiting for the listing between small steps of its own work (`Turns.give_way`):
+        a listing thread handling an answer goes first."""
+        self._turns.give_way()
 
     def start(self) -> ListingInFlight:
         """Send the first page request of every kind, each from a thread of its own."""
@@ -334,8 +345,9 @@ class ListingInFlight:
                 self._events.put((index, _PAGE, page))
 
             listed = kind.list(_PagedListing(self._client, self._cancelled, on_page if pages else None,
-                                             on_arrival=self._answered.set if index == 0 else None))
-            reader = _PagedListing(self._client, self._cancelled)
+                                             on_arrival=self._answered.set if index == 0 else None,
+                                             turns=self._turns))
+            reader = _PagedListing(self._client, self._cancelled, turns=self._turns)
             objects = [kind.read_content(reader, obj) if _read_whole(obj, self._stack, self._unowned_read) else obj
                        for obj in listed]
             self._events.put((index, _DONE, objects))
@@ -365,6 +377,7 @@ class ListingInFlight:
             kind = self._kinds[index]
             told: list[RemoteObject] = []
             for object_id in objects:
+                self.give_way()
                 made = normalised[index][object_id]
                 try:
                     form, asked = made_with_keys(lambda key_of: kind.in_keys(made[1], key_of), keys_so_far.key_of)
@@ -399,7 +412,7 @@ class ListingInFlight:
                 break  # the first kind to fail, in order, is known: the kinds after it do not matter
             index, what, value = self._events.get()
             if what == _PAGE:
-                made = dict(_normalised(self._kinds[index], value, self._stack))
+                made = dict(_normalised(self._kinds[index], value, self._stack, self.give_way))
                 normalised[index].update(made)
                 key_page(index, made)
                 continue
@@ -408,7 +421,8 @@ class ListingInFlight:
                 listed[index] = value
                 # What no page brought (a kind listing through its own calls, or reading content into its
                 # objects) is normalised now, while the other kinds may still be listed.
-                made = dict(_normalised(self._kinds[index], _not_in(value, normalised[index]), self._stack))
+                made = dict(_normalised(self._kinds[index], _not_in(value, normalised[index]), self._stack,
+                                        self.give_way))
                 normalised[index].update(made)
                 key_page(index, made)
                 kind_listed(index, value)
@@ -456,24 +470,38 @@ def _is_unserved(exc: BaseException) -> bool:
 
 class _PagedListing:
     """The client, as a kind lists through it: each page goes to `on_page` once the next page's request is out
-    (or the listing is over), and no page is asked for once `cancelled` is set. Anything else is the client's."""
+    (or the listing is over), and no page is asked for once `cancelled` is set. Anything else is the client's.
+    From each answer's arrival until the next request is out (or the listing is over), this thread has a turn
+    in `turns`: the thread waiting for the listing gives way to it."""
 
     def __init__(self, client: ObjectLister, cancelled: threading.Event,
                  on_page: Callable[[list[dict[str, Any]]], None] | None = None, *,
-                 on_arrival: Callable[[], None] | None = None) -> None:
+                 on_arrival: Callable[[], None] | None = None, turns: Turns | None = None) -> None:
         self._client = client
         self._cancelled = cancelled
         self._on_page = on_page
         self._on_arrival = on_arrival  # called as soon as a page has come back
         self._held: list[list[dict[str, Any]]] = []  # pages not yet handed on: the next request is not out yet
+        self._turns = turns
+        self._in_turn = False
 
-    def _hand_on(self) -> None:
-        # Called when the next page's request is on the wire (or the listing is over): whoever normalises the
-        # page now takes the GIL while this thread only waits, instead of holding up the request.
+    def answered(self) -> None:
+        """(`RequestWatch`) An answer has arrived: this thread's turn, until its next request is out."""
+        if self._turns is not None and not self._in_turn:
+            self._in_turn = True
+            self._turns.begin()
+
+    def sent(self) -> None:
+        """(`RequestWatch`) The next page's request is on the wire (or the listing is over): whoever normalises
+        the pages held now takes the GIL while this thread only waits, instead of holding up the request."""
         while self._held:
             page = self._held.pop(0)
             if self._on_page is not None:
                 self._on_page(page)
+        if self._in_turn:
+            assert self._turns is not None
+            self._in_turn = False
+            self._turns.end()
 
     def list_objects(self, path: str, noun: str, *, beta: str | None = None,
                      params: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
@@ -484,7 +512,7 @@ class _PagedListing:
                 raise ListingCancelled(f"listing {noun}: not sent, the listing was cancelled")
             pages: Iterable[list[dict[str, Any]]] = [self._client.list_objects(path, noun, **options)]
         else:
-            pages = list_pages(path, noun, cancelled=self._cancelled, on_sent=self._hand_on, **options)
+            pages = list_pages(path, noun, cancelled=self._cancelled, watch=self, **options)
         objects: list[dict[str, Any]] = []
         try:
             for page in pages:
@@ -493,7 +521,7 @@ class _PagedListing:
                 if self._on_arrival is not None:
                     self._on_arrival()
         finally:
-            self._hand_on()
+            self.sent()
         return objects
 
     def __getattr__(self, name: str) -> Any:
@@ -505,11 +533,13 @@ def _not_in(objects: list[dict[str, Any]], normalised: Mapping[int, _Made]) -> l
     return [obj for obj in objects if (made := normalised.get(id(obj))) is None or made[0] is not obj]
 
 
-def _normalised(kind: Kind, page: list[dict[str, Any]], stack: str) -> Iterator[tuple[int, _Made]]:
+def _normalised(kind: Kind, page: list[dict[str, Any]], stack: str,
+                between: Callable[[], None]) -> Iterator[tuple[int, _Made]]:
     """The canonical form of each object of a page that `actual_state` will normalise (the stack's and unowned
     ones), by `id()` (with the object, to tell it is that one); an object that cannot be normalised is left for
-    `actual_state`, which raises its error in listing order."""
+    `actual_state`, which raises its error in listing order. `between` is called before each object."""
     for obj in page:
+        between()
         metadata = obj.get("metadata")
         if is_lock_object(metadata):
             continue

@@ -13,7 +13,7 @@ import glob
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -66,6 +66,7 @@ def load_manifests(
     defaults: Mapping[str, Any] | None = None,
     variables: Mapping[str, str] | None = None,
     project_file: str | os.PathLike[str] | None = None,
+    between_files: Callable[[], None] | None = None,
 ) -> list[Desired]:
     """Every desired object under `paths`, or ManifestError listing every problem.
 
@@ -73,7 +74,8 @@ def load_manifests(
     fields win, and metadata pairs are merged. `variables` fill in ``${NAME}``. A YAML
     file that a manifest references (a ``parameters_file``) is not itself a manifest,
     nor is a project file (`project_file`, or any file named like one). A file named
-    twice, however spelt, is read once.
+    twice, however spelt, is read once. `between_files` is called before each file is
+    read (a plan's listing in flight takes its turn there: `ListingInFlight.give_way`).
     """
     source = _Source(dict(defaults or {}), variables)
     files = _Files()
@@ -82,6 +84,8 @@ def load_manifests(
     manifests = list(_manifest_files(paths, problems, files, project_file))
     files.cache = ParseCache.open((files.real_directory(str(m.root)) for m in manifests), len(manifests))
     for manifest in manifests:
+        if between_files is not None:
+            between_files()
         file_problems: list[Problem] = []
         loaded.append((manifest.real, _load_file(manifest, file_problems, files, source), file_problems))
     files.cache.save()

@@ -39,6 +39,8 @@ class Comparisons:
         self._owned: dict[int, tuple[Desired, Canonical, KeysAsked]] = {}
         self._differs: dict[tuple[int, int, frozenset[str]], tuple[Canonical, Canonical, bool]] = {}
         self._references: dict[tuple[int, frozenset[str] | None], tuple[Canonical, list[Reference]]] = {}
+        # kind -> key -> (the listed object its page found needing nothing, its manifest, the keys its form used)
+        self._settled: dict[str, dict[str, tuple[RemoteObject, Desired, KeysAsked]]] = {}
 
     def with_derived(self, desired: Sequence[Desired]) -> list[Desired]:
         """`manifest.with_derived(desired)`: made once, for the desired objects these comparisons are of."""
@@ -62,16 +64,21 @@ class Comparisons:
             if base is None:
                 continue
             skip = wanted.unmanaged
-            self._differs[(id(listed), id(base), skip)] = (listed, base, bool(diff_fields(listed, base, skip)))
+            differs = bool(diff_fields(listed, base, skip))
+            self._differs[(id(listed), id(base), skip)] = (listed, base, differs)
+            if not differs and carries_applied_record(listed.metadata) and (not wanted.adopt
+                                                                             or wanted.adopt == remote.id):
+                self._settled.setdefault(kind.name, {})[wanted.key] = (remote, wanted, self._owned[id(wanted)][2])
 
-    def settled(self, kind: Kind, remote: RemoteObject, wanted: Desired, key_of: KeyOf) -> bool:
-        """Whether `remote`, alone under its key, needs nothing for `wanted` (adopting nothing else), found out as
-        its page came in: it matched `wanted`'s form (with the plan's keys) and carries the applied tag. (A named
-        kind's object matching its form has its name: no replacement either.) False when its page did not tell."""
-        listed, base = remote.canonical, self.owned_form(kind, wanted, key_of)
-        made = self._differs.get((id(listed), id(base), wanted.unmanaged))
-        return (made is not None and made[0] is listed and made[1] is base and not made[2]
-                and carries_applied_record(listed.metadata) and (not wanted.adopt or wanted.adopt == remote.id))
+    def settled_keys(self, kind: Kind, found: Mapping[str, Sequence[RemoteObject]],
+                     wanted: Mapping[str, Desired], key_of: KeyOf) -> set[str]:
+        """The keys of `kind` needing nothing, found out as their pages came in: the key's one listed object
+        (`found`: the plan's, by key) matched its manifest's form (`wanted`: by key), made with keys the plan's
+        `key_of` answers alike, carries the applied tag and adopts nothing else. (A named kind's object matching
+        its form has its name: no replacement either.) A key its page did not tell of is not among them."""
+        return {key for key, (remote, manifest, asked) in self._settled.get(kind.name, {}).items()
+                if (listed := found.get(key)) is not None and len(listed) == 1 and listed[0] is remote
+                and wanted.get(key) is manifest and answers_hold(asked, key_of)}
 
     def owned_form(self, kind: Kind, wanted: Desired, key_of: KeyOf) -> Canonical:
         """`ownership.owned_form` of `wanted` for this stack, with the stack's objects it names written as keys."""

@@ -40,17 +40,22 @@ def compute_plan(
     changes: list[Change] = []
     notes: list[Note] = []
     planned_kinds = [k.name for k in kinds() if k.name not in actual.unserved]
+    of_kind: dict[str, list[Desired]] = {kind: [] for kind in planned_kinds}
+    for wanted in desired:
+        if wanted.kind in of_kind:
+            of_kind[wanted.kind].append(wanted)
     for kind in planned_kinds:
-        changes += _kind_changes(kind, [d for d in desired if d.kind == kind], actual, notes, seen)
-    in_use = _named_by_what_is_left_alone(desired, actual, seen)
-    changes = [c for c in changes if not (c.action is Action.DELETE and (c.kind, c.key) in in_use)]
+        changes += _kind_changes(kind, of_kind[kind], actual, notes, seen)
+    if any(c.action is Action.DELETE and not get_kind(c.kind).declared for c in changes):
+        in_use = _named_by_what_is_left_alone(desired, actual, seen)  # only a derived object's delete asks it
+        changes = [c for c in changes if not (c.action is Action.DELETE and (c.kind, c.key) in in_use)]
     changes = _new_content_is_no_drift(changes, actual, seen)
     kept = changes if allow_delete else [c for c in changes if c.action is not Action.DELETE]
     skipped_deletes = len(changes) - len(kept)
     changes = _with_dependencies(kept, desired, actual)
     adopted_ids = [c.id for c in changes if c.action is Action.ADOPT and c.id]
     # The kinds a plan speaks of (its wording: "3 assistants", "3 objects"): those in play.
-    in_play = [k for k in planned_kinds if any(d.kind == k for d in desired) or actual.managed_of(k)]
+    in_play = [k for k in planned_kinds if of_kind[k] or actual.managed_of(k)]
     return Plan(
         stack=actual.stack,
         endpoint=endpoint,
@@ -75,8 +80,10 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
 
     renames = _renames(desired, by_key.keys(), found, notes)
     unowned_records = _unowned_by_record(actual, kind)
+    # Found out as their pages came in: the one object of the key, as its manifest says.
+    settled = seen.settled_keys(of_kind, found, by_key, actual.key_of)
     changes: list[Change] = []
-    for key in sorted((by_key.keys() | found.keys()) - set(renames.values())):
+    for key in sorted((by_key.keys() | found.keys()) - set(renames.values()) - settled):
         previous = renames.get(key)
         # Oldest first; the listing is oldest-first too, which breaks created_at ties.
         remotes = found.get(previous or key, [])
@@ -87,8 +94,6 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
             changes.extend(_delete(r, of_kind.unused_reason, is_protected(r.canonical.metadata),
                                    drift=_unexplained_drift(r)) for r in remotes)
             continue
-        if previous is None and len(remotes) == 1 and seen.settled(of_kind, remotes[0], wanted, actual.key_of):
-            continue  # found out as its page came in: the one object of its key, as its manifest says
         base = seen.owned_form(of_kind, wanted, actual.key_of)
         if not remotes:
             target = recorded(base, wanted.unmanaged)
@@ -225,6 +230,8 @@ def _with_dependencies(changes: list[Change], desired: Sequence[Desired], actual
     object this plan creates, whose id apply learns when it is made.
     Objects that depend on each other in a circle cannot be ordered: PlanError.
     """
+    if not changes:
+        return []  # nothing to order (a plan with no changes need not index the whole stack)
     requests = {(d.kind, d.key): d.request for d in desired}
     remotes = {(r.kind, r.id): r for r in actual.managed}
     created = {(c.kind, c.key) for c in changes if c.action is Action.CREATE}

@@ -47,7 +47,8 @@ def plan_from_manifests(
 ) -> Plan:
     """Validate the manifests while the endpoint is listed, then plan as `plan_from_desired`."""
     with ListingInFlight(client, stack, parallelism=parallelism) as listing:
-        desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
+        desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file,
+                                 between_files=listing.give_way)
         return _planned(desired, paths, client, stack, allow_delete=allow_delete, allow_delete_all=allow_delete_all,
                         allow_no_manifests=allow_no_manifests, targets=targets, listing=listing)[0]
 
@@ -92,7 +93,8 @@ def graph_from_manifests(
     """The plan, as `plan_from_manifests` makes it (with its errors), and what every object of the stack names
     (`stack_dependencies`), for the whole stack's dependency graph."""
     with ListingInFlight(client, stack, parallelism=parallelism) as listing:
-        desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
+        desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file,
+                                 between_files=listing.give_way)
         plan, actual = _planned(desired, paths, client, stack, allow_delete=allow_delete,
                                 allow_delete_all=allow_delete_all, allow_no_manifests=allow_no_manifests,
                                 targets=targets, listing=listing)
@@ -129,7 +131,8 @@ def drift_from_manifests(
     be reported, which says nothing about drift.
     """
     with ListingInFlight(client, stack, parallelism=parallelism) as listing:
-        desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file)
+        desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file,
+                                 between_files=listing.give_way)
         require_manifests(desired, paths)
         comparisons = Comparisons(desired, stack)
         actual = listing_for(desired, client, stack, listing, comparisons=comparisons)

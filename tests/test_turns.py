@@ -1,0 +1,109 @@
+"""The listing goes first: the calling thread gives way to a listing thread handling an answer, and the switch
+interval is short while a listing is in flight."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from assistants_sync.actual import turns
+from assistants_sync.actual.turns import LISTING_SWITCH_INTERVAL, Turns, switching_often
+
+
+# The interpreter keeps the interval in whole microseconds: compared within 5 %.
+
+
+@pytest.fixture(autouse=True)
+def switch_interval() -> Iterator[None]:
+    before = sys.getswitchinterval()
+    yield
+    sys.setswitchinterval(before)
+
+
+def _giving_way(given: Turns) -> threading.Thread:
+    thread = threading.Thread(target=given.give_way, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_with_no_answer_in_hand_the_caller_goes_on_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(turns, "GIVE_WAY_AT_MOST", 60.0)
+    given = Turns()
+    given.begin()
+    given.end()
+    thread = _giving_way(given)
+    thread.join(30)
+    assert not thread.is_alive() and given.handling == 0
+
+
+def test_the_caller_waits_while_a_listing_thread_handles_an_answer_and_goes_on_when_it_is_done(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(turns, "GIVE_WAY_AT_MOST", 60.0)
+    given = Turns()
+    given.begin()
+    given.begin()  # two kinds' listings, each with an answer in hand
+    thread = _giving_way(given)
+    thread.join(0.2)
+    assert thread.is_alive()
+    given.end()
+    thread.join(0.2)
+    assert thread.is_alive(), "one listing thread still handles its answer"
+    given.end()
+    thread.join(30)
+    assert not thread.is_alive()
+
+
+def test_the_caller_never_waits_longer_than_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(turns, "GIVE_WAY_AT_MOST", 0.01)
+    given = Turns()
+    given.begin()  # and never ended: a listing thread stuck (a bug) must not stall the plan
+    thread = _giving_way(given)
+    thread.join(30)
+    assert not thread.is_alive()
+
+
+def test_inside_the_switch_interval_is_short_and_after_it_is_as_before() -> None:
+    sys.setswitchinterval(0.005)
+    with switching_often():
+        assert sys.getswitchinterval() == pytest.approx(LISTING_SWITCH_INTERVAL, rel=0.05)
+    assert sys.getswitchinterval() == pytest.approx(0.005, rel=0.05)
+
+
+def test_the_interval_is_put_back_when_the_block_raises() -> None:
+    sys.setswitchinterval(0.005)
+    with pytest.raises(KeyError), switching_often():
+        raise KeyError("a listing failed")
+    assert sys.getswitchinterval() == pytest.approx(0.005, rel=0.05)
+
+
+def test_an_interval_already_shorter_is_left_alone() -> None:
+    sys.setswitchinterval(LISTING_SWITCH_INTERVAL / 5)
+    with switching_often():
+        assert sys.getswitchinterval() == pytest.approx(LISTING_SWITCH_INTERVAL / 5, rel=0.05)
+    assert sys.getswitchinterval() == pytest.approx(LISTING_SWITCH_INTERVAL / 5, rel=0.05)
+
+
+def test_overlapping_listings_put_it_back_only_when_the_last_ends() -> None:
+    sys.setswitchinterval(0.005)
+    first_in, second_out = threading.Event(), threading.Event()
+    during_the_second: list[float] = []
+
+    def second_listing() -> None:
+        assert first_in.wait(30)
+        with switching_often():
+            during_the_second.append(sys.getswitchinterval())
+        second_out.set()
+
+    thread = threading.Thread(target=second_listing)
+    thread.start()
+    with switching_often():
+        first_in.set()
+        assert second_out.wait(30)
+        assert sys.getswitchinterval() == pytest.approx(LISTING_SWITCH_INTERVAL, rel=0.05)  # the first is still in flight
+    thread.join(30)
+    assert during_the_second == [pytest.approx(LISTING_SWITCH_INTERVAL, rel=0.05)]
+    assert sys.getswitchinterval() == pytest.approx(0.005, rel=0.05)
