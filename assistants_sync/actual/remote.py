@@ -397,9 +397,13 @@ class ListingInFlight:
             if each_page is not None and told:
                 each_page(kind, told, keys_so_far.key_of)
 
-        def kind_listed(index: int, objects: list[dict[str, Any]]) -> None:
+        # The keys of the stack's objects each kind's pages brought, gathered as they came in, and how many objects.
+        paged_keys: list[dict[tuple[str, str], str]] = [{} for _ in range(count)]
+        paged = [0] * count
+
+        def kind_listed(index: int, keys: Mapping[tuple[str, str], str]) -> None:
             kind = self._kinds[index]
-            keys_so_far.add(kind.name, stack_keys([(kind, objects)], self._stack))
+            keys_so_far.add(kind.name, keys)
             again = waiting[:]
             waiting.clear()
             for waiting_index in sorted({i for i, _ in again}):
@@ -411,25 +415,30 @@ class ListingInFlight:
             if failed and pending.isdisjoint(range(min(failed))):
                 break  # the first kind to fail, in order, is known: the kinds after it do not matter
             index, what, value = self._events.get()
+            kind = self._kinds[index]
             if what == _PAGE:
-                made = dict(_normalised(self._kinds[index], value, self._stack, self.give_way))
+                made = dict(_normalised(kind, value, self._stack, self.give_way))
                 normalised[index].update(made)
                 key_page(index, made)
+                paged_keys[index].update(stack_keys([(kind, value)], self._stack))
+                paged[index] += len(value)
                 continue
             pending.discard(index)
             if what == _DONE:
                 listed[index] = value
+                if paged[index] == len(value):  # every object came by its page: normalised, keys gathered
+                    kind_listed(index, paged_keys[index])
+                    continue
                 # What no page brought (a kind listing through its own calls, or reading content into its
                 # objects) is normalised now, while the other kinds may still be listed.
-                made = dict(_normalised(self._kinds[index], _not_in(value, normalised[index]), self._stack,
-                                        self.give_way))
+                made = dict(_normalised(kind, _not_in(value, normalised[index]), self._stack, self.give_way))
                 normalised[index].update(made)
                 key_page(index, made)
-                kind_listed(index, value)
+                kind_listed(index, stack_keys([(kind, value)], self._stack))
             else:
                 failures[index] = value
                 if _is_unserved(value):
-                    kind_listed(index, [])
+                    kind_listed(index, {})
         listings: list[tuple[Kind, list[dict[str, Any]]]] = []
         pages: list[dict[int, _Made]] = []
         unserved: dict[str, ApiError] = {}

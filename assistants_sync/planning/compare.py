@@ -1,10 +1,10 @@
 """One listed object against its manifest: the per-object part of a plan. Pure: no I/O.
 
-Most of a plan's CPU is per object: the manifest side's canonical form, whether the
-listed object differs from it, what each listed object names. None of it needs the
-whole listing: a form naming another of the stack's objects needs only that object's
-kind to be listed (its key is in the listing), and the kinds are listed at once, the
-small ones long before the last page of the large. So `Comparisons` does it while the
+Most of a plan's CPU is per object: the manifest side's canonical form, and whether the
+listed object differs from it. None of it needs the whole listing: a form naming another
+of the stack's objects needs only that object's kind to be listed (its key is in the
+listing), and the kinds are listed at once, the small ones long before the last page of
+the large. So `Comparisons` does it while the
 next page is in flight (`compare_page`, told by the listing of each page's objects once
 the kinds they name are in), memoised by the identity of its immutable inputs and the
 keys each form used; `compute_plan` then finds it done, and does the rest itself. A plan
@@ -38,7 +38,6 @@ class Comparisons:
         self._wanted = {(d.kind, d.key): d for d in self._desired}
         self._owned: dict[int, tuple[Desired, Canonical, KeysAsked]] = {}
         self._differs: dict[tuple[int, int, frozenset[str]], tuple[Canonical, Canonical, bool]] = {}
-        self._references: dict[tuple[int, frozenset[str] | None], tuple[Canonical, list[Reference]]] = {}
         # kind -> key -> (the listed object its page found needing nothing, its manifest, the keys its form used)
         self._settled: dict[str, dict[str, tuple[RemoteObject, Desired, KeysAsked]]] = {}
 
@@ -52,23 +51,19 @@ class Comparisons:
         listed (KindStillListed) is compared by the plan, once the whole listing is in."""
         for remote in page:
             listed = remote.canonical
-            names = _references(kind, listed, None)
-            self._references[(id(listed), None)] = (listed, names)
             wanted = self._wanted.get((kind.name, remote.key or ""))
             if wanted is None:
                 continue
-            if wanted.unmanaged:  # what some of its fields name: nothing, when the whole names nothing
-                only = wanted.unmanaged
-                self._references[(id(listed), only)] = (listed, _references(kind, listed, only) if names else [])
             base = self._early_owned_form(kind, wanted, key_of)
             if base is None:
                 continue
             skip = wanted.unmanaged
             differs = bool(diff_fields(listed, base, skip))
-            self._differs[(id(listed), id(base), skip)] = (listed, base, differs)
             if not differs and carries_applied_record(listed.metadata) and (not wanted.adopt
                                                                              or wanted.adopt == remote.id):
+                # Settled, unless the whole listing says otherwise (`settled_keys`); else the plan asks `differs`.
                 self._settled.setdefault(kind.name, {})[wanted.key] = (remote, wanted, self._owned[id(wanted)][2])
+            self._differs[(id(listed), id(base), skip)] = (listed, base, differs)
 
     def settled_keys(self, kind: Kind, found: Mapping[str, Sequence[RemoteObject]],
                      wanted: Mapping[str, Desired], key_of: KeyOf) -> set[str]:
@@ -95,10 +90,8 @@ class Comparisons:
         return bool(diff_fields(before, after, skip))
 
     def references(self, kind: Kind, canonical: Canonical, *, only: frozenset[str] | None = None) -> list[Reference]:
-        """What `canonical` (of `kind`) names (`Kind.references`), in its fields `only` when given."""
-        made = self._references.get((id(canonical), only))
-        if made is not None and made[0] is canonical:
-            return made[1]
+        """What `canonical` (of `kind`) names (`Kind.references`), in its fields `only` when given: worked out when
+        asked (only a plan that creates or deletes a derived object asks, of every object), never page by page."""
         return _references(kind, canonical, only)
 
     def _early_owned_form(self, kind: Kind, wanted: Desired, key_of: KeyOf) -> Canonical | None:
