@@ -71,9 +71,10 @@ class Comparisons:
         (`found`: the plan's, by key) matched its manifest's form (`wanted`: by key), made with keys the plan's
         `key_of` answers alike, carries the applied tag and adopts nothing else. (A named kind's object matching
         its form has its name: no replacement either.) A key its page did not tell of is not among them."""
+        of_key, manifest_of = found.get, wanted.get  # asked of every object
         return {key for key, (remote, manifest, asked) in self._settled.get(kind.name, {}).items()
-                if (listed := found.get(key)) is not None and len(listed) == 1 and listed[0] is remote
-                and wanted.get(key) is manifest and answers_hold(asked, key_of)}
+                if (listed := of_key(key)) is not None and len(listed) == 1 and listed[0] is remote
+                and manifest_of(key) is manifest and (not asked or answers_hold(asked, key_of))}
 
     def owned_form(self, kind: Kind, wanted: Desired, key_of: KeyOf) -> Canonical:
         """`ownership.owned_form` of `wanted` for this stack, with the stack's objects it names written as keys."""

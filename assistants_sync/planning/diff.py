@@ -73,10 +73,14 @@ def _kind_changes(kind: str, desired: Sequence[Desired], actual: ActualState, no
     """The changes of one kind, sorted by key."""
     of_kind = get_kind(kind)
     by_key = {d.key: d for d in desired}
-    found: dict[str, list[RemoteObject]] = defaultdict(list)
-    for remote in actual.managed_of(kind):
+    found: dict[str, list[RemoteObject]] = {}
+    for remote in actual.managed_of(kind):  # asked of every object: no defaultdict, one lookup for most
         assert remote.key is not None
-        found[remote.key].append(remote)
+        of_key = found.get(remote.key)
+        if of_key is None:
+            found[remote.key] = [remote]
+        else:
+            of_key.append(remote)
 
     renames = _renames(desired, by_key.keys(), found, notes)
     unowned_records = _unowned_by_record(actual, kind)
@@ -381,6 +385,8 @@ def _renames(desired: Sequence[Desired], manifest_keys: Collection[str],
     """
     renames: dict[str, str] = {}
     for wanted in desired:
+        if not wanted.previous_keys:
+            continue
         live = [p for p in wanted.previous_keys if found.get(p) and p not in manifest_keys]
         if not live:
             continue
