@@ -1,5 +1,5 @@
-"""The collector while listings are in flight: its thresholds raised, then put back as they were, and what the
-listings made moved into its oldest generation."""
+"""The collector while listings are in flight: paused, then running as before, and what the listings made moved
+into its oldest generation."""
 
 from __future__ import annotations
 
@@ -9,46 +9,46 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistants_sync.actual.collector import LISTING_THRESHOLDS, collecting_less
+from assistants_sync.actual.collector import collecting_less
 
 
 @pytest.fixture(autouse=True)
-def thresholds() -> Iterator[None]:
-    before = gc.get_threshold()
+def collector() -> Iterator[None]:
+    enabled = gc.isenabled()
     yield
-    gc.set_threshold(*before)
+    (gc.enable if enabled else gc.disable)()
 
 
-def test_inside_the_thresholds_are_raised_and_after_they_are_as_before() -> None:
-    gc.set_threshold(700, 10, 10)
+def test_inside_the_collector_does_not_run_and_after_it_runs_as_before() -> None:
+    gc.enable()
     with collecting_less():
-        assert gc.get_threshold() == LISTING_THRESHOLDS
-    assert gc.get_threshold() == (700, 10, 10)
+        assert not gc.isenabled()
+    assert gc.isenabled()
 
 
-def test_they_are_put_back_when_the_block_raises() -> None:
-    gc.set_threshold(700, 10, 10)
+def test_a_collector_someone_disabled_stays_disabled() -> None:
+    gc.disable()
+    with collecting_less():
+        assert not gc.isenabled()
+    assert not gc.isenabled()
+
+
+def test_it_runs_again_when_the_block_raises() -> None:
+    gc.enable()
     with pytest.raises(KeyError), collecting_less():
         raise KeyError("a listing failed")
-    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.isenabled()
 
 
-def test_a_threshold_already_higher_than_ours_is_left_alone() -> None:
-    gc.set_threshold(1_000_000, 5, 500)
-    with collecting_less():
-        assert gc.get_threshold() == (1_000_000, LISTING_THRESHOLDS[1], 500)
-    assert gc.get_threshold() == (1_000_000, 5, 500)
-
-
-def test_overlapping_listings_put_them_back_only_when_the_last_ends() -> None:
-    gc.set_threshold(700, 10, 10)
+def test_overlapping_listings_let_it_run_again_only_when_the_last_ends() -> None:
+    gc.enable()
     first_in, second_out = threading.Event(), threading.Event()
-    during_the_second: list[tuple[int, int, int]] = []
+    during_the_second: list[bool] = []
 
     def second_listing() -> None:
         assert first_in.wait(30)
         with collecting_less():
-            during_the_second.append(gc.get_threshold())
+            during_the_second.append(gc.isenabled())
         second_out.set()
 
     thread = threading.Thread(target=second_listing)
@@ -56,11 +56,11 @@ def test_overlapping_listings_put_them_back_only_when_the_last_ends() -> None:
     with collecting_less():
         first_in.set()
         assert second_out.wait(30)
-        # The second ended first: the first is still in flight, so the thresholds stay raised.
-        assert gc.get_threshold() == LISTING_THRESHOLDS
+        # The second ended first: the first is still in flight, so the collector still does not run.
+        assert not gc.isenabled()
     thread.join(30)
-    assert during_the_second == [LISTING_THRESHOLDS]
-    assert gc.get_threshold() == (700, 10, 10)
+    assert during_the_second == [False]
+    assert gc.isenabled()
 
 
 def test_what_a_listing_made_is_in_the_oldest_generation_once_the_last_ends() -> None:

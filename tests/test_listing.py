@@ -21,7 +21,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from assistants_sync.actual import turns
-from assistants_sync.actual.collector import LISTING_THRESHOLDS
 from assistants_sync.actual.client import AssistantsClient, Endpoint
 from assistants_sync.actual.remote import ListingInFlight, fetch_actual
 from assistants_sync.actual.turns import LISTING_SWITCH_INTERVAL
@@ -166,30 +165,30 @@ def test_ctrl_c_while_a_plan_lists_exits_130_at_once_without_a_traceback(tmp_pat
     assert all(r.method == "GET" for r in server.requests)
 
 
-def test_the_collector_runs_less_often_while_a_plan_lists_and_as_before_once_it_ends(
+def test_the_collector_does_not_run_while_a_plan_lists_and_runs_as_before_once_it_ends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(tmp_path / "specs" / "a.yaml", "key: a\nmodel: gpt-4o\n")
     write(tmp_path / "bad" / "a.yaml", "key: a\nmodel: gpt-4o\ntemprature: 1\n")
-    seen: list[tuple[int, int, int]] = []
+    seen: list[bool] = []
     planning = threading.Event()
 
     def answer(request: Request) -> Answer:
         if planning.is_set():  # the refused plan's first page may come in after it has ended: not counted
-            seen.append(gc.get_threshold())  # the loopback server answers in this process: the plan's thresholds
+            seen.append(gc.isenabled())  # the loopback server answers in this process: the plan's collector
         return _page(_collection(request), 1, more=False)
 
-    before = gc.get_threshold()
+    assert gc.isenabled()
     with loopback_server(answer) as server:
         point_cli_at(monkeypatch, server.base_url)
         planning.set()
         planned = run("plan", str(tmp_path / "specs"))
         planning.clear()
-        after_a_plan = gc.get_threshold()
+        after_a_plan = gc.isenabled()
         refused = run("plan", str(tmp_path / "bad"))
     assert planned.exit_code == 0 and refused.exit_code == 1, planned.output + refused.output
-    assert seen and all(threshold[0] >= LISTING_THRESHOLDS[0] for threshold in seen)
-    assert after_a_plan == before and gc.get_threshold() == before  # after a plan, and after a refused one
+    assert seen and not any(seen)
+    assert after_a_plan and gc.isenabled()  # after a plan, and after a refused one
 
 
 def test_the_switch_interval_is_short_while_a_plan_lists_and_as_before_once_it_ends(

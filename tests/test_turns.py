@@ -1,5 +1,5 @@
-"""The listing goes first: the calling thread gives way to a listing thread handling an answer, and the switch
-interval is short while a listing is in flight."""
+"""The listing goes first: the calling thread gives way to a listing thread handling an answer or about to, and
+the switch interval is short while a listing is in flight."""
 
 from __future__ import annotations
 
@@ -29,38 +29,76 @@ def _giving_way(given: Turns) -> threading.Thread:
     return thread
 
 
-def test_with_no_answer_in_hand_the_caller_goes_on_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def patient(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Waits that only end when the listing says so (or at a bound far away)."""
     monkeypatch.setattr(turns, "GIVE_WAY_AT_MOST", 60.0)
+    monkeypatch.setattr(turns, "LATE_AT_MOST", 60.0)
+
+
+LISTING, OTHER = object(), object()
+
+
+def test_with_no_answer_in_hand_nor_due_the_caller_goes_on_at_once(patient: None) -> None:
     given = Turns()
-    given.begin()
-    given.end()
+    given.sent(LISTING)  # its first request: how long an answer takes is not known yet
     thread = _giving_way(given)
     thread.join(30)
     assert not thread.is_alive() and given.handling == 0
 
 
-def test_the_caller_waits_while_a_listing_thread_handles_an_answer_and_goes_on_when_it_is_done(
-    monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(turns, "GIVE_WAY_AT_MOST", 60.0)
+def test_the_caller_waits_while_listing_threads_handle_answers_and_goes_on_when_they_are_done(patient: None) -> None:
     given = Turns()
-    given.begin()
-    given.begin()  # two kinds' listings, each with an answer in hand
+    given.answered(LISTING)
+    given.answered(OTHER)  # two kinds' listings, each with an answer in hand
     thread = _giving_way(given)
     thread.join(0.2)
     assert thread.is_alive()
-    given.end()
+    given.finished(LISTING)
     thread.join(0.2)
     assert thread.is_alive(), "one listing thread still handles its answer"
-    given.end()
+    given.finished(OTHER)
     thread.join(30)
     assert not thread.is_alive()
+
+
+def test_the_caller_waits_for_an_answer_due_until_it_has_been_handled(patient: None) -> None:
+    given = Turns()
+    given.sent(LISTING)
+    given.answered(LISTING)  # at once: the next answer is due as soon as its request is out
+    given.sent(LISTING)
+    thread = _giving_way(given)
+    thread.join(0.2)
+    assert thread.is_alive(), "the answer is due: the caller waits for it"
+    given.answered(LISTING)
+    thread.join(0.2)
+    assert thread.is_alive(), "and while it is handled"
+    given.finished(LISTING)
+    thread.join(30)
+    assert not thread.is_alive()
+
+
+def test_a_late_answer_is_waited_for_at_most_the_bound_and_then_not_again(
+    patient: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = Turns()
+    given.sent(LISTING)
+    given.answered(LISTING)
+    given.sent(LISTING)
+    monkeypatch.setattr(turns, "LATE_AT_MOST", 0.01)
+    first = _giving_way(given)
+    first.join(30)
+    assert not first.is_alive()
+    monkeypatch.setattr(turns, "LATE_AT_MOST", 60.0)
+    again = _giving_way(given)  # the same answer, still late: not waited for again
+    again.join(30)
+    assert not again.is_alive()
 
 
 def test_the_caller_never_waits_longer_than_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(turns, "GIVE_WAY_AT_MOST", 0.01)
     given = Turns()
-    given.begin()  # and never ended: a listing thread stuck (a bug) must not stall the plan
+    given.answered(LISTING)  # and never finished: a listing thread stuck (a bug) must not stall the plan
     thread = _giving_way(given)
     thread.join(30)
     assert not thread.is_alive()

@@ -1,17 +1,23 @@
-"""Python's garbage collector, run less often while a listing is in flight.
+"""Python's garbage collector, paused while a listing is in flight.
 
 A listing of thousands of objects makes millions of small containers (parsed pages,
-normalised forms) in several threads at once; none of them is garbage, but with the
-default thresholds the collector runs every 700 allocations and, every so often, walks
-all of them, holding the GIL while pages wait to be parsed. Raising the first
-generation's threshold (as mypy does for the same reason) made a plan of 10,000
-assistants 0.16 s faster (BENCHMARKS.md, "The garbage collector while a listing is in
-flight"); disabling the collector or freezing the heap did no better. Memory is unaffected: what is collected
-late is only cyclic garbage, at most a threshold's worth of containers.
+normalised forms) in several threads at once; none of them is garbage, but the collector
+walks them over and over (tens of milliseconds a time at 10,000 assistants), holding the
+GIL while pages wait to be parsed, and each pause holds up the page that arrives during
+it. So while a listing is in flight the collector is disabled, and when the last listing
+ends, every object it tracks goes into its oldest generation in one step, as surviving
+collections would have taken it: the listing's objects outlive it (they are the plan),
+and otherwise the first young collection afterwards would walk all of them, which the
+caller would pay. BENCHMARKS.md, "The garbage collector while a listing is in flight",
+compares the options.
 
-The thresholds are the process's: they are raised while at least one listing is in
-flight (listings may overlap, in threads) and put back as they were when the last ends.
-A threshold already higher than ours is left alone.
+Memory is unaffected: a plan makes little cyclic garbage (about 1,800 objects for 2,000
+assistants, 500 agents and 3 stores), and it is collected in the next full collection, as
+any old object's. Objects someone froze (`gc.freeze`, as before a fork) are left frozen:
+then nothing is moved, and the next young collection walks the listing's objects.
+
+The collector's state is the process's: it is paused while at least one listing is in
+flight (listings may overlap, in threads) and enabled again, if it was, when the last ends.
 """
 
 from __future__ import annotations
@@ -21,21 +27,19 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-LISTING_THRESHOLDS = (50_000, 20, 100)
-
 _lock = threading.Lock()
 _in_flight = 0
-_saved: tuple[int, int, int] = gc.get_threshold()
+_was_enabled = gc.isenabled()
 
 
 @contextmanager
 def collecting_less() -> Iterator[None]:
-    """While inside, the collector's thresholds are at least `LISTING_THRESHOLDS`; then as they were."""
-    global _in_flight, _saved
+    """While inside, the collector does not run; then its tracked objects are old, and it is as it was."""
+    global _in_flight, _was_enabled
     with _lock:
         if _in_flight == 0:
-            _saved = gc.get_threshold()
-            gc.set_threshold(*(max(ours, theirs) for ours, theirs in zip(LISTING_THRESHOLDS, _saved)))
+            _was_enabled = gc.isenabled()
+            gc.disable()
         _in_flight += 1
     try:
         yield
@@ -43,16 +47,14 @@ def collecting_less() -> Iterator[None]:
         with _lock:
             _in_flight -= 1
             if _in_flight == 0:
-                gc.set_threshold(*_saved)
                 _into_the_oldest_generation()
+                if _was_enabled:
+                    gc.enable()
 
 
 def _into_the_oldest_generation() -> None:
-    """Every object the collector tracks now goes into its oldest generation, at once, as surviving collections
-    would have taken it: a listing's objects outlive it (they are the plan), and with the thresholds put back the
-    collector would otherwise pass over all of them in the next young collection (0.1 s at 10,000 objects),
-    which the caller pays. Cyclic garbage among them is collected in the next full collection, as any old
-    object's. Not done while anything is frozen (`gc.freeze`, as before a fork): unfreezing would thaw that too."""
+    """Every object the collector tracks goes into its oldest generation, in one step. Not done while anything is
+    frozen: unfreezing would thaw that too."""
     if gc.get_freeze_count() == 0:
         gc.freeze()  # moves the tracked objects of every generation to the permanent one, in one step
         gc.unfreeze()  # and back into the oldest generation, in one step

@@ -494,25 +494,24 @@ class _PagedListing:
         self._on_arrival = on_arrival  # called as soon as a page has come back
         self._held: list[list[dict[str, Any]]] = []  # pages not yet handed on: the next request is not out yet
         self._turns = turns
-        self._in_turn = False
 
     def answered(self) -> None:
         """(`RequestWatch`) An answer has arrived: this thread's turn, until its next request is out."""
-        if self._turns is not None and not self._in_turn:
-            self._in_turn = True
-            self._turns.begin()
+        if self._turns is not None:
+            self._turns.answered(self)
 
     def sent(self) -> None:
-        """(`RequestWatch`) The next page's request is on the wire (or the listing is over): whoever normalises
-        the pages held now takes the GIL while this thread only waits, instead of holding up the request."""
+        """(`RequestWatch`) The next page's request is on the wire: whoever normalises the pages held now takes
+        the GIL while this thread only waits, instead of holding up the request."""
+        self._hand_on()
+        if self._turns is not None:
+            self._turns.sent(self)
+
+    def _hand_on(self) -> None:
         while self._held:
             page = self._held.pop(0)
             if self._on_page is not None:
                 self._on_page(page)
-        if self._in_turn:
-            assert self._turns is not None
-            self._in_turn = False
-            self._turns.end()
 
     def list_objects(self, path: str, noun: str, *, beta: str | None = None,
                      params: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
@@ -532,7 +531,9 @@ class _PagedListing:
                 if self._on_arrival is not None:
                     self._on_arrival()
         finally:
-            self.sent()
+            self._hand_on()  # the listing is over (or failed)
+            if self._turns is not None:
+                self._turns.finished(self)
         return objects
 
     def __getattr__(self, name: str) -> Any:
