@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,8 +23,10 @@ import pytest
 
 from assistants_sync.actual import turns
 from assistants_sync.actual.client import AssistantsClient, Endpoint
-from assistants_sync.actual.remote import ListingInFlight, fetch_actual
+from assistants_sync.actual import remote
+from assistants_sync.actual.remote import ActualState, ListingInFlight, fetch_actual
 from assistants_sync.actual.turns import LISTING_SWITCH_INTERVAL
+from assistants_sync.emulator import EmulatorServer
 from assistants_sync.errors import ApiError, BadResponseError, ManifestError
 from assistants_sync.planning import reconcile
 
@@ -212,6 +215,21 @@ def test_the_switch_interval_is_short_while_a_plan_lists_and_as_before_once_it_e
     assert planned.exit_code == 0, planned.output
     assert seen and all(interval <= LISTING_SWITCH_INTERVAL * 1.05 for interval in seen)
     assert sys.getswitchinterval() == before
+
+
+def test_large_and_small_objects_are_fingerprinted_alike_whether_their_record_was_kept_or_made_again(
+    emulator: EmulatorServer
+) -> None:
+    # A large object's record is not kept from its page (memory): the fingerprint makes it again, the same bytes.
+    for key, instructions in (("small", "Be brief."), ("large", "x" * (2 * remote.RECORD_KEPT_AT_MOST))):
+        emulator.store.create({"model": "gpt-4o", "instructions": instructions,
+                               "metadata": {"assistants-sync": f"default/{key}"}})
+    with AssistantsClient(Endpoint(emulator.base_url, api_key=API_KEY)) as client:
+        state = fetch_actual(client, "default")
+    kept = {r.key: r.record is not None for r in state.managed}
+    assert kept == {"small": True, "large": False}
+    made_again = ActualState(stack="default", managed=tuple(replace(r, record=None) for r in state.managed))
+    assert state.fingerprint() == made_again.fingerprint()
 
 
 def test_a_listing_that_failed_midway_leaves_no_answer_in_hand_to_give_way_to(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -71,6 +71,14 @@ def _record(object_id: str, key: str | None, canonical: Canonical, kind: str) ->
     return _RECORD_JSON.encode(record).encode()
 
 
+def _kept_record(object_id: str, key: str | None, canonical: Canonical, kind: str) -> bytes | None:
+    """The record of an object as its page arrives, to keep until the fingerprint: None for a large object (its
+    record is made again then), so that a listing of large objects is not held twice in memory."""
+    record = _record(object_id, key, canonical, kind)
+    return record if len(record) <= RECORD_KEPT_AT_MOST else None
+
+
+RECORD_KEPT_AT_MOST = 4096  # bytes: most objects' records; 5,000 assistants of 10 KB would keep 50 MB more
 _BY_ID = operator.attrgetter("id")
 _RECORD_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.dumps' own, made once
 
@@ -386,7 +394,7 @@ class ListingInFlight:
                     # The fingerprint hashes the form as the state holds it: a form naming the stack's objects is
                     # hashed again, now rather than after the last page.
                     record = (made[2] if form is made[1] or made[3] is None
-                              else _record(str(made[0]["id"]), made[3], form, kind.name))
+                              else _kept_record(str(made[0]["id"]), made[3], form, kind.name))
                     remote = _remote_object(made[0], kind, made[3], form, (form, record) if record else None)
                 except KindStillListed:
                     waiting.append((index, object_id))
@@ -561,7 +569,7 @@ def _normalised(kind: Kind, page: list[dict[str, Any]], stack: str,
         try:
             canonical = kind.normalise(obj)
             # Only the stack's own objects are hashed in every fingerprint (unowned ones when adopted).
-            record = _record(str(obj["id"]), owner[1], canonical, kind.name) if owner is not None else None
+            record = _kept_record(str(obj["id"]), owner[1], canonical, kind.name) if owner is not None else None
         except Exception:  # noqa: BLE001 - actual_state meets it again and says what is wrong
             continue
         yield id(obj), (obj, canonical, record, owner[1] if owner is not None else None, None)
