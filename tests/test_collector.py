@@ -4,7 +4,6 @@ into its oldest generation."""
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -31,36 +30,6 @@ def test_a_collector_someone_disabled_stays_disabled() -> None:
     with collecting_less():
         assert not gc.isenabled()
     assert not gc.isenabled()
-
-
-def test_it_runs_again_when_the_block_raises() -> None:
-    gc.enable()
-    with pytest.raises(KeyError), collecting_less():
-        raise KeyError("a listing failed")
-    assert gc.isenabled()
-
-
-def test_overlapping_listings_let_it_run_again_only_when_the_last_ends() -> None:
-    gc.enable()
-    first_in, second_out = threading.Event(), threading.Event()
-    during_the_second: list[bool] = []
-
-    def second_listing() -> None:
-        assert first_in.wait(30)
-        with collecting_less():
-            during_the_second.append(gc.isenabled())
-        second_out.set()
-
-    thread = threading.Thread(target=second_listing)
-    thread.start()
-    with collecting_less():
-        first_in.set()
-        assert second_out.wait(30)
-        # The second ended first: the first is still in flight, so the collector still does not run.
-        assert not gc.isenabled()
-    thread.join(30)
-    assert during_the_second == [False]
-    assert gc.isenabled()
 
 
 def test_what_a_listing_made_is_in_the_oldest_generation_once_the_last_ends() -> None:

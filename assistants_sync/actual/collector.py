@@ -17,39 +17,29 @@ any old object's. Objects someone froze (`gc.freeze`, as before a fork) are left
 then nothing is moved, and the next young collection walks the listing's objects.
 
 The collector's state is the process's: it is paused while at least one listing is in
-flight (listings may overlap, in threads) and enabled again, if it was, when the last ends.
+flight and enabled again, if it was, when the last ends (`process_settings`).
 """
 
 from __future__ import annotations
 
 import gc
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
-_lock = threading.Lock()
-_in_flight = 0
-_was_enabled = gc.isenabled()
+from .process_settings import WhileListing
 
 
-@contextmanager
-def collecting_less() -> Iterator[None]:
-    """While inside, the collector does not run; then its tracked objects are old, and it is as it was."""
-    global _in_flight, _was_enabled
-    with _lock:
-        if _in_flight == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _in_flight += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _in_flight -= 1
-            if _in_flight == 0:
-                _into_the_oldest_generation()
-                if _was_enabled:
-                    gc.enable()
+def _paused() -> bool:
+    """The collector paused; whether it was enabled."""
+    enabled = gc.isenabled()
+    gc.disable()
+    return enabled
+
+
+def _running_as_before(was_enabled: bool) -> None:
+    _into_the_oldest_generation()
+    if was_enabled:
+        gc.enable()
 
 
 def _into_the_oldest_generation() -> None:
@@ -58,3 +48,7 @@ def _into_the_oldest_generation() -> None:
     if gc.get_freeze_count() == 0:
         gc.freeze()  # moves the tracked objects of every generation to the permanent one, in one step
         gc.unfreeze()  # and back into the oldest generation, in one step
+
+
+# While inside, the collector does not run; then its tracked objects are old, and it is as it was.
+collecting_less: Callable[[], AbstractContextManager[None]] = WhileListing(_paused, _running_as_before).held

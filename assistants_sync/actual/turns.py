@@ -22,8 +22,8 @@ The calling thread loses at most a few milliseconds a page, of time it would oth
 spend waiting for the last page. And `switching_often` sets the switch interval to
 `LISTING_SWITCH_INTERVAL` while a listing is in flight, so that an answer the calling
 thread did not see coming waits less for the GIL. The interval is the process's: it is
-set while at least one listing is in flight (listings may overlap, in threads) and put
-back when the last ends; an interval already shorter is left alone.
+set while at least one listing is in flight and put back when the last ends
+(`process_settings`); an interval already shorter is left alone.
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ import math
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from .process_settings import WhileListing
 
 LISTING_SWITCH_INTERVAL = 0.0005
 GIVE_WAY_AT_MOST = 0.05  # seconds; an answer's handling takes about a millisecond
@@ -53,11 +55,6 @@ class Turns:
         self._due: dict[object, float] = {}  # when the answers awaited are due
         self._soonest = math.inf  # EARLY before the first answer due
         self._changed = threading.Condition(threading.Lock())
-
-    @property
-    def handling(self) -> int:
-        """How many listing threads are handling an answer now."""
-        return len(self._handling)
 
     def sent(self, listing: object) -> None:
         """`listing`'s request is on the wire: its answer is due when its last one took (unknown at first)."""
@@ -119,24 +116,13 @@ class Turns:
         self._changed.notify_all()
 
 
-_lock = threading.Lock()
-_in_flight = 0
-_saved = sys.getswitchinterval()
+def _switch_interval_shortened() -> float:
+    """The switch interval at most `LISTING_SWITCH_INTERVAL`; what it was."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, LISTING_SWITCH_INTERVAL))
+    return before
 
 
-@contextmanager
-def switching_often() -> Iterator[None]:
-    """While inside, the switch interval is at most `LISTING_SWITCH_INTERVAL`; then as it was."""
-    global _in_flight, _saved
-    with _lock:
-        if _in_flight == 0:
-            _saved = sys.getswitchinterval()
-            sys.setswitchinterval(min(_saved, LISTING_SWITCH_INTERVAL))
-        _in_flight += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _in_flight -= 1
-            if _in_flight == 0:
-                sys.setswitchinterval(_saved)
+# While inside, the switch interval is at most `LISTING_SWITCH_INTERVAL`; then as it was.
+switching_often: Callable[[], AbstractContextManager[None]] = WhileListing(
+    _switch_interval_shortened, sys.setswitchinterval).held
