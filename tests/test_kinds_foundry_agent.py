@@ -256,6 +256,20 @@ def test_an_agent_deleted_outside_is_missing_in_drift(foundry: Foundry, applied:
     assert "+ foundry_agent support \"support\" will be created: missing" in drift.stdout
 
 
+def test_an_agent_left_with_no_tagged_version_is_nobodys_and_drift_says_how_to_adopt_it(
+        foundry: Foundry, applied: Path) -> None:  # noqa: F811
+    # Versions cannot be changed: the tag goes when the tagged versions are deleted outside.
+    post_version(foundry, "support", {"model": "gpt-4o", "instructions": "Made in the portal."})
+    foundry.server.foundry_agents.delete_version("support", "1")
+    before = len(foundry.server.requests)
+    drift = foundry_run("drift", str(applied))
+    # Not drift that apply could mend: creating the agent again would take a name that is held.
+    assert drift.exit_code == 1, drift.output
+    assert "the foundry agent 'support' exists and is not this stack's" in drift.stderr
+    assert 'add "adopt: support" to the manifest' in drift.stderr
+    assert all(r.method == "GET" for r in foundry.server.requests[before:])
+
+
 def test_a_removed_manifest_deletes_the_agent_with_its_versions(foundry: Foundry, applied: Path) -> None:  # noqa: F811
     text = (applied / "support.yaml").read_text()
     (applied / "support.yaml").write_text(text[text.index("kind: vector_store"):])
