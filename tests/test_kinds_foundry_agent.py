@@ -156,11 +156,43 @@ def test_keep_versions_deletes_the_stacks_older_versions_never_the_latest_nor_on
         support(tmp_path, temperature=temperature, keep=2)
         result = foundry_run("apply", "--auto-approve", str(applied))
         assert result.exit_code == 0, result.output
-    assert "(then this stack's versions older than the newest 2 are deleted: keep_versions)" in \
-        foundry_run("plan", str(support(tmp_path, temperature=0.9, keep=2))).stdout
     # 1 went at the apply of 3 (the newest two were 3 and 2); 3 at that of 5. 2 was not the stack's.
     assert [v["version"] for v in versions(foundry, "support")] == ["2", "4", "5"]
     assert "deleted version 3 (keep_versions: 2)" in result.stdout
+
+
+def test_the_plan_names_the_versions_keep_versions_will_delete_and_apply_deletes_exactly_those(
+        foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    for temperature in (0.4, 0.5, 0.6):  # versions 2, 3, 4, all the stack's
+        support(tmp_path, temperature=temperature)
+        assert foundry_run("apply", "--auto-approve", str(applied)).exit_code == 0
+    post_version(foundry, "support", {"model": "gpt-4o", "instructions": "made in the portal"})  # 5, untagged
+    support(tmp_path, temperature=0.9, keep=2)
+    before = len(foundry.server.requests)
+    plan = foundry_run("plan", str(applied))
+    # The next version (6) and the newest (5) are kept; of the older ones, all the stack's go.
+    assert ("      (then versions 1, 2, 3 and 4 are deleted: this stack's older than the newest 2, keep_versions)\n"
+            in plan.stdout), plan.stdout
+    # Read with the plan: the agent's versions, once (a change with keep_versions needs them).
+    versions_read = [r for r in foundry.server.requests[before:] if r.path == f"{AGENTS}/support/versions"]
+    assert [r.method for r in versions_read] == ["GET", "GET"]  # its latest has no tag (listing), keep_versions
+    saved = tmp_path / "plan.json"
+    assert foundry_run("plan", "--out", str(saved), str(applied)).exit_code == 0
+    [change] = json.loads(saved.read_text())["changes"]
+    assert (change["keep_versions"], change["deletes_versions"]) == (2, ["1", "2", "3", "4"])
+    # Apply deletes what the plan said.
+    result = foundry_run("apply", "--plan", str(saved))
+    assert result.exit_code == 0, result.output
+    assert "deleted versions 1, 2, 3, 4 (keep_versions: 2)" in result.stdout
+    assert [v["version"] for v in versions(foundry, "support")] == ["5", "6"]
+
+
+def test_a_plan_with_keep_versions_and_nothing_to_delete_says_nothing_of_it(
+        foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    plan = foundry_run("plan", "--format", "json", str(support(tmp_path, temperature=0.9, keep=2)))
+    [change] = json.loads(plan.stdout)["changes"]
+    assert (change["keep_versions"], change["deletes_versions"]) == (2, [])  # version 1 is the newest but one
+    assert "keep_versions" not in foundry_run("plan", str(applied)).stdout
 
 
 def test_without_keep_versions_every_version_is_kept(foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811

@@ -321,16 +321,15 @@ def _made_version(kind: Kind, answer: Any) -> str | None:
 
 
 def _pruned(outcome: Outcome, client: ObjectApi) -> Outcome:
-    """After a new version (`keep_versions`): the stack's versions older than the newest that many deleted, said in
-    the outcome's note. A failed deletion fails the change: the new version is made, the rest is not."""
+    """After a new version: the versions the plan said it deletes (`deletes_versions`, for `keep_versions`) deleted,
+    said in the outcome's note. A failed deletion fails the change: the new version is made, the rest is not. (A
+    plan saved before plans named them deletes none: the next plan names them.)"""
     change = outcome.change
-    if change.keep_versions is None or outcome.object_id is None:
+    if not change.deletes_versions or outcome.object_id is None:
         return outcome
-    metadata = change.fields["metadata"].after if "metadata" in change.fields else change.kept.get("metadata")
-    owner = owner_of(metadata)
-    assert owner is not None, "a new version carries the stack's tag"
+    kind = get_kind(change.kind)
     try:
-        deleted = get_kind(change.kind).prune(client, outcome.object_id, change.keep_versions, owner)
+        deleted = [v for v in change.deletes_versions if kind.delete_version(client, outcome.object_id, v)]
     except SyncError as exc:
         return Outcome(change, outcome.object_id, error=f"made, but deleting its older versions failed: {exc}")
     if not deleted:

@@ -33,10 +33,10 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
 - `named` / `named_id`: for a kind whose objects the client names (a Foundry agent: its name is its
   id), the id an object gets from its values: a change of it is a replacement, and a
   name held by an object that is not the stack's is a plan error;
-- `versioned` / `version_of` / `retention` / `prune`: for a kind whose every change is a
-  new immutable version: an update carries every field (the unchanged ones as they are),
-  the plan names the version it replaces, and apply deletes the stack's older versions
-  beyond the number a manifest keeps.
+- `versioned` / `version_of` / `retention` / `versions_to_delete` / `delete_version`: for a
+  kind whose every change is a new immutable version: an update carries every field (the
+  unchanged ones as they are), the plan names the version it replaces and the stack's
+  older versions beyond the number a manifest keeps, and apply deletes exactly those.
 """
 
 from __future__ import annotations
@@ -303,9 +303,14 @@ class Kind:
         """How many of its newest versions a desired object keeps (a versioned kind); None: all."""
         return None
 
-    def prune(self, api: ObjectApi, object_id: str, keep: int, owner: tuple[str, str]) -> list[str]:
-        """Delete the versions of `object_id` tagged with `owner` older than its newest `keep`; the ones deleted."""
+    def versions_to_delete(self, api: ObjectListing, object_id: str, keep: int, owner: tuple[str, str]) -> list[str]:
+        """The versions of `object_id` tagged with `owner` that its next version leaves older than its newest `keep`
+        (read when planning a change of a versioned kind), oldest first."""
         return []
+
+    def delete_version(self, api: ObjectApi, object_id: str, version: str) -> bool:
+        """Delete one version of `object_id`; False when it was gone already."""
+        raise NotImplementedError(f"{self.name} has no versions")
 
     def normalise(self, obj: Mapping[str, Any]) -> Canonical:
         """Canonical form of an API-shaped object (a create request or a server object)."""

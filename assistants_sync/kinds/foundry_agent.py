@@ -14,8 +14,8 @@ against it by the emulator's tests); requests go to ``{project}/agents?api-versi
   was made outside (no tag), the agent's earlier versions are read (one request) and the
   newest tagged one says whose it is: the agent is that stack's, changed outside (its tags,
   the applied one too, stand in for the latest's).
-- `versioned`: a change is a new version carrying every field; `prune` deletes the
-  stack's older versions (``keep_versions``).
+- `versioned`: a change is a new version carrying every field; with ``keep_versions``, the
+  plan names the stack's older versions that go (`versions_to_delete`) and apply deletes them.
 
 Canonical form, in display order: `name`, `description`, `model`, `instructions`,
 `tools`, `tool_choice`, `temperature`, `top_p`, `reasoning`, `text`,
@@ -537,19 +537,24 @@ class FoundryAgentKind(Kind):
     def tool_identity(self, tool: Mapping[str, Any]) -> str:
         return flat_tool_identity(tool) or super().tool_identity(tool)
 
-    def prune(self, api: ObjectApi, object_id: str, keep: int, owner: tuple[str, str]) -> list[str]:
-        """Delete this stack's versions of the agent older than its newest `keep` (never the latest, nor a version
-        without the tag); the numbers deleted."""
+    def versions_to_delete(self, api: ObjectListing, object_id: str, keep: int, owner: tuple[str, str]) -> list[str]:
+        """This stack's versions of the agent that its next version leaves older than the newest `keep` (never one
+        without the tag): one listing of its versions."""
         versions = api.list_objects(f"{self.path}/{object_id}/versions", f"versions of {object_id}", beta=self.beta,
                                     params={"order": "desc"})
         ordered = sorted(versions, key=lambda v: _version_number(v.get("version")), reverse=True)
-        deleted = []
-        for version in ordered[max(1, keep):]:
-            if owner_of(version.get("metadata")) == owner:
-                number = str(version.get("version"))
-                api.delete_object(f"{self.path}/{object_id}/versions", number, beta=self.beta)
-                deleted.append(number)
-        return sorted(deleted, key=_version_number)
+        older = ordered[max(1, keep) - 1:]  # the next version is the newest
+        return sorted((str(v.get("version")) for v in older if owner_of(v.get("metadata")) == owner),
+                      key=_version_number)
+
+    def delete_version(self, api: ObjectApi, object_id: str, version: str) -> bool:
+        try:
+            api.delete_object(f"{self.path}/{object_id}/versions", version, beta=self.beta)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            return False
+        return True
 
     # --- requests: one listing; a version per change --------------------------------------------
 

@@ -61,7 +61,7 @@ class Ref(BaseModel):
     id: str | None = None
 
 
-_SAID_WHEN_SET = ("version", "kept", "keep_versions")  # a versioned kind's; other kinds' JSON stays as it was
+_SAID_WHEN_SET = ("version", "kept", "keep_versions", "deletes_versions")  # a versioned kind's; other kinds' JSON stays as it was
 
 
 class Change(BaseModel):
@@ -88,8 +88,10 @@ class Change(BaseModel):
     A kind whose every change is a new version (`Kind.versioned`) adds, to an update or
     adopt: `version`, the version it replaces; `kept`, the current values of the fields
     that do not change, which the new version carries as they are; and, to any change but
-    a delete, `keep_versions`: apply then deletes the stack's versions older than the
-    newest that many. These three are in JSON only when set.
+    a delete, `keep_versions`: how many of the newest versions the object keeps; and, to
+    an update or adopt with `keep_versions`, `deletes_versions`: the stack's versions the
+    new one leaves older than that many (read with the plan), which apply deletes after
+    making it. These four are in JSON only when set.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -110,6 +112,11 @@ class Change(BaseModel):
     version: str | None = None
     kept: dict[str, Any] = Field(default_factory=dict)
     keep_versions: int | None = None
+    deletes_versions: list[str] | None = None
+
+    def metadata_after(self) -> Any:
+        """The object's metadata once the change is made (a versioned kind's unchanged fields are in `kept`)."""
+        return self.fields["metadata"].after if "metadata" in self.fields else self.kept.get("metadata")
 
     @model_validator(mode="before")
     @classmethod

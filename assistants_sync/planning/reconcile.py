@@ -1,7 +1,7 @@
 """The pipeline's stages wired together (saved plans: `saved`).
 
     load_manifests -> desired --\\
-                                 compute_plan -> Plan -> render_* / apply_plan
+                                 compute_plan -> Plan (+ versions to delete) -> render_* / apply_plan
     fetch_actual   -> actual ---/
 
 The endpoint is listed while the manifests load and validate (`ListingInFlight`): a
@@ -22,6 +22,7 @@ from ..desired.manifest import Desired, load_manifests, require_manifests
 from .compare import Comparisons
 from .diff import stack_dependencies
 from .plan import Plan
+from .retention import with_versions_to_delete
 from .safety import check_deletes
 from .targeting import plan_for_targets
 
@@ -111,7 +112,7 @@ def _planned(desired: Sequence[Desired], paths: Sequence[str | os.PathLike[str]]
     plan = plan_for_targets(desired, actual, client.endpoint.identity, targets, allow_delete=allow_delete,
                             comparisons=comparisons)
     check_deletes(plan, allow_delete_all=allow_delete_all)
-    return plan, actual
+    return with_versions_to_delete(plan, client), actual
 
 
 def drift_from_manifests(
@@ -136,7 +137,8 @@ def drift_from_manifests(
         require_manifests(desired, paths)
         comparisons = Comparisons(desired, stack)
         actual = listing_for(desired, client, stack, listing, comparisons=comparisons)
-    return drift_only(plan_for_targets(desired, actual, client.endpoint.identity, targets, comparisons=comparisons))
+    drifted = drift_only(plan_for_targets(desired, actual, client.endpoint.identity, targets, comparisons=comparisons))
+    return with_versions_to_delete(drifted, client)
 
 
 def listing_for(desired: Sequence[Desired], client: ObjectLister, stack: str,

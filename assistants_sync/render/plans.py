@@ -168,10 +168,17 @@ def field_diff(change: Change, diff: DiffStyle = DiffStyle()) -> list[DiffLine]:
         lines.append(DiffLine("note", f"({change.unchanged} unchanged field{'s' if change.unchanged != 1 else ''} hidden)"))
     if change.action is not Action.DELETE:
         lines += _made_first(change)
-    if change.keep_versions is not None:
-        lines.append(DiffLine("note", f"(then this stack's versions older than the newest {change.keep_versions} "
-                                      "are deleted: keep_versions)"))
+    if change.deletes_versions:
+        lines.append(DiffLine("note", f"(then {_versions(change.deletes_versions)} deleted: this stack's older than "
+                                      f"the newest {change.keep_versions}, keep_versions)"))
     return lines
+
+
+def _versions(numbers: list[str]) -> str:
+    """"version 3 is", "versions 1, 2 and 3 are"."""
+    if len(numbers) == 1:
+        return f"version {numbers[0]} is"
+    return f"versions {', '.join(numbers[:-1])} and {numbers[-1]} are"
 
 
 def _next_version(version: str) -> str:
