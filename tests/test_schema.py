@@ -77,11 +77,12 @@ class TestSchema:
 
 
 
-class TestConfigSchema:
-    @pytest.fixture(scope="class")
-    def config_validator(self) -> jsonschema.Draft202012Validator:
-        return jsonschema.Draft202012Validator(config_schema())
+@pytest.fixture(scope="module")
+def config_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(config_schema())
 
+
+class TestConfigSchema:
     def test_the_example_project_file_validates(self, config_validator: jsonschema.Draft202012Validator) -> None:
         config = yaml.safe_load((ROOT / "examples" / "project" / "assistants-sync.yaml").read_text())
         assert config_validator.is_valid(config), [e.message for e in config_validator.iter_errors(config)]
