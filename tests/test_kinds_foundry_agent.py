@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from assistants_sync import cli as cli_module
+from assistants_sync.cli import cli
 from assistants_sync.emulator import RecordedRequest
 
 from .conftest import run, write
@@ -187,12 +192,115 @@ def test_the_plan_names_the_versions_keep_versions_will_delete_and_apply_deletes
     assert [v["version"] for v in versions(foundry, "support")] == ["5", "6"]
 
 
+def test_each_agents_versions_to_delete_are_its_own(foundry: Foundry, tmp_path: Path) -> None:  # noqa: F811
+    foundry.sign_in_with()
+    specs = tmp_path / "many"
+    temperatures = {"alpha": 0.1, "beta": 0.1, "gamma": 0.1, "delta": 0.1}
+
+    def applied_with(keep: str = "") -> None:
+        for name, temperature in temperatures.items():
+            write(specs / f"{name}.yaml", f"kind: foundry_agent\nkey: {name}\nmodel: gpt-4o\n"
+                                          f"temperature: {temperature}\n{keep}")
+
+    applied_with()
+    assert foundry_run("apply", "--auto-approve", str(specs)).exit_code == 0
+    for changed in (["beta", "gamma", "delta"], ["gamma", "delta"], ["delta"]):  # 1, 2, 3 and 4 versions
+        temperatures.update({name: temperatures[name] + 0.1 for name in changed})
+        applied_with()
+        assert foundry_run("apply", "--auto-approve", str(specs)).exit_code == 0
+    temperatures.update({name: 0.9 for name in temperatures})
+    applied_with("keep_versions: 2\n")
+    plan = foundry_run("plan", "--format", "json", str(specs))
+    assert plan.exit_code == 0, plan.output
+    assert {c["key"]: c["deletes_versions"] for c in json.loads(plan.stdout)["changes"]} == {
+        "alpha": [], "beta": ["1"], "gamma": ["1", "2"], "delta": ["1", "2", "3"]}
+
+
 def test_a_plan_with_keep_versions_and_nothing_to_delete_says_nothing_of_it(
         foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
     plan = foundry_run("plan", "--format", "json", str(support(tmp_path, temperature=0.9, keep=2)))
     [change] = json.loads(plan.stdout)["changes"]
     assert (change["keep_versions"], change["deletes_versions"]) == (2, [])  # version 1 is the newest but one
-    assert "keep_versions" not in foundry_run("plan", str(applied)).stdout
+    text = foundry_run("plan", str(applied))
+    assert text.exit_code == 0 and "will get a new version (1 -> 2)" in text.stdout, text.output
+    assert "keep_versions" not in text.stdout
+
+
+class AnswerAfter(io.BytesIO):
+    """Standard input that does `meanwhile` (someone else's change) before the first answer is read."""
+
+    def __init__(self, answer: str, meanwhile: Callable[[], object]) -> None:
+        super().__init__(answer.encode())
+        self._meanwhile: Callable[[], object] | None = meanwhile
+
+    def _first(self) -> None:
+        if self._meanwhile is not None:
+            self._meanwhile, meanwhile = None, self._meanwhile
+            meanwhile()
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size != 0:  # click reads nothing first, to see a binary stream
+            self._first()
+        return super().read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        self._first()
+        return super().read1(size)
+
+    def readinto(self, buffer: Any) -> int:
+        self._first()
+        return super().readinto(buffer)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self._first()
+        return super().readline(size)
+
+
+def test_apply_never_deletes_the_version_it_made_even_when_the_plan_named_its_number(
+        foundry: Foundry, applied: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: True)
+    support(tmp_path, temperature=0.9, keep=1)
+    # While apply waits for "yes", the agent is deleted outside: its new version is numbered 1 again,
+    # the number the plan said it deletes.
+    answer = AnswerAfter("yes\n", lambda: foundry.server.foundry_agents.delete("support"))
+    result = CliRunner().invoke(cli, ["apply", "--provider", "foundry", str(applied)], input=answer,
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "(then version 1 is deleted: this stack's older than the newest 1, keep_versions)" in result.stdout
+    assert [v["version"] for v in versions(foundry, "support")] == ["1"]
+    assert "deleted version" not in result.stdout
+
+
+def test_a_saved_plan_cannot_make_apply_delete_a_version_that_is_not_the_stacks(
+        foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    post_version(foundry, "support", {"model": "gpt-4o", "instructions": "made in the portal"})  # 2, untagged
+    support(tmp_path, temperature=0.9, keep=5)
+    saved = tmp_path / "plan.json"
+    assert foundry_run("plan", "--out", str(saved), str(applied)).exit_code == 0
+    document = json.loads(saved.read_text())
+    assert document["changes"][0]["deletes_versions"] == []
+    document["changes"][0]["deletes_versions"] = ["2", "1"]  # edited: a saved plan is a request, not an authority
+    saved.write_text(json.dumps(document))
+    result = foundry_run("apply", "--plan", str(saved))
+    assert result.exit_code == 0, result.output
+    assert "deleted version 1 (keep_versions: 5)" in result.stdout  # the stack's, and older than the new one
+    assert [v["version"] for v in versions(foundry, "support")] == ["2", "3"]
+
+
+def test_after_a_rename_the_versions_tagged_with_the_previous_key_are_the_stacks_too(
+        foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    support(tmp_path, temperature=0.5)
+    assert foundry_run("apply", "--auto-approve", str(applied)).exit_code == 0  # 2, tagged default/support
+    manifest = applied / "support.yaml"
+    manifest.write_text(manifest.read_text().replace("key: support\n", "key: helpdesk\nname: support\n"
+                                                     "previous_keys: [support]\nkeep_versions: 1\n", 1))
+    plan = foundry_run("plan", str(applied))
+    assert plan.exit_code == 0, plan.output
+    assert "(then versions 1 and 2 are deleted: this stack's older than the newest 1, keep_versions)" in plan.stdout
+    result = foundry_run("apply", "--auto-approve", str(applied))
+    assert result.exit_code == 0, result.output
+    assert [(v["version"], v["metadata"]["assistants-sync"]) for v in versions(foundry, "support")] == \
+        [("3", "default/helpdesk")]
 
 
 def test_without_keep_versions_every_version_is_kept(foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811

@@ -280,8 +280,8 @@ def _apply_change(change: Change, client: ObjectApi, context: ApplyContext, ids:
             return _create(change, client, context, ids)
         assert change.id is not None, "adopt, update and delete changes carry an object id"
         if change.action in (Action.UPDATE, Action.ADOPT):
-            answer = kind.update(client, change.id, body_for(change, ids), context)
-            return _pruned(Outcome(change, change.id, note=_made_version(kind, answer)), client)
+            made = _version_made(kind, kind.update(client, change.id, body_for(change, ids), context))
+            return _pruned(Outcome(change, change.id, note=_version_note(made)), client, made)
         try:
             kind.delete(client, change.id)
         except ApiError as exc:
@@ -301,9 +301,10 @@ def _create(change: Change, client: ObjectApi, context: ApplyContext, ids: IdTab
     for _ in range(_CREATE_ATTEMPTS):
         try:
             created = kind.create(client, dict(body), context)
-            notes = ["created again after checking the first try left nothing" if lost else None,
-                     _made_version(kind, created)]
-            return _pruned(Outcome(change, str(created["id"]), note="; ".join(filter(None, notes)) or None), client)
+            made = _version_made(kind, created)
+            notes = ["created again after checking the first try left nothing" if lost else None, _version_note(made)]
+            return _pruned(Outcome(change, str(created["id"]), note="; ".join(filter(None, notes)) or None), client,
+                           made)
         except AmbiguousRequestError as exc:
             lost = exc
             # The answer was lost, not necessarily the create: look before creating again.
@@ -314,22 +315,29 @@ def _create(change: Change, client: ObjectApi, context: ApplyContext, ids: IdTab
     raise lost
 
 
-def _made_version(kind: Kind, answer: Any) -> str | None:
-    """"version 4": the version a change of a versioned kind made, as the server numbered it."""
-    version = kind.version_of(answer) if kind.versioned and isinstance(answer, dict) else None
+def _version_made(kind: Kind, answer: Any) -> str | None:
+    """The version a change of a versioned kind made, as the server numbered it; None for other kinds."""
+    return kind.version_of(answer) if kind.versioned and isinstance(answer, dict) else None
+
+
+def _version_note(version: str | None) -> str | None:
     return f"version {version}" if version else None
 
 
-def _pruned(outcome: Outcome, client: ObjectApi) -> Outcome:
-    """After a new version: the versions the plan said it deletes (`deletes_versions`, for `keep_versions`) deleted,
-    said in the outcome's note. A failed deletion fails the change: the new version is made, the rest is not. (A
-    plan saved before plans named them deletes none: the next plan names them.)"""
+def _pruned(outcome: Outcome, client: ObjectApi, made: str | None) -> Outcome:
+    """After a new version (numbered `made`): the versions the plan said it deletes (`deletes_versions`, for
+    `keep_versions`) deleted, said in the outcome's note, but only those still the stack's and older than the one
+    made (a saved plan is a request, and the agent may have been deleted and made again since the plan). A failed
+    deletion fails the change: the new version is made, the rest is not. (A plan saved before plans named them
+    deletes none: the next plan names them.)"""
     change = outcome.change
-    if not change.deletes_versions or outcome.object_id is None:
+    if not change.deletes_versions or outcome.object_id is None or made is None:
         return outcome
     kind = get_kind(change.kind)
     try:
-        deleted = [v for v in change.deletes_versions if kind.delete_version(client, outcome.object_id, v)]
+        owned = kind.versions_to_delete(client, outcome.object_id, 1, change.owners_of_versions())
+        older = set(owned[:owned.index(made)] if made in owned else [])
+        deleted = [v for v in change.deletes_versions if v in older and kind.delete_version(client, outcome.object_id, v)]
     except SyncError as exc:
         return Outcome(change, outcome.object_id, error=f"made, but deleting its older versions failed: {exc}")
     if not deleted:

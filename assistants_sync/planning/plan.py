@@ -14,6 +14,7 @@ from pydantic import (BaseModel, ConfigDict, Field, SerializerFunctionWrapHandle
                       model_validator)
 
 from ..kinds.base import DEFAULT_KIND
+from ..ownership import owner_of
 
 FORMAT_VERSION: Literal[2] = 2
 # Version 1 (before kinds): every change an assistant's, its id in `assistant_id`. Read as version 2.
@@ -114,9 +115,14 @@ class Change(BaseModel):
     keep_versions: int | None = None
     deletes_versions: list[str] | None = None
 
-    def metadata_after(self) -> Any:
-        """The object's metadata once the change is made (a versioned kind's unchanged fields are in `kept`)."""
-        return self.fields["metadata"].after if "metadata" in self.fields else self.kept.get("metadata")
+    def owners_of_versions(self) -> set[tuple[str, str]]:
+        """The (stack, key) tags whose versions are the object's after the change: the tag it then carries and, on
+        a rename, the previous key's (a versioned kind's unchanged fields are in `kept`)."""
+        metadata = self.fields["metadata"].after if "metadata" in self.fields else self.kept.get("metadata")
+        owner = owner_of(metadata)
+        if owner is None:
+            return set()
+        return {owner, *([(owner[0], self.previous_key)] if self.previous_key else [])}
 
     @model_validator(mode="before")
     @classmethod
