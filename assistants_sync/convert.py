@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,7 +305,10 @@ class AgentNames:
 
 
 def _agent_name(text: str) -> str:
-    lowered = re.sub(r"[\s_.]+", "-", text.strip().lower())
+    # Accents are taken off rather than the letters dropped (NFKD splits "é" into "e" and its accent; casefold
+    # makes "ß" "ss"): "Café Crème" -> "cafe-creme".
+    letters = unicodedata.normalize("NFKD", text.strip().casefold())
+    lowered = re.sub(r"[\s_.]+", "-", letters)
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "", lowered)).strip("-")
 
 

@@ -140,6 +140,29 @@ def test_names_are_made_valid_cut_to_63_and_unique(tmp_path: Path, monkeypatch: 
     assert f"'{long}' -> '{'a' * 63}' (cut to 63 characters)" in result.stdout
 
 
+def test_accented_names_keep_their_letters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "specs" / "bots.yaml", """
+        key: cafe
+        name: Café Crème
+        model: gpt-4o
+        ---
+        key: street
+        name: Straße Müller
+        model: gpt-4o
+        ---
+        key: tokyo
+        name: 東京
+        model: gpt-4o
+        """)
+    result = run("convert", "--to", "foundry_agent", "specs", "--out", "foundry")
+    assert result.exit_code == 0, result.output
+    names = {d.key: d.request["name"] for d in load_manifests(["foundry"])}
+    # Letters without their accents, not dropped; a name of no Latin letters falls back to the key.
+    assert names == {"cafe": "cafe-creme", "street": "strasse-muller", "tokyo": "tokyo"}
+    assert "'Café Crème' -> 'cafe-creme' (a Foundry agent's name has only letters, digits and hyphens)" in result.stdout
+
+
 def test_a_file_search_without_a_store_is_a_loss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\ntools:\n  - type: file_search\n")
