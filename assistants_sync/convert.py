@@ -304,10 +304,14 @@ class AgentNames:
         return name
 
 
+_SPELLED_OUT = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i",
+                              "ħ": "h", "ŧ": "t", "ŀ": "l"})
+
+
 def _agent_name(text: str) -> str:
-    # Accents are taken off rather than the letters dropped (NFKD splits "é" into "e" and its accent; casefold
-    # makes "ß" "ss"): "Café Crème" -> "cafe-creme".
-    letters = unicodedata.normalize("NFKD", text.strip().casefold())
+    # Accents are taken off rather than the letters dropped: NFKD splits "é" into "e" and its accent (and "𝐒" into
+    # "S"), casefold then makes "ß" "ss", and the Latin letters with no decomposition are spelled out.
+    letters = unicodedata.normalize("NFKD", text.strip()).casefold().translate(_SPELLED_OUT)
     lowered = re.sub(r"[\s_.]+", "-", letters)
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "", lowered)).strip("-")
 

@@ -154,12 +154,21 @@ def test_accented_names_keep_their_letters(tmp_path: Path, monkeypatch: pytest.M
         key: tokyo
         name: 東京
         model: gpt-4o
+        ---
+        key: nordic
+        name: Søren Łódź Æsir
+        model: gpt-4o
+        ---
+        key: styled
+        name: 𝐒𝐮𝐩𝐩𝐨𝐫𝐭
+        model: gpt-4o
         """)
     result = run("convert", "--to", "foundry_agent", "specs", "--out", "foundry")
     assert result.exit_code == 0, result.output
     names = {d.key: d.request["name"] for d in load_manifests(["foundry"])}
     # Letters without their accents, not dropped; a name of no Latin letters falls back to the key.
-    assert names == {"cafe": "cafe-creme", "street": "strasse-muller", "tokyo": "tokyo"}
+    assert names == {"cafe": "cafe-creme", "street": "strasse-muller", "tokyo": "tokyo", "nordic": "soren-lodz-aesir",
+                     "styled": "support"}
     assert "'Café Crème' -> 'cafe-creme' (a Foundry agent's name has only letters, digits and hyphens)" in result.stdout
 
 

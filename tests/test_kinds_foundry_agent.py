@@ -271,20 +271,37 @@ def test_apply_never_deletes_the_version_it_made_even_when_the_plan_named_its_nu
     assert "deleted version" not in result.stdout
 
 
-def test_a_saved_plan_cannot_make_apply_delete_a_version_that_is_not_the_stacks(
-        foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+@pytest.mark.parametrize(("keep", "planned", "deleted", "left"), [
+    (1, ["1"], "deleted version 1 (keep_versions: 1); kept version 2, which the plan named", ["2", "3"]),
+    (5, [], "kept versions 2, 1, which the plan named", ["1", "2", "3"]),  # both among the newest 5
+])
+def test_a_saved_plan_cannot_make_apply_delete_a_version_the_plan_would_not(
+        foundry: Foundry, applied: Path, tmp_path: Path, keep: int, planned: list[str], deleted: str,  # noqa: F811
+        left: list[str]) -> None:
     post_version(foundry, "support", {"model": "gpt-4o", "instructions": "made in the portal"})  # 2, untagged
-    support(tmp_path, temperature=0.9, keep=5)
+    support(tmp_path, temperature=0.9, keep=keep)
     saved = tmp_path / "plan.json"
     assert foundry_run("plan", "--out", str(saved), str(applied)).exit_code == 0
     document = json.loads(saved.read_text())
-    assert document["changes"][0]["deletes_versions"] == []
+    assert document["changes"][0]["deletes_versions"] == planned
     document["changes"][0]["deletes_versions"] = ["2", "1"]  # edited: a saved plan is a request, not an authority
     saved.write_text(json.dumps(document))
     result = foundry_run("apply", "--plan", str(saved))
     assert result.exit_code == 0, result.output
-    assert "deleted version 1 (keep_versions: 5)" in result.stdout  # the stack's, and older than the new one
-    assert [v["version"] for v in versions(foundry, "support")] == ["2", "3"]
+    assert deleted in result.stdout
+    assert [v["version"] for v in versions(foundry, "support")] == left
+
+
+def test_a_version_another_stack_tagged_is_never_deleted(foundry: Foundry, applied: Path,
+                                                         tmp_path: Path) -> None:  # noqa: F811
+    post_version(foundry, "support", {"model": "gpt-4o"}, {"assistants-sync": "billing/helper"})  # 2
+    post_version(foundry, "support", {"model": "gpt-4o"}, {"assistants-sync": "default/support"})  # 3, the stack's
+    support(tmp_path, temperature=0.9, keep=1)
+    plan = foundry_run("plan", str(applied))
+    assert plan.exit_code == 0, plan.output
+    assert "(then versions 1 and 3 are deleted: this stack's older than the newest 1, keep_versions)" in plan.stdout
+    assert foundry_run("apply", "--auto-approve", str(applied)).exit_code == 0
+    assert [v["version"] for v in versions(foundry, "support")] == ["2", "4"]
 
 
 def test_after_a_rename_the_versions_tagged_with_the_previous_key_are_the_stacks_too(
@@ -292,15 +309,20 @@ def test_after_a_rename_the_versions_tagged_with_the_previous_key_are_the_stacks
     support(tmp_path, temperature=0.5)
     assert foundry_run("apply", "--auto-approve", str(applied)).exit_code == 0  # 2, tagged default/support
     manifest = applied / "support.yaml"
-    manifest.write_text(manifest.read_text().replace("key: support\n", "key: helpdesk\nname: support\n"
-                                                     "previous_keys: [support]\nkeep_versions: 1\n", 1))
-    plan = foundry_run("plan", str(applied))
+    renamed = manifest.read_text().replace("key: support\n", "key: helpdesk\nname: support\n"
+                                           "previous_keys: [support]\n", 1)
+    manifest.write_text(renamed)
+    assert foundry_run("apply", "--auto-approve", str(applied)).exit_code == 0  # 3, tagged default/helpdesk
+    manifest.write_text(renamed.replace("temperature: 0.5", "temperature: 0.6").replace(
+        "previous_keys: [support]\n", "previous_keys: [support]\nkeep_versions: 1\n"))
+    plan = foundry_run("plan", str(applied))  # a later update: no rename in it any more
     assert plan.exit_code == 0, plan.output
-    assert "(then versions 1 and 2 are deleted: this stack's older than the newest 1, keep_versions)" in plan.stdout
+    assert "(then versions 1, 2 and 3 are deleted: this stack's older than the newest 1, keep_versions)" in \
+        plan.stdout
     result = foundry_run("apply", "--auto-approve", str(applied))
     assert result.exit_code == 0, result.output
     assert [(v["version"], v["metadata"]["assistants-sync"]) for v in versions(foundry, "support")] == \
-        [("3", "default/helpdesk")]
+        [("4", "default/helpdesk")]
 
 
 def test_without_keep_versions_every_version_is_kept(foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811

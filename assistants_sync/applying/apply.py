@@ -326,21 +326,31 @@ def _version_note(version: str | None) -> str | None:
 
 def _pruned(outcome: Outcome, client: ObjectApi, made: str | None) -> Outcome:
     """After a new version (numbered `made`): the versions the plan said it deletes (`deletes_versions`, for
-    `keep_versions`) deleted, said in the outcome's note, but only those still the stack's and older than the one
-    made (a saved plan is a request, and the agent may have been deleted and made again since the plan). A failed
-    deletion fails the change: the new version is made, the rest is not. (A plan saved before plans named them
-    deletes none: the next plan names them.)"""
+    `keep_versions`) deleted, and said in the outcome's note; but only those that are still the stack's, beyond its
+    newest `keep_versions` and older than the one made (a saved plan is a request, and the agent may have been
+    deleted and made again since the plan); the others are said to be kept. A failed deletion fails the change:
+    the new version is made, the rest is not. (A plan saved before plans named them deletes none.)"""
     change = outcome.change
-    if not change.deletes_versions or outcome.object_id is None or made is None:
+    stack = change.tagging_stack()
+    if not change.deletes_versions or change.keep_versions is None or outcome.object_id is None or made is None \
+            or stack is None:
         return outcome
     kind = get_kind(change.kind)
     try:
-        owned = kind.versions_to_delete(client, outcome.object_id, 1, change.owners_of_versions())
-        older = set(owned[:owned.index(made)] if made in owned else [])
-        deleted = [v for v in change.deletes_versions if v in older and kind.delete_version(client, outcome.object_id, v)]
+        # With the new version made, the versions beyond the newest `keep_versions` (one more than before it).
+        beyond = kind.versions_to_delete(client, outcome.object_id, change.keep_versions + 1, stack)
+        allowed = set(beyond[:beyond.index(made)] if made in beyond else beyond)
+        deleted = [v for v in change.deletes_versions
+                   if v in allowed and kind.delete_version(client, outcome.object_id, v)]
     except SyncError as exc:
         return Outcome(change, outcome.object_id, error=f"made, but deleting its older versions failed: {exc}")
-    if not deleted:
+    kept = [v for v in change.deletes_versions if v not in allowed]
+    said = [f"deleted {_numbered(deleted)} (keep_versions: {change.keep_versions})" if deleted else None,
+            f"kept {_numbered(kept)}, which the plan named: no longer this stack's older versions" if kept else None]
+    if not deleted and not kept:
         return outcome
-    said = f"deleted version{'s' if len(deleted) > 1 else ''} {', '.join(deleted)} (keep_versions: {change.keep_versions})"
-    return Outcome(change, outcome.object_id, note="; ".join(filter(None, [outcome.note, said])))
+    return Outcome(change, outcome.object_id, note="; ".join(filter(None, [outcome.note, *said])))
+
+
+def _numbered(versions: list[str]) -> str:
+    return f"version{'s' if len(versions) > 1 else ''} {', '.join(versions)}"

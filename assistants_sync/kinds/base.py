@@ -41,7 +41,7 @@ works on every kind alike. A kind is one module defining a `Kind` subclass:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Protocol
 
@@ -303,11 +303,10 @@ class Kind:
         """How many of its newest versions a desired object keeps (a versioned kind); None: all."""
         return None
 
-    def versions_to_delete(self, api: ObjectListing, object_id: str, keep: int,
-                           owners: Collection[tuple[str, str]]) -> list[str]:
-        """The versions of `object_id` tagged with one of `owners` that its next version leaves older than its
-        newest `keep`, oldest first (read when planning a change of a versioned kind; with `keep` 1 after a
-        change, every version of theirs, the newest last)."""
+    def versions_to_delete(self, api: ObjectListing, object_id: str, keep: int, stack: str) -> list[str]:
+        """The versions of `object_id` tagged by `stack` (under any key: a rename's previous ones too) that its
+        next version leaves older than its newest `keep`, oldest first (read when planning a change of a versioned
+        kind; after a change, with `keep` one more)."""
         return []
 
     def delete_version(self, api: ObjectApi, object_id: str, version: str) -> bool:

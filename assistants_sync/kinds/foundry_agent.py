@@ -30,7 +30,7 @@ and ids (`file_ids`), sent as the container's ``{"type": "auto", "file_ids": [..
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
@@ -537,15 +537,15 @@ class FoundryAgentKind(Kind):
     def tool_identity(self, tool: Mapping[str, Any]) -> str:
         return flat_tool_identity(tool) or super().tool_identity(tool)
 
-    def versions_to_delete(self, api: ObjectListing, object_id: str, keep: int,
-                           owners: Collection[tuple[str, str]]) -> list[str]:
-        """The versions of the agent tagged with one of `owners` that its next version leaves older than the newest
-        `keep` (never one without the tag): one listing of its versions."""
+    def versions_to_delete(self, api: ObjectListing, object_id: str, keep: int, stack: str) -> list[str]:
+        """The versions of the agent tagged by `stack` that its next version leaves older than the newest `keep`
+        (never one without the stack's tag): one listing of its versions. An agent's name is one manifest's, so
+        every version the stack tagged is that manifest's, under its key now or a previous one."""
         versions = api.list_objects(f"{self.path}/{object_id}/versions", f"versions of {object_id}", beta=self.beta,
                                     params={"order": "desc"})
         ordered = sorted(versions, key=lambda v: _version_number(v.get("version")), reverse=True)
         older = ordered[max(1, keep) - 1:]  # the next version is the newest
-        return sorted((str(v.get("version")) for v in older if owner_of(v.get("metadata")) in owners),
+        return sorted((str(v.get("version")) for v in older if (owner_of(v.get("metadata")) or ("",))[0] == stack),
                       key=_version_number)
 
     def delete_version(self, api: ObjectApi, object_id: str, version: str) -> bool:

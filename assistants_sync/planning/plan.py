@@ -88,11 +88,10 @@ class Change(BaseModel):
     people: apply never reads them.
     A kind whose every change is a new version (`Kind.versioned`) adds, to an update or
     adopt: `version`, the version it replaces; `kept`, the current values of the fields
-    that do not change, which the new version carries as they are; and, to any change but
-    a delete, `keep_versions`: how many of the newest versions the object keeps; and, to
-    an update or adopt with `keep_versions`, `deletes_versions`: the stack's versions the
-    new one leaves older than that many (read with the plan), which apply deletes after
-    making it. These four are in JSON only when set.
+    that do not change, which the new version carries as they are; `keep_versions`, how
+    many of the newest versions the object keeps; and with it `deletes_versions`, the
+    stack's versions the new one leaves older than that many (read with the plan), which
+    apply deletes after making it. These four are in JSON only when set.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -115,14 +114,12 @@ class Change(BaseModel):
     keep_versions: int | None = None
     deletes_versions: list[str] | None = None
 
-    def owners_of_versions(self) -> set[tuple[str, str]]:
-        """The (stack, key) tags whose versions are the object's after the change: the tag it then carries and, on
-        a rename, the previous key's (a versioned kind's unchanged fields are in `kept`)."""
+    def tagging_stack(self) -> str | None:
+        """The stack whose tag the object carries after the change (a versioned kind's unchanged fields are in
+        `kept`)."""
         metadata = self.fields["metadata"].after if "metadata" in self.fields else self.kept.get("metadata")
         owner = owner_of(metadata)
-        if owner is None:
-            return set()
-        return {owner, *([(owner[0], self.previous_key)] if self.previous_key else [])}
+        return owner[0] if owner is not None else None
 
     @model_validator(mode="before")
     @classmethod

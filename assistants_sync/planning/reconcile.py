@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from ..actual.remote import ActualState, ListingInFlight, ObjectLister, fetch_actual
+from ..defaults import DEFAULT_PARALLELISM
 from ..desired.manifest import Desired, load_manifests, require_manifests
 from .compare import Comparisons
 from .diff import stack_dependencies
@@ -51,7 +52,8 @@ def plan_from_manifests(
         desired = load_manifests(paths, defaults=defaults, variables=variables, project_file=project_file,
                                  between_files=listing.give_way)
         return _planned(desired, paths, client, stack, allow_delete=allow_delete, allow_delete_all=allow_delete_all,
-                        allow_no_manifests=allow_no_manifests, targets=targets, listing=listing)[0]
+                        allow_no_manifests=allow_no_manifests, targets=targets, listing=listing,
+                        parallelism=parallelism)[0]
 
 
 def plan_from_desired(
@@ -98,7 +100,7 @@ def graph_from_manifests(
                                  between_files=listing.give_way)
         plan, actual = _planned(desired, paths, client, stack, allow_delete=allow_delete,
                                 allow_delete_all=allow_delete_all, allow_no_manifests=allow_no_manifests,
-                                targets=targets, listing=listing)
+                                targets=targets, listing=listing, parallelism=parallelism)
     return plan, stack_dependencies(desired, actual)
 
 
@@ -112,7 +114,7 @@ def _planned(desired: Sequence[Desired], paths: Sequence[str | os.PathLike[str]]
     plan = plan_for_targets(desired, actual, client.endpoint.identity, targets, allow_delete=allow_delete,
                             comparisons=comparisons)
     check_deletes(plan, allow_delete_all=allow_delete_all)
-    return with_versions_to_delete(plan, client), actual
+    return with_versions_to_delete(plan, client, parallelism or DEFAULT_PARALLELISM), actual
 
 
 def drift_from_manifests(
@@ -138,7 +140,7 @@ def drift_from_manifests(
         comparisons = Comparisons(desired, stack)
         actual = listing_for(desired, client, stack, listing, comparisons=comparisons)
     drifted = drift_only(plan_for_targets(desired, actual, client.endpoint.identity, targets, comparisons=comparisons))
-    return with_versions_to_delete(drifted, client)
+    return with_versions_to_delete(drifted, client, parallelism or DEFAULT_PARALLELISM)
 
 
 def listing_for(desired: Sequence[Desired], client: ObjectLister, stack: str,
