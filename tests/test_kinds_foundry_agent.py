@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -15,7 +21,8 @@ from assistants_sync import cli as cli_module
 from assistants_sync.cli import cli
 from assistants_sync.emulator import RecordedRequest
 
-from .conftest import run, write
+from .conftest import ROOT, run, write
+from .loopback import Answer, Request, loopback_server
 from .test_foundry import Foundry, foundry  # noqa: F401  (the fixture)
 
 AGENTS = "/api/projects/sales/agents"
@@ -216,6 +223,42 @@ def test_each_agents_versions_to_delete_are_its_own(foundry: Foundry, tmp_path: 
         "alpha": [], "beta": ["1"], "gamma": ["1", "2"], "delta": ["1", "2", "3"]}
 
 
+def test_ctrl_c_while_the_plan_reads_the_versions_to_delete_exits_130_at_once(
+        foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    support(tmp_path, temperature=0.9, keep=1)
+    asked, release = threading.Event(), threading.Event()
+
+    def through_to_the_emulator(request: Request) -> Answer:
+        if request.path.startswith(f"{AGENTS}/support/versions"):
+            asked.set()
+            release.wait(30)  # never answered before the plan is interrupted
+        headers = {k: v for k, v in request.headers.items() if k not in ("host", "content-length", "connection")}
+        forwarded = httpx.request(request.method, foundry.server.root_url + request.path, headers=headers)
+        return forwarded.status_code, forwarded.headers.get("content-type", ""), forwarded.content
+
+    token = foundry.tokens.credential().get_token("https://ai.azure.com/.default").token
+    with loopback_server(through_to_the_emulator) as proxy:
+        env = {**os.environ, "AZURE_AI_PROJECT_ENDPOINT": proxy.base_url.removesuffix("/v1") + "/api/projects/sales",
+               "AZURE_AI_TOKEN": token, "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen([sys.executable, "-m", "assistants_sync", "plan", "--provider", "foundry",
+                                    str(applied)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                   cwd=ROOT)
+        try:
+            if not asked.wait(30):
+                process.kill()
+                raise AssertionError(f"the plan never read the agent's versions: {process.communicate()}, "
+                                     f"{[(r.method, r.path) for r in proxy.requests]}")
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=30)
+        finally:
+            release.set()
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 130, stdout + stderr
+    assert stderr == "\nInterrupted; nothing was changed.\n"
+    assert all(r.method == "GET" for r in proxy.requests)
+
+
 def test_a_plan_with_keep_versions_and_nothing_to_delete_says_nothing_of_it(
         foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
     plan = foundry_run("plan", "--format", "json", str(support(tmp_path, temperature=0.9, keep=2)))
@@ -234,8 +277,9 @@ class AnswerAfter(io.BytesIO):
         self._meanwhile: Callable[[], object] | None = meanwhile
 
     def _first(self) -> None:
-        if self._meanwhile is not None:
-            self._meanwhile, meanwhile = None, self._meanwhile
+        meanwhile = self._meanwhile
+        if meanwhile is not None:
+            self._meanwhile = None
             meanwhile()
 
     def read(self, size: int | None = -1) -> bytes:
@@ -243,7 +287,7 @@ class AnswerAfter(io.BytesIO):
             self._first()
         return super().read(size)
 
-    def read1(self, size: int = -1) -> bytes:
+    def read1(self, size: int | None = -1) -> bytes:
         self._first()
         return super().read1(size)
 
