@@ -161,6 +161,23 @@ def test_a_saved_plan_applies_the_version_it_shows(foundry: Foundry, applied: Pa
     assert versions(foundry, "support")[-1]["definition"]["temperature"] == 0.7
 
 
+def test_a_saved_plan_cannot_tag_a_new_version_for_another_stack_through_its_kept_fields(
+        foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
+    support(tmp_path, temperature=0.7)
+    saved = tmp_path / "plan.json"
+    assert foundry_run("plan", "--out", str(saved), str(applied)).exit_code == 0
+    document = json.loads(saved.read_text())
+    [change] = document["changes"]
+    # Edited: the tag moved from the fields it changes to those the new version carries as they are.
+    del change["fields"]["metadata"]
+    change["kept"]["metadata"] = {"assistants-sync": "billing/helper"}
+    saved.write_text(json.dumps(document))
+    result = foundry_run("apply", "--plan", str(saved))
+    assert result.exit_code == 1
+    assert "writes the ownership tag 'billing/helper'" in result.stderr, result.stderr
+    assert len(versions(foundry, "support")) == 1  # nothing was written
+
+
 def test_keep_versions_deletes_the_stacks_older_versions_never_the_latest_nor_one_made_outside(
         foundry: Foundry, applied: Path, tmp_path: Path) -> None:  # noqa: F811
     post_version(foundry, "support", {"model": "gpt-4o", "instructions": "made in the portal"})  # 2, untagged

@@ -62,7 +62,8 @@ class Ref(BaseModel):
     id: str | None = None
 
 
-_SAID_WHEN_SET = ("version", "kept", "keep_versions", "deletes_versions")  # a versioned kind's; other kinds' JSON stays as it was
+# A versioned kind's; other kinds' JSON stays as it was.
+_SAID_WHEN_SET = ("version", "kept", "keep_versions", "deletes_versions")
 
 
 class Change(BaseModel):
@@ -114,11 +115,14 @@ class Change(BaseModel):
     keep_versions: int | None = None
     deletes_versions: list[str] | None = None
 
+    def metadata_written(self) -> Any:
+        """The metadata the change sends: a changed field's, else what a new version carries as it is (`kept`);
+        None when it sends none (the object keeps its own)."""
+        return self.fields["metadata"].after if "metadata" in self.fields else self.kept.get("metadata")
+
     def tagging_stack(self) -> str | None:
-        """The stack whose tag the object carries after the change (a versioned kind's unchanged fields are in
-        `kept`)."""
-        metadata = self.fields["metadata"].after if "metadata" in self.fields else self.kept.get("metadata")
-        owner = owner_of(metadata)
+        """The stack whose tag the object carries after the change, if the change writes it."""
+        owner = owner_of(self.metadata_written())
         return owner[0] if owner is not None else None
 
     @model_validator(mode="before")

@@ -129,8 +129,9 @@ def _ownership_problem(change: Change, actual: ActualState) -> str | None:
         return target
     if change.action is Action.DELETE:
         return "writes fields, which a delete never does" if change.fields else None
-    if "metadata" in change.fields:
-        return _tag_problem(change.fields["metadata"].after, actual.stack, change.key)
+    written = change.metadata_written()  # a new version's `kept` fields are written too
+    if written is not None:
+        return _tag_problem(written, actual.stack, change.key)
     if change.action is Action.UPDATE:
         return None  # metadata left alone keeps the tag the assistant has
     return f'does not write the ownership tag of stack "{actual.stack}"'
