@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import ssl
+import subprocess
+import sys
 import textwrap
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +99,24 @@ def official_sdk(base_url: str, api_key: str = API_KEY) -> openai.OpenAI:
 def run(*args: str, input: str | None = None) -> Result:
     """Invoke the CLI in-process."""
     return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def interrupted_cli(args: list[str], env: Mapping[str, str], asked: threading.Event) -> tuple[int, str, str]:
+    """The CLI run in a process of its own with `env` added, given Ctrl-C once `asked` is set (by the server, at
+    the request it holds unanswered); its exit code, stdout and stderr."""
+    process = subprocess.Popen([sys.executable, "-m", "assistants_sync", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+                               cwd=ROOT)
+    try:
+        if not asked.wait(30):
+            process.kill()
+            raise AssertionError(f"the command never sent the request held for it: {process.communicate()}")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, stdout, stderr
 
 
 def write(path: Path, text: str) -> Path:

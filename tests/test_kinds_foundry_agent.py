@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +17,7 @@ from assistants_sync import cli as cli_module
 from assistants_sync.cli import cli
 from assistants_sync.emulator import RecordedRequest
 
-from .conftest import ROOT, run, write
+from .conftest import interrupted_cli, run, write
 from .loopback import Answer, Request, loopback_server
 from .test_foundry import Foundry, foundry  # noqa: F401  (the fixture)
 
@@ -255,23 +251,13 @@ def test_ctrl_c_while_the_plan_reads_the_versions_to_delete_exits_130_at_once(
 
     token = foundry.tokens.credential().get_token("https://ai.azure.com/.default").token
     with loopback_server(through_to_the_emulator) as proxy:
-        env = {**os.environ, "AZURE_AI_PROJECT_ENDPOINT": proxy.base_url.removesuffix("/v1") + "/api/projects/sales",
-               "AZURE_AI_TOKEN": token, "PYTHONUNBUFFERED": "1"}
-        process = subprocess.Popen([sys.executable, "-m", "assistants_sync", "plan", "--provider", "foundry",
-                                    str(applied)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                   cwd=ROOT)
+        env = {"AZURE_AI_PROJECT_ENDPOINT": proxy.base_url.removesuffix("/v1") + "/api/projects/sales",
+               "AZURE_AI_TOKEN": token}
         try:
-            if not asked.wait(30):
-                process.kill()
-                raise AssertionError(f"the plan never read the agent's versions: {process.communicate()}, "
-                                     f"{[(r.method, r.path) for r in proxy.requests]}")
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=30)
+            code, _, stderr = interrupted_cli(["plan", "--provider", "foundry", str(applied)], env, asked)
         finally:
             release.set()
-            if process.poll() is None:
-                process.kill()
-    assert process.returncode == 130, stdout + stderr
+    assert code == 130, stderr
     assert stderr == "\nInterrupted; nothing was changed.\n"
     assert all(r.method == "GET" for r in proxy.requests)
 

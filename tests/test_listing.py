@@ -8,9 +8,6 @@ broken build fails instead of hanging.
 from __future__ import annotations
 
 import gc
-import os
-import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -30,7 +27,7 @@ from assistants_sync.emulator import EmulatorServer
 from assistants_sync.errors import ApiError, BadResponseError, ManifestError
 from assistants_sync.planning import reconcile
 
-from .conftest import API_KEY, ROOT, point_cli_at, run, write
+from .conftest import API_KEY, interrupted_cli, point_cli_at, run, write
 from .loopback import Answer, Request, error_answer, json_answer, loopback_server
 
 BOUND = 30  # seconds: never reached when the code is right
@@ -151,18 +148,12 @@ def test_ctrl_c_while_a_plan_lists_exits_130_at_once_without_a_traceback(tmp_pat
         return _page(_collection(request), 1, more=False)
 
     with loopback_server(answer) as server:
-        env = {**os.environ, "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": server.base_url, "PYTHONUNBUFFERED": "1"}
-        process = subprocess.Popen([sys.executable, "-m", "assistants_sync", "plan", str(tmp_path / "specs")],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        env = {"OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": server.base_url}
         try:
-            assert arrived.wait(BOUND), "the plan never listed the endpoint"
-            process.send_signal(signal.SIGINT)  # the listing is still unanswered
-            stdout, stderr = process.communicate(timeout=BOUND)
+            code, stdout, stderr = interrupted_cli(["plan", str(tmp_path / "specs")], env, arrived)
         finally:
             release.set()
-            if process.poll() is None:
-                process.kill()
-    assert process.returncode == 130, stdout + stderr
+    assert code == 130, stdout + stderr
     assert stderr == "\nInterrupted; nothing was changed.\n"
     assert stdout == ""
     assert all(r.method == "GET" for r in server.requests)

@@ -5,10 +5,6 @@ from __future__ import annotations
 import http.server
 import io
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +19,7 @@ from assistants_sync.emulator import EmulatorServer
 from assistants_sync.emulator.server import PromptlyStoppingHTTPServer
 from assistants_sync.planning.plan import Action, Change
 
-from .conftest import API_KEY, ROOT, run, write
+from .conftest import API_KEY, interrupted_cli, run, write
 
 
 CLEAR_LINE = "\r\x1b[2K"
@@ -120,20 +116,10 @@ def test_ctrl_c_while_apply_is_listing_exits_130_and_changes_nothing(
     tmp_path: Path, slow_listing: type[_SlowListing]
 ) -> None:
     write(tmp_path / "specs" / "bot.yaml", "key: bot\nmodel: gpt-4o\n")
-    env = {**os.environ, "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": slow_listing.url,  # type: ignore[attr-defined]
-           "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "assistants_sync", "apply", "--auto-approve", str(tmp_path / "specs")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
-    )
-    try:
-        assert slow_listing.arrived.wait(30), "apply never listed the endpoint"
-        process.send_signal(signal.SIGINT)  # the listing is still unanswered: no change has started
-        stdout, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130, stdout + stderr
+    env = {"OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": slow_listing.url}  # type: ignore[attr-defined]
+    code, stdout, stderr = interrupted_cli(["apply", "--auto-approve", str(tmp_path / "specs")], env,
+                                           slow_listing.arrived)  # the listing unanswered: no change has started
+    assert code == 130, stdout + stderr
     assert stderr == "\nInterrupted before any change was made; nothing was changed.\n"
     assert stdout == ""
     # The stack's lock was taken and released again; no assistant was written.
