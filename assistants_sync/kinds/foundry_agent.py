@@ -402,6 +402,11 @@ def version_request(values: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _tagged_by(stack: str, metadata: Any) -> bool:
+    owner = owner_of(metadata)
+    return owner is not None and owner[0] == stack
+
+
 def _version_number(version: str | None) -> int:
     try:
         return int(version or 0)
@@ -545,7 +550,7 @@ class FoundryAgentKind(Kind):
                                     params={"order": "desc"})
         ordered = sorted(versions, key=lambda v: _version_number(v.get("version")), reverse=True)
         older = ordered[max(1, keep) - 1:]  # the next version is the newest
-        return sorted((str(v.get("version")) for v in older if (owner_of(v.get("metadata")) or ("",))[0] == stack),
+        return sorted((str(v.get("version")) for v in older if _tagged_by(stack, v.get("metadata"))),
                       key=_version_number)
 
     def delete_version(self, api: ObjectApi, object_id: str, version: str) -> bool:
